@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+// Vigil: a Redis-compatible data node and a Sentinel-style supervisor.
+// No package dependencies: the binaries link the Swift standard library and libc only.
+import PackageDescription
+
+let package = Package(
+    name: "Vigil",
+    products: [
+        .executable(name: "vigil-node", targets: ["Node"]),
+        .executable(name: "vigil-sentinel", targets: ["Sentinel"]),
+    ],
+    targets: [
+        // Our own shim: Glibc lacks epoll/signalfd/eventfd and hides accept4.
+        .target(name: "CSystem"),
+        .target(name: "Shared", dependencies: ["CSystem"]),
+        .executableTarget(name: "Node", dependencies: ["Shared"]),
+        .executableTarget(name: "Sentinel", dependencies: ["Shared"]),
+        // Process harness and a raw RESP client shared by the test targets (may use Foundation).
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Shared", "TestSupport"]),
+        .testTarget(name: "SentinelTests", dependencies: ["Sentinel", "Shared", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Shared", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,6 @@
+// SortedSet commands. (Filled in by the SortedSet work; empty lists keep the table building.)
+import Shared
+
+extension CommandTable {
+    static var sortedSets: [CommandSpec] { [] }
+}

@@ -1,0 +1,137 @@
+// Start-up and shutdown of the node process.
+import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process entry point, separated from main.swift so tests can reach the pieces.
+enum NodeMain {
+    static func usage() -> String {
+        """
+        Usage: ./vigil-node [/path/to/redis.conf] [options] [-]
+               ./vigil-node - (read config from stdin)
+               ./vigil-node -v or --version
+               ./vigil-node -h or --help
+
+        Examples:
+               ./vigil-node (run the server with default config)
+               ./vigil-node /etc/redis/6379.conf
+               ./vigil-node --port 7777
+               ./vigil-node --port 7777 --replicaof 127.0.0.1 8888
+               ./vigil-node /etc/myredis.conf --loglevel verbose
+
+        """
+    }
+
+    /// Parses argv into a configuration; prints errors like redis-server and returns nil on failure.
+    static func loadConfig(_ argv: [String]) -> ServerConfig? {
+        var args = argv
+        let config = ServerConfig()
+        var directives: [ConfigDirective] = []
+        do {
+            if let first = args.first, !first.hasPrefix("--") || first == "-" {
+                args.removeFirst()
+                if first == "-" {
+                    var text = ""
+                    while let line = readLine(strippingNewline: false) { text += line }
+                    directives += try ConfigFile.parse(text, path: "(stdin)").directives
+                } else {
+                    let path = absolutePath(first)
+                    config.configFile = path
+                    directives += try ConfigFile.load(path: path).directives
+                }
+            }
+            directives += try ConfigFile.parseCommandLine(args)
+            for d in directives { try ConfigTable.apply(d, to: config) }
+        } catch let e as ConfigError {
+            writeStderr(e.description)
+            return nil
+        } catch {
+            writeStderr("\(error)\n")
+            return nil
+        }
+        return config
+    }
+
+    static func absolutePath(_ p: String) -> String {
+        p.hasPrefix("/") ? p : Posix.getcwd() + "/" + p
+    }
+
+    static func writeStderr(_ s: String) {
+        var b = Array(s.utf8)
+        _ = b.withUnsafeMutableBytes { write(2, $0.baseAddress!, $0.count) }
+    }
+
+    static func run(_ argv: [String]) -> Int32 {
+        if let a = argv.first {
+            if a == "-v" || a == "--version" {
+                print("Vigil server v=\(VigilVersion.string) redis-compat=\(VigilVersion.redisCompat) bits=64")
+                return 0
+            }
+            if a == "-h" || a == "--help" { print(usage()); return 0 }
+        }
+        Posix.ignoreSIGPIPE()
+        guard let config = loadConfig(argv) else { return 1 }
+        let log = Logger()
+        log.level = config.loglevel
+        do { try log.setFile(config.logfile) } catch {
+            writeStderr("Can't open the log file: \(error)\n")
+            return 1
+        }
+        if config.daemonize && !daemonize(log) { return 1 }
+        do { try Posix.chdir(config.dir) } catch {
+            log.warning("Can't chdir to '\(config.dir)': \(error)")
+            return 1
+        }
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch {
+            log.warning("Failed creating the event loop: \(error)")
+            return 1
+        }
+        let server = Server(config: config, loop: loop, log: log)
+        log.notice("oO0OoO0OoO0Oo Vigil is starting oO0OoO0OoO0Oo")
+        log.notice("Vigil version=\(VigilVersion.string) (redis \(VigilVersion.redisCompat) compatible), bits=64, pid=\(getpid()), just started")
+        if let f = config.configFile { log.notice("Configuration loaded from \(f)") } else {
+            log.warning("Warning: no config file specified, using the default config. In order to specify a config file use ./vigil-node /path/to/redis.conf")
+        }
+        do {
+            try server.configure()
+            try server.start()
+        } catch {
+            log.warning("Failed to start: \(error)")
+            return 1
+        }
+        if !config.pidfile.isEmpty { writePidfile(config.pidfile, log) }
+        do {
+            try loop.handleSignals([SIGTERM, SIGINT]) { sig in
+                log.warning("Received \(sig == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                server.requestShutdown(save: nil, now: false, force: false)
+            }
+        } catch { log.warning("Can't set up signal handling: \(error)") }
+        log.notice("Server initialized")
+        log.notice("Ready to accept connections tcp")
+        loop.run()
+        if !config.pidfile.isEmpty { Posix.unlink(config.pidfile) }
+        return server.exitStatus
+    }
+
+    static func writePidfile(_ path: String, _ log: Logger) {
+        do { try Posix.writeFileAtomically(path, Array("\(getpid())\n".utf8)) } catch {
+            log.warning("Failed to write PID file: \(error)")
+        }
+    }
+
+    /// Classic double-fork-free daemonize (fork, setsid, stdio to /dev/null), as Redis does.
+    static func daemonize(_ log: Logger) -> Bool {
+        let pid = fork()
+        if pid < 0 { return false }
+        if pid > 0 { exit(0) }
+        setsid()
+        let fd = open("/dev/null", O_RDWR)
+        if fd >= 0 {
+            dup2(fd, 0); dup2(fd, 1); dup2(fd, 2)
+            if fd > 2 { close(fd) }
+        }
+        return true
+    }
+}

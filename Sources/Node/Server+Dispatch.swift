@@ -1,0 +1,155 @@
+// processCommand: every check a command goes through, in Redis's order, then the call and the
+// propagation of what it wrote. Handlers never repeat these checks.
+import Shared
+
+extension Server {
+    /// Runs `c.argv` as a command, writing the reply into the client's buffer.
+    func processCommand(_ c: Client) {
+        let name = String(decoding: c.argv[0], as: UTF8.self).lowercased()
+        c.commandsProcessed += 1
+        guard let cmd = commandTable[name] else {
+            var args = ""
+            for a in c.argv.dropFirst() {
+                if args.count >= 128 { break }
+                args += "'\(String(decoding: a.prefix(128 - args.count), as: UTF8.self))' "
+            }
+            rejectCommand(c, "ERR unknown command '\(String(decoding: c.argv[0].prefix(128), as: UTF8.self))', with args beginning with: \(args)")
+            return
+        }
+        if (cmd.arity > 0 && c.argc != cmd.arity) || c.argc < -cmd.arity {
+            rejectCommand(c, "ERR wrong number of arguments for '\(cmd.name)' command")
+            return
+        }
+        if !c.authenticated && !cmd.flags.contains(.noAuth) {
+            rejectCommand(c, CommandError.noAuth.message)
+            return
+        }
+        if let user = c.user, !user.canRun(cmd, c.argv) {
+            rejectCommand(c, "NOPERM this user has no permissions to run the '\(cmd.name)' command")
+            return
+        }
+        let isMasterLink = c.flags.contains(.master)
+        let writes = cmd.flags.contains(.write) || (c.flags.contains(.multi) && false)
+        if writes && !isMasterLink {
+            if lastBgsaveFailed && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty && !isReplica {
+                rejectCommand(c, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.")
+                return
+            }
+            if masterHost == nil && config.minReplicasToWrite > 0 && goodReplicas() < config.minReplicasToWrite {
+                rejectCommand(c, CommandError.noReplicas.message)
+                return
+            }
+            if masterHost != nil && config.replicaReadOnly {
+                rejectCommand(c, CommandError.readonly.message)
+                return
+            }
+        }
+        if c.flags.contains(.pubsub) && c.proto == 2 && !cmd.flags.contains(.okInSubscribe) {
+            rejectCommand(c, "ERR Can't execute '\(cmd.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
+        if masterHost != nil && !masterLinkUp && !config.replicaServeStaleData && !cmd.flags.contains(.stale) && !isMasterLink {
+            rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+            return
+        }
+        if loading && !cmd.flags.contains(.loading) {
+            rejectCommand(c, "LOADING Redis is loading the dataset in memory")
+            return
+        }
+        if c.flags.contains(.multi) && !cmd.flags.contains(.txControl) {
+            c.multiQueue.append(c.argv)
+            c.out.raw("+QUEUED\r\n")
+            return
+        }
+        call(c, cmd)
+    }
+
+    /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC.
+    func rejectCommand(_ c: Client, _ message: String) {
+        if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        replyError(c, message)
+    }
+
+    /// Writes an error reply and counts it.
+    func replyError(_ c: Client, _ message: String) {
+        stats.totalErrorReplies += 1
+        c.out.error(message)
+    }
+
+    /// Runs a command and propagates its effects when it changed the dataset.
+    func call(_ c: Client, _ cmd: CommandSpec) {
+        let dirtyBefore = dirty
+        let previous = currentClient
+        currentClient = c
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
+            feedMonitors(c)
+        }
+        do {
+            try cmd.handler(self, c)
+        } catch let e as CommandError {
+            replyError(c, e.message)
+        } catch {
+            replyError(c, "ERR \(error)")
+        }
+        currentClient = previous
+        c.lastCommand = cmd.name
+        stats.totalCommands += 1
+        let changed = dirty != dirtyBefore
+        if changed && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
+            if let override = propagateOverride {
+                for argv in override { propagate(db: c.db.id, argv) }
+            } else {
+                propagate(db: c.db.id, c.argv)
+            }
+        }
+        propagateOverride = nil
+        if !extraPropagation.isEmpty {
+            let extra = extraPropagation
+            extraPropagation = []
+            for (db, argv) in extra { propagate(db: db, argv) }
+        }
+    }
+
+    /// Sends a write to the replication stream and the AOF.
+    func propagate(db: Int, _ argv: [Bytes]) {
+        for hook in propagationHooks { hook(db, argv) }
+    }
+
+    /// Echoes a command to MONITOR clients in Redis's format.
+    func feedMonitors(_ c: Client) {
+        let t = Clock.wallMicros()
+        var line = "\(t / 1_000_000).\(String(t % 1_000_000).leftPad(6)) [\(c.db.id) \(c.flags.contains(.master) ? "master" : c.addr)]"
+        for a in c.argv { line += " \"" + Server.monitorEscape(a) + "\"" }
+        for m in monitors where m !== c {
+            m.out.simple(line)
+            markPendingWrite(m)
+        }
+    }
+
+    static func monitorEscape(_ b: Bytes) -> String {
+        var s = ""
+        for ch in b {
+            switch ch {
+            case 0x5C: s += "\\\\"
+            case 0x22: s += "\\\""
+            case 0x0A: s += "\\n"
+            case 0x0D: s += "\\r"
+            case 0x09: s += "\\t"
+            case 0x07: s += "\\a"
+            case 0x08: s += "\\b"
+            case 0x20...0x7E: s.unicodeScalars.append(Unicode.Scalar(ch))
+            default:
+                let hex = Array("0123456789abcdef")
+                s += "\\x" + String(hex[Int(ch >> 4)]) + String(hex[Int(ch & 15)])
+            }
+        }
+        return s
+    }
+}
+
+extension String {
+    /// Pads with leading zeros to `width`.
+    func leftPad(_ width: Int, with ch: Character = "0") -> String {
+        count >= width ? self : String(repeating: ch, count: width - count) + self
+    }
+}

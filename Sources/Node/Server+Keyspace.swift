@@ -1,0 +1,179 @@
+// Key lookups with expiry, typed accessors that throw WRONGTYPE, change notification (WATCH,
+// blocked clients), and the active expire cycle.
+import Shared
+
+extension Server {
+    // MARK: - Lookups
+
+    /// Deletes `key` if its time has passed (masters only) and reports whether it is logically gone.
+    /// Replicas never delete on their own: they wait for the master's DEL, but hide the key.
+    @discardableResult
+    func expireIfNeeded(_ db: Database, _ key: Key, now: Int64 = Clock.wallMillis()) -> Bool {
+        guard db.isExpired(key, now: now) else { return false }
+        if masterHost != nil {
+            // Our master's stream may still touch the key; only reads hide it.
+            return currentClient.map { !$0.flags.contains(.master) } ?? true
+        }
+        if loading { return false }
+        deleteExpired(db, key)
+        return true
+    }
+
+    /// Removes an expired key and propagates the deletion as DEL, as Redis does.
+    func deleteExpired(_ db: Database, _ key: Key) {
+        db.remove(key)
+        stats.expiredKeys += 1
+        signalModifiedKey(db, key)
+        let argv = [Bytes("DEL".utf8), key.bytes]
+        if currentClient != nil {
+            extraPropagation.append((db.id, argv))
+        } else {
+            propagate(db: db.id, argv)
+        }
+    }
+
+    /// The value of `key` for reading, or nil if absent or expired; counts hits and misses.
+    @inline(__always)
+    func lookupRead(_ db: Database, _ key: Key) -> Value? {
+        if !db.expires.isEmpty && expireIfNeeded(db, key) { stats.keyspaceMisses += 1; return nil }
+        if let v = db.dict[key] { stats.keyspaceHits += 1; return v }
+        stats.keyspaceMisses += 1
+        return nil
+    }
+
+    /// The value of `key` for writing (expired keys are removed first).
+    @inline(__always)
+    func lookupWrite(_ db: Database, _ key: Key) -> Value? {
+        if !db.expires.isEmpty && expireIfNeeded(db, key) { return nil }
+        return db.dict[key]
+    }
+
+    /// True if `key` exists (not expired), without touching hit/miss stats.
+    func exists(_ db: Database, _ key: Key) -> Bool {
+        if !db.expires.isEmpty && expireIfNeeded(db, key) { return false }
+        return db.dict[key] != nil
+    }
+
+    // MARK: - Typed access
+
+    func readString(_ db: Database, _ key: Key) throws -> Bytes? {
+        guard let v = lookupRead(db, key) else { return nil }
+        guard case .string(let s) = v else { throw CommandError.wrongType }
+        return s
+    }
+
+    func readList(_ db: Database, _ key: Key) throws -> ListValue? {
+        guard let v = lookupRead(db, key) else { return nil }
+        guard case .list(let l) = v else { throw CommandError.wrongType }
+        return l
+    }
+
+    func readHash(_ db: Database, _ key: Key) throws -> HashValue? {
+        guard let v = lookupRead(db, key) else { return nil }
+        guard case .hash(let h) = v else { throw CommandError.wrongType }
+        return h
+    }
+
+    func readSet(_ db: Database, _ key: Key) throws -> SetValue? {
+        guard let v = lookupRead(db, key) else { return nil }
+        guard case .set(let s) = v else { throw CommandError.wrongType }
+        return s
+    }
+
+    func readZSet(_ db: Database, _ key: Key) throws -> SortedSetValue? {
+        guard let v = lookupRead(db, key) else { return nil }
+        guard case .zset(let z) = v else { throw CommandError.wrongType }
+        return z
+    }
+
+    /// The list at `key` for writing; created (and stored) if absent and `create` is true.
+    func writeList(_ db: Database, _ key: Key, create: Bool) throws -> ListValue? {
+        if let v = lookupWrite(db, key) {
+            guard case .list(let l) = v else { throw CommandError.wrongType }
+            return l
+        }
+        guard create else { return nil }
+        let l = ListValue()
+        db.set(key, .list(l))
+        return l
+    }
+
+    func writeHash(_ db: Database, _ key: Key, create: Bool) throws -> HashValue? {
+        if let v = lookupWrite(db, key) {
+            guard case .hash(let h) = v else { throw CommandError.wrongType }
+            return h
+        }
+        guard create else { return nil }
+        let h = HashValue()
+        db.set(key, .hash(h))
+        return h
+    }
+
+    func writeSet(_ db: Database, _ key: Key, create: Bool) throws -> SetValue? {
+        if let v = lookupWrite(db, key) {
+            guard case .set(let s) = v else { throw CommandError.wrongType }
+            return s
+        }
+        guard create else { return nil }
+        let s = SetValue()
+        db.set(key, .set(s))
+        return s
+    }
+
+    func writeZSet(_ db: Database, _ key: Key, create: Bool) throws -> SortedSetValue? {
+        if let v = lookupWrite(db, key) {
+            guard case .zset(let z) = v else { throw CommandError.wrongType }
+            return z
+        }
+        guard create else { return nil }
+        let z = SortedSetValue()
+        db.set(key, .zset(z))
+        return z
+    }
+
+    /// Deletes a container key that became empty (Redis never keeps empty aggregates).
+    func deleteIfEmpty(_ db: Database, _ key: Key) {
+        guard let v = db.dict[key] else { return }
+        let empty: Bool
+        switch v {
+        case .string: empty = false
+        case .list(let l): empty = l.count == 0
+        case .hash(let h): empty = h.count == 0
+        case .set(let s): empty = s.count == 0
+        case .zset(let z): empty = z.count == 0
+        }
+        if empty { db.remove(key) }
+    }
+
+    // MARK: - Change notification
+
+    /// Called after every change to `key`: invalidates WATCHes, wakes blocked clients.
+    @inline(__always)
+    func signalModifiedKey(_ db: Database, _ key: Key) {
+        if !watchTable.isEmpty { watchTable.touch(db: db.id, key: key) }
+        if !keyReadyHooks.isEmpty { for h in keyReadyHooks { h(db, key) } }
+    }
+
+    /// Marks every watcher of `db` dirty (FLUSHDB/FLUSHALL/SWAPDB).
+    func signalFlushedDB(_ db: Int) {
+        if !watchTable.isEmpty { watchTable.touchAll(db: db) }
+    }
+
+    // MARK: - Active expiry
+
+    /// Removes keys whose time has passed, within a small time budget per cron tick. Instead of
+    /// Redis's random sampling, each database keeps a min-heap of deadlines, so exactly the due
+    /// keys are found and keys nobody reads never pile up.
+    func activeExpireCycle(now: Int64) {
+        guard masterHost == nil, !loading else { return }
+        let deadline = Clock.monotonicMicros() + 25_000
+        for db in databases where !db.expires.isEmpty {
+            var n = 0
+            while let key = db.popDueExpiry(now: now) {
+                deleteExpired(db, key)
+                n += 1
+                if n & 63 == 0 && Clock.monotonicMicros() > deadline { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+// Configuration applied at start, and shutdown (SHUTDOWN command, SIGTERM).
+import Shared
+
+extension Server {
+    /// Applies the parts of the configuration that need the server (ACL users, requirepass).
+    func configure() throws {
+        acl.setRequirePass(config.requirepass)
+        for line in config.userLines {
+            guard let name = line.first else { continue }
+            if let err = acl.setUser(name, rules: Array(line.dropFirst())) {
+                throw ConfigError(file: config.configFile, line: 0, text: "user " + line.joined(separator: " "), message: err)
+            }
+        }
+        for hook in configureHooks { try hook() }
+    }
+
+    /// Starts a shutdown. `save`: nil = as configured (save if save rules exist), true/false forced.
+    /// Returns false if a hook refused (SHUTDOWN then replies an error).
+    @discardableResult
+    func requestShutdown(save: Bool?, now: Bool, force: Bool) -> Bool {
+        for hook in shutdownHooks {
+            if !hook(save) && !force { return false }
+        }
+        log.warning("Vigil is now ready to exit, bye bye...")
+        for c in Array(clients.values) { c.conn.flush() }
+        shuttingDown = true
+        loop.stop()
+        return true
+    }
+
+    var exitStatus: Int32 { 0 }
+}

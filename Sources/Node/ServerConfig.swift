@@ -1,0 +1,85 @@
+// The node's typed configuration. Parsing, validation, CONFIG GET/SET/REWRITE and the table of
+// every redis.conf directive live in Config/ (ConfigTable); this file is just the values.
+import Shared
+
+/// A `save <seconds> <changes>` rule.
+struct SaveRule: Equatable {
+    var seconds: Int
+    var changes: Int
+}
+
+/// Output buffer limits for one client class (`client-output-buffer-limit <class> hard soft secs`).
+struct OutputBufferLimit: Equatable {
+    var hard: Int
+    var soft: Int
+    var softSeconds: Int
+}
+
+/// Every configuration value the node uses, with Redis 7.0's defaults.
+final class ServerConfig {
+    var configFile: String? = nil
+    var port = 6379
+    var bind: [String] = ["*", "-::*"]
+    var protectedMode = true
+    var daemonize = false
+    var pidfile = ""
+    var logfile = ""
+    var loglevel: LogLevel = .notice
+    var dir = "."
+    var dbfilename = "dump.rdb"
+    var databases = 16
+    var maxclients = 10000
+    var timeout = 0
+    var tcpKeepalive = 300
+    var tcpBacklog = 511
+    var requirepass: Bytes? = nil
+    var saveRules: [SaveRule] = [SaveRule(seconds: 3600, changes: 1), SaveRule(seconds: 300, changes: 100), SaveRule(seconds: 60, changes: 10000)]
+    var appendonly = false
+    var protoMaxBulkLen = 512 * 1024 * 1024
+    var clientQueryBufferLimit = 1024 * 1024 * 1024
+    var outputLimitNormal = OutputBufferLimit(hard: 0, soft: 0, softSeconds: 0)
+    var outputLimitReplica = OutputBufferLimit(hard: 256 << 20, soft: 64 << 20, softSeconds: 60)
+    var outputLimitPubsub = OutputBufferLimit(hard: 32 << 20, soft: 8 << 20, softSeconds: 60)
+    var hz = 10
+    var rdbcompression = true
+    var rdbchecksum = true
+    var stopWritesOnBgsaveError = true
+    var shutdownTimeout = 10
+
+    // Replication (implemented by the replication layer).
+    var replicaof: (host: String, port: Int)? = nil
+    var masterauth: Bytes? = nil
+    var masteruser: Bytes? = nil
+    var replicaReadOnly = true
+    var replicaServeStaleData = true
+    var replicaPriority = 100
+    var replicaAnnounceIP: String? = nil
+    var replicaAnnouncePort = 0
+    var replicaAnnounced = true
+    var minReplicasToWrite = 0
+    var minReplicasMaxLag = 10
+    var replBacklogSize = 1024 * 1024
+    var replBacklogTTL = 3600
+    var replDisklessSync = true
+    var replDisklessSyncDelay = 5
+    var replDisklessSyncMaxReplicas = 0
+    var replDisklessLoad = "disabled"
+    var replPingReplicaPeriod = 10
+    var replTimeout = 60
+    var replDisableTCPNoDelay = false
+
+    /// Encoding thresholds (OBJECT ENCODING, RDB encodings).
+    var listMaxListpackSize = -2
+    var hashMaxListpackEntries = 128
+    var hashMaxListpackValue = 64
+    var setMaxIntsetEntries = 512
+    var zsetMaxListpackEntries = 128
+    var zsetMaxListpackValue = 64
+
+    /// Raw values of accepted directives we do not implement, for CONFIG GET and REWRITE.
+    var passthrough: [String: String] = [:]
+    /// `user` lines from the config, applied by the ACL layer at start.
+    var userLines: [[String]] = []
+
+    init() {}
+}
