@@ -63,13 +63,74 @@ public func waitUntil(timeout: Double = 10, interval: Double = 0.02, _ condition
     return (try? condition()) == true
 }
 
+/// A child process spawned with posix_spawn, with default signal dispositions and an empty
+/// signal mask (Foundation's Process lets the test runner's blocked signals leak into children,
+/// so a real redis-server would ignore SIGTERM).
+public final class ChildProcess {
+    public let pid: pid_t
+    private var exitStatus: Int32? = nil
+
+    public init(path: String, args: [String], cwd: String, output: String) throws {
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&fa, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t(); sigemptyset(&empty)
+        var all = sigset_t(); sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+        // `env -C` changes directory then execs the program, so the pid is the program's own
+        // (posix_spawn_file_actions_addchdir_np needs _GNU_SOURCE, which Foundation tests cannot take).
+        let argv = (["/usr/bin/env", "-C", cwd, path] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var p: pid_t = 0
+        let r = posix_spawn(&p, "/usr/bin/env", &fa, &attr, argv, environ)
+        guard r == 0 else { throw TestClientError("posix_spawn \(path) failed: \(r)") }
+        pid = p
+    }
+
+    /// True until the child exited (reaps it when it did).
+    public var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var st: Int32 = 0
+        let r = waitpid(pid, &st, WNOHANG)
+        if r == pid { exitStatus = st; return false }
+        return r == 0
+    }
+
+    /// Exit code (or 128+signal) once exited.
+    public var terminationStatus: Int32 {
+        guard let st = exitStatus else { return -1 }
+        if st & 0x7f == 0 { return (st >> 8) & 0xff }
+        return 128 + (st & 0x7f)
+    }
+
+    public func signal(_ sig: Int32) { if isRunning { kill(pid, sig) } }
+
+    /// Blocks until the child exits.
+    public func wait() {
+        guard exitStatus == nil else { return }
+        var st: Int32 = 0
+        if waitpid(pid, &st, 0) == pid { exitStatus = st }
+    }
+}
+
 /// A running server process with its own temp directory; stopped on `stop()` or deinit.
 public final class ServerProcess {
     public let port: Int
     public let dir: String
-    public let process: Process
+    public let process: ChildProcess
     public let logPath: String
     public let configPath: String?
+    public let binary: String
+    public let arguments: [String]
 
     /// Starts `binary` with `args` in a fresh temp dir; `config` (if given) is written to
     /// `<dir>/<configName>` and passed as the first argument.
@@ -77,6 +138,7 @@ public final class ServerProcess {
                 args: [String] = [], dir: String? = nil, waitReady: Bool = true, password: String? = nil) throws {
         let p = port ?? FreePort.next()
         self.port = p
+        self.binary = binary
         let d = dir ?? NSTemporaryDirectory() + "vigil-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         self.dir = d
@@ -84,23 +146,18 @@ public final class ServerProcess {
         var argv: [String] = []
         if let config {
             let cp = d + "/" + configName
-            try config.write(toFile: cp, atomically: true, encoding: .utf8)
+            if !FileManager.default.fileExists(atPath: cp) || dir == nil {
+                try config.write(toFile: cp, atomically: true, encoding: .utf8)
+            }
             argv.append(cp)
             configPath = cp
         } else { configPath = nil }
         argv += args
         if !args.contains("--port") && config.map({ !$0.contains("port ") }) ?? true { argv += ["--port", String(p)] }
-        let proc = Process()
-        proc.executableURL = URL(fileURLWithPath: binary)
-        proc.arguments = argv
-        proc.currentDirectoryURL = URL(fileURLWithPath: d)
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let fh = FileHandle(forWritingAtPath: logPath)
-        proc.standardOutput = fh
-        proc.standardError = fh
-        try proc.run()
-        self.process = proc
+        self.arguments = argv
+        process = try ChildProcess(path: binary, args: argv, cwd: d, output: logPath)
         if waitReady {
+            let proc = process
             let ok = waitUntil(timeout: 10) {
                 guard proc.isRunning else { return false }
                 let c = try TestClient(port: p, timeoutMillis: 1000)
@@ -127,30 +184,35 @@ public final class ServerProcess {
         return try ServerProcess(binary: bin, port: port, config: config, args: args, password: password)
     }
 
+    /// Starts the same binary again in the same directory with the same arguments (restarts).
+    public func restart(waitReady: Bool = true, password: String? = nil) throws -> ServerProcess {
+        try ServerProcess(binary: binary, port: port, config: nil, args: arguments, dir: dir, waitReady: waitReady, password: password)
+    }
+
     public func client(timeoutMillis: Int = 5000) throws -> TestClient { try TestClient(port: port, timeoutMillis: timeoutMillis) }
 
     public var isRunning: Bool { process.isRunning }
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
 
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Sends a signal (SIGKILL, SIGSTOP, SIGCONT...).
-    public func signal(_ sig: Int32) { if process.isRunning { kill(process.processIdentifier, sig) } }
+    public func signal(_ sig: Int32) { process.signal(sig) }
 
     /// Stops the process (SIGTERM, then SIGKILL after `grace` seconds) and waits for it.
     public func stop(grace: Double = 5) {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)
-        process.terminate()
-        if !waitUntil(timeout: grace, { !process.isRunning }) {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        process.signal(SIGCONT)
+        process.signal(SIGTERM)
+        if !waitUntil(timeout: grace, interval: 0.01, { !process.isRunning }) {
+            process.signal(SIGKILL)
+            process.wait()
         }
     }
 
     /// Waits for the process to exit on its own; returns its status or nil on timeout.
     public func waitExit(timeout: Double = 10) -> Int32? {
-        waitUntil(timeout: timeout) { !process.isRunning } ? process.terminationStatus : nil
+        waitUntil(timeout: timeout, interval: 0.01) { !process.isRunning } ? process.terminationStatus : nil
     }
 
     deinit { stop(grace: 1) }
