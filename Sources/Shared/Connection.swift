@@ -30,7 +30,7 @@ public final class Connection: EventHandler {
     /// Called after output drained completely.
     public var onDrained: ((Connection) -> Void)?
 
-    public var readChunk = 16 * 1024
+    public var readChunk = 64 * 1024
     private var watchingWrite = false
 
     /// Wraps an accepted socket and starts reading.
@@ -86,25 +86,20 @@ public final class Connection: EventHandler {
     public func handleReadable() {
         guard !isClosed else { return }
         compactInput()
-        let old = input.count
-        let want = readChunk
-        input.reserveCapacity(old + want)
+        // Read into the loop's scratch buffer, then append: one copy instead of zero-filling and
+        // trimming the input array on every read.
+        let scratch = loop.scratch
         var n = 0
         var failure: IOError? = nil
         var eof = false
-        // Grow the array by `want` zero bytes, read into the tail, then trim to what arrived.
-        input.append(contentsOf: repeatElement(0, count: want))
-        let fd = self.fd
-        let r: Result<IOResult<Int>, IOError> = input.withUnsafeMutableBytes { p in
-            do { return .success(try Posix.read(fd, p.baseAddress! + old, want)) } catch { return .failure(error as? IOError ?? IOError(errnoCode: 5, call: "read")) }
-        }
-        switch r {
-        case .success(.done(let k)): n = k; if k == 0 { eof = true }
-        case .success(.wouldBlock): n = 0
-        case .failure(let e): failure = e
-        }
-        input.removeLast(want - n)
+        do {
+            switch try Posix.read(fd, scratch.baseAddress!, min(readChunk, scratch.count)) {
+            case .done(let k): n = k; if k == 0 { eof = true }
+            case .wouldBlock: n = 0
+            }
+        } catch let e as IOError { failure = e } catch { failure = IOError(errnoCode: 5, call: "read") }
         if n > 0 {
+            input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             bytesRead += n
             onInput?(self)
             return

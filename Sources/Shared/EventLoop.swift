@@ -40,12 +40,17 @@ public final class EventLoop {
     private var signalFD: Int32 = -1
     private var signalHandler: ((Int32) -> Void)?
     private var events = [epoll_event](repeating: epoll_event(), count: 1024)
+    /// A read buffer shared by every connection of this (single-threaded) loop.
+    public let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     public init() throws {
         epfd = try Posix.blocking("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
     }
 
-    deinit { Posix.close(epfd) }
+    deinit {
+        Posix.close(epfd)
+        scratch.deallocate()
+    }
 
     // MARK: - File descriptors
 
