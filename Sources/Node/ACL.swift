@@ -107,6 +107,11 @@ struct ACL {
     /// Applies ACL rules to a user, creating it if needed; nothing changes if a rule is bad.
     /// Returns Redis's error text (`Error in ACL SETUSER modifier '...': ...`) on a bad rule.
     mutating func setUser(_ name: String, rules: [String]) -> String? {
+        checkedSetUser(name, rules: rules).map { "Error in ACL SETUSER modifier '\($0.modifier)': \($0.reason)" }
+    }
+
+    /// As setUser, returning the bad modifier and the reason separately (config files word it differently).
+    mutating func checkedSetUser(_ name: String, rules: [String]) -> (modifier: String, reason: String)? {
         let old = users[name]
         let u = ACLUser(name: name)
         if let old {
@@ -114,7 +119,7 @@ struct ACL {
             u.keyRules = old.keyRules; u.channelRules = old.channelRules; u.commandRules = old.commandRules
         }
         for r in rules {
-            if let reason = ACL.apply(r, to: u) { return "Error in ACL SETUSER modifier '\(r)': \(reason)" }
+            if let reason = ACL.apply(r, to: u) { return (r, reason) }
         }
         users[name] = u
         return nil

@@ -37,7 +37,12 @@ struct ConfigTable {
         for d in directives {
             switch d.name {
             case "user":
-                guard !d.args.isEmpty else { throw d.error("Bad directive or wrong number of arguments") }
+                guard let name = d.args.first else { throw d.error("Bad directive or wrong number of arguments") }
+                // Validated here so the error names the line; applied by the ACL at start-up.
+                var scratch = ACL()
+                if let bad = scratch.checkedSetUser(name, rules: Array(d.args.dropFirst())) {
+                    throw d.error("Error in user declaration '\(name)': \(bad.reason)")
+                }
                 c.userLines.append(d.args)
                 continue
             case "rename-command":
