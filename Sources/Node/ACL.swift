@@ -152,7 +152,7 @@ struct ACL {
                 u.nopass = false
             case "<":
                 let h = SHA256.hex(Array(rest.utf8))
-                guard u.passwords.contains(h) else { return "no such password" }
+                guard u.passwords.contains(h) else { return "The password you are trying to remove from the user does not exist" }
                 u.passwords.removeAll { $0 == h }
             case "#", "!":
                 guard rest.utf8.count == 64, rest.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
@@ -162,7 +162,7 @@ struct ACL {
                     if !u.passwords.contains(rest) { u.passwords.append(rest) }
                     u.nopass = false
                 } else {
-                    guard u.passwords.contains(rest) else { return "no such password" }
+                    guard u.passwords.contains(rest) else { return "The password you are trying to remove from the user does not exist" }
                     u.passwords.removeAll { $0 == rest }
                 }
             case "~", "%":

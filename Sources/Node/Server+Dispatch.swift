@@ -24,8 +24,9 @@ extension Server {
             rejectCommand(c, CommandError.noAuth.message)
             return
         }
-        if let user = c.user, !user.canRun(cmd, c.argv) {
-            rejectCommand(c, "NOPERM this user has no permissions to run the '\(cmd.name)' command")
+        if !cmd.flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
+            let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
+            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command")
             return
         }
         let isMasterLink = c.flags.contains(.master)

@@ -107,7 +107,8 @@ extension Server {
             case .protected: throw fail("can't set protected config")
             case .mutable: break
             }
-            if changes.contains(where: { $0.spec.name == spec.name }) { throw fail("duplicate parameter") }
+            // Redis compares the names as typed: `slave-priority 1 replica-priority 2` is allowed.
+            if changes.contains(where: { $0.arg.lowercased() == arg.lowercased() }) { throw fail("duplicate parameter") }
             changes.append((spec, arg, raw))
         }
         // Validate every value before changing anything.
