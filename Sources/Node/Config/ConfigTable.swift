@@ -125,3 +125,19 @@ struct ConfigTable {
                    accumulates: false, get: { $0.passthrough[name] ?? def }, set: { c, v in c.passthrough[name] = v })
     }
 }
+
+extension ConfigTable {
+    /// The table as the Markdown rows of docs/config-directives.md (kept in sync by a unit test).
+    func markdownRows() -> [String] {
+        specs.sorted { $0.name < $1.name }.map { s in
+            let def = s.defaultValue.isEmpty ? "\"\"" : s.defaultValue
+            let mut: String
+            switch s.mutability {
+            case .mutable: mut = "yes"
+            case .immutable: mut = "no"
+            case .protected: mut = "no (protected)"
+            }
+            return "| `\(s.name)` | \(s.aliases.map { "`\($0)`" }.joined(separator: ", ")) | \(s.type.label) | `\(def)` | \(s.implemented ? "yes" : "**no** (stored only)") | \(mut) |"
+        }
+    }
+}
