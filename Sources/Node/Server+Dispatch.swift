@@ -82,6 +82,7 @@ extension Server {
         let dirtyBefore = dirty
         let previous = currentClient
         currentClient = c
+        let outBefore = c.conn.output.bytes.count
         if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
             feedMonitors(c)
         }
@@ -91,6 +92,10 @@ extension Server {
             replyError(c, e.message)
         } catch {
             replyError(c, "ERR \(error)")
+        }
+        // CLIENT REPLY OFF: drop what this command wrote (the master link manages its own replies).
+        if c.flags.contains(.noReply) && !c.flags.contains(.master) && c.conn.output.bytes.count > outBefore {
+            c.conn.output.bytes.removeSubrange(outBefore...)
         }
         currentClient = previous
         c.lastCommand = cmd.name

@@ -63,7 +63,8 @@ extension Server {
             guard c.argc == 3 else { throw CommandError.wrongArity("client|reply") }
             switch c.option(2) {
             case "ON": c.flags.remove(.noReply); c.out.ok()
-            case "OFF", "SKIP": c.flags.insert(.noReply)
+            case "OFF": c.flags.insert(.noReply)
+            case "SKIP": throw CommandError("ERR CLIENT REPLY SKIP is not supported by vigil-node (use OFF and ON)")
             default: throw CommandError.syntax
             }
         case "NO-EVICT":
