@@ -1,5 +1,7 @@
-// ACL users: the subset of Redis's rules the seeds use (`on`/`off`, `>pass`, `nopass`,
-// `resetpass`, `~*`, `&*`, `+@all`, ...). Rules are kept as written for ACL LIST.
+// ACL users: the subset of Redis's rules the seeds and operators use (`on`/`off`, `>pass`, `<pass`,
+// `#hash`, `!hash`, `nopass`, `resetpass`, `~pattern`, `allkeys`, `&pattern`, `allchannels`,
+// `+cmd`, `-cmd`, `+@cat`, `-@cat`, `allcommands`, `nocommands`, `reset`). Passwords are kept only
+// as SHA-256 hex digests, exactly what ACL LIST shows.
 import Shared
 
 /// One ACL user.
@@ -7,41 +9,63 @@ final class ACLUser {
     let name: String
     var enabled = false
     var nopass = false
-    /// Passwords as given (compared in constant time); ACL LIST shows their SHA-256.
-    var passwords: [Bytes] = []
-    /// Key, channel and command rules in the order given, for ACL LIST.
+    /// SHA-256 hex digests of the passwords.
+    var passwords: [String] = []
+    /// Key patterns (`~*` for allkeys), in the order given.
     var keyRules: [String] = []
+    /// Channel patterns; `&*` means allchannels. Empty means resetchannels.
     var channelRules: [String] = []
-    var commandRules: [String] = []
+    /// Command rules after the implicit base (`-@all` unless the first is `+@all`), lower-cased.
+    var commandRules: [String] = ["-@all"]
     init(name: String) { self.name = name }
 
-    /// Whether this user may run `cmd` (command rules: +@all, -@all, +cmd, -cmd, allcommands).
+    /// Whether this user may run `cmd` (rules applied in order, last match wins).
     func canRun(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
-        if commandRules.isEmpty { return false }
         var allowed = false
+        let sub = argv.count > 1 ? cmd.name + "|" + String(decoding: argv[1], as: UTF8.self).lowercased() : ""
         for r in commandRules {
             let add = r.hasPrefix("+")
-            let body = r.dropFirst().lowercased()
-            if body == "@all" || r == "allcommands" { allowed = add || r == "allcommands"; continue }
-            if r == "nocommands" { allowed = false; continue }
+            let body = r.dropFirst()
+            if body == "@all" { allowed = add; continue }
             if body.hasPrefix("@") {
                 if cmd.categories.contains(String(body.dropFirst())) { allowed = add }
-            } else if body == cmd.name || body.hasPrefix(cmd.name + "|") {
+            } else if body == cmd.name || (!sub.isEmpty && body == sub) {
                 allowed = add
             }
         }
         return allowed
     }
 
+    /// Constant-time comparison of the password's digest with every stored digest.
     func checkPassword(_ p: Bytes) -> Bool {
         if nopass { return true }
+        let digest = Array(SHA256.hex(p).utf8)
         var ok = false
-        for stored in passwords where stored.count == p.count {
+        for stored in passwords {
+            let s = Array(stored.utf8)
+            guard s.count == digest.count else { continue }
             var diff: UInt8 = 0
-            for i in 0..<p.count { diff |= stored[i] ^ p[i] }
+            for i in 0..<s.count { diff |= s[i] ^ digest[i] }
             if diff == 0 { ok = true }
         }
         return ok
+    }
+
+    /// The rules as ACL LIST / ACL GETUSER show them (Redis 7.0's ACLDescribeUser order).
+    var ruleWords: (flags: [String], passwords: [String], keys: [String], channels: String, commands: String) {
+        var flags = [enabled ? "on" : "off"]
+        if nopass { flags.append("nopass") }
+        let channels: String
+        if channelRules == ["&*"] { channels = "&*" } else {
+            channels = (["resetchannels"] + channelRules).joined(separator: " ")
+        }
+        return (flags, passwords.map { "#" + $0 }, keyRules, channels, commandRules.joined(separator: " "))
+    }
+
+    /// `on nopass ~* &* +@all`: the description after `user <name>`.
+    var description: String {
+        let r = ruleWords
+        return (r.flags + r.passwords + r.keys + [r.channels, r.commands]).joined(separator: " ")
     }
 }
 
@@ -59,7 +83,11 @@ struct ACL {
         users = ["default": d]
     }
 
-    var defaultUser: ACLUser { users["default"]! }
+    /// The `default` user (always present: DELUSER refuses to remove it).
+    var defaultUser: ACLUser { users["default"] ?? ACL.disabledDefault }
+
+    /// Stands in if `default` were ever missing: off, so nobody gets in by accident.
+    private static var disabledDefault: ACLUser { ACLUser(name: "default") }
 
     /// True when new connections must authenticate (default user has a password or is off).
     var defaultUserRequiresAuth: Bool { !(defaultUser.nopass && defaultUser.enabled) }
@@ -69,52 +97,96 @@ struct ACL {
         let d = defaultUser
         if let pass, !pass.isEmpty {
             d.nopass = false
-            d.passwords = [pass]
+            d.passwords = [SHA256.hex(pass)]
         } else {
             d.nopass = true
             d.passwords = []
         }
     }
 
-    /// Applies ACL rules to a user, creating it if needed. Returns an error text on a bad rule.
+    /// Applies ACL rules to a user, creating it if needed; nothing changes if a rule is bad.
+    /// Returns Redis's error text (`Error in ACL SETUSER modifier '...': ...`) on a bad rule.
     mutating func setUser(_ name: String, rules: [String]) -> String? {
-        let u = users[name] ?? ACLUser(name: name)
+        checkedSetUser(name, rules: rules).map { "Error in ACL SETUSER modifier '\($0.modifier)': \($0.reason)" }
+    }
+
+    /// As setUser, returning the bad modifier and the reason separately (config files word it differently).
+    mutating func checkedSetUser(_ name: String, rules: [String]) -> (modifier: String, reason: String)? {
+        let old = users[name]
+        let u = ACLUser(name: name)
+        if let old {
+            u.enabled = old.enabled; u.nopass = old.nopass; u.passwords = old.passwords
+            u.keyRules = old.keyRules; u.channelRules = old.channelRules; u.commandRules = old.commandRules
+        }
         for r in rules {
-            let lower = r.lowercased()
-            switch lower {
-            case "on": u.enabled = true
-            case "off": u.enabled = false
-            case "nopass": u.nopass = true; u.passwords = []
-            case "resetpass": u.nopass = false; u.passwords = []
-            case "allkeys": u.keyRules = ["~*"]
-            case "resetkeys": u.keyRules = []
-            case "allchannels": u.channelRules = ["&*"]
-            case "resetchannels": u.channelRules = []
-            case "allcommands": u.commandRules = ["+@all"]
-            case "nocommands": u.commandRules = ["-@all"]
-            case "reset":
-                u.enabled = false; u.nopass = false; u.passwords = []
-                u.keyRules = []; u.channelRules = []; u.commandRules = ["-@all"]
-            default:
-                if r.hasPrefix(">") {
-                    let p = Bytes(r.utf8.dropFirst())
-                    if !u.passwords.contains(p) { u.passwords.append(p) }
-                    u.nopass = false
-                } else if r.hasPrefix("<") {
-                    let p = Bytes(r.utf8.dropFirst())
-                    u.passwords.removeAll { $0 == p }
-                } else if r.hasPrefix("~") || r.hasPrefix("%") {
-                    if r == "~*" { u.keyRules = ["~*"] } else { u.keyRules.append(r) }
-                } else if r.hasPrefix("&") {
-                    if r == "&*" { u.channelRules = ["&*"] } else { u.channelRules.append(r) }
-                } else if r.hasPrefix("+") || r.hasPrefix("-") {
-                    if lower == "+@all" || lower == "-@all" { u.commandRules = [lower] } else { u.commandRules.append(lower) }
-                } else {
-                    return "Error in ACL SETUSER modifier '\(r)': Syntax error"
-                }
-            }
+            if let reason = ACL.apply(r, to: u) { return (r, reason) }
         }
         users[name] = u
         return nil
     }
+
+    /// Applies one rule; returns the reason when it is invalid.
+    static func apply(_ r: String, to u: ACLUser) -> String? {
+        let lower = r.lowercased()
+        switch lower {
+        case "on": u.enabled = true
+        case "off": u.enabled = false
+        case "nopass": u.nopass = true; u.passwords = []
+        case "resetpass": u.nopass = false; u.passwords = []
+        case "allkeys": u.keyRules = ["~*"]
+        case "resetkeys": u.keyRules = []
+        case "allchannels": u.channelRules = ["&*"]
+        case "resetchannels": u.channelRules = []
+        case "allcommands": u.commandRules = ["+@all"]
+        case "nocommands": u.commandRules = ["-@all"]
+        case "reset":
+            u.enabled = false; u.nopass = false; u.passwords = []
+            u.keyRules = []; u.channelRules = []; u.commandRules = ["-@all"]
+        default:
+            guard let first = r.first else { return "Syntax error" }
+            let rest = String(r.dropFirst())
+            switch first {
+            case ">":
+                let h = SHA256.hex(Array(rest.utf8))
+                if !u.passwords.contains(h) { u.passwords.append(h) }
+                u.nopass = false
+            case "<":
+                let h = SHA256.hex(Array(rest.utf8))
+                guard u.passwords.contains(h) else { return "The password you are trying to remove from the user does not exist" }
+                u.passwords.removeAll { $0 == h }
+            case "#", "!":
+                guard rest.utf8.count == 64, rest.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+                    return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"
+                }
+                if first == "#" {
+                    if !u.passwords.contains(rest) { u.passwords.append(rest) }
+                    u.nopass = false
+                } else {
+                    guard u.passwords.contains(rest) else { return "The password you are trying to remove from the user does not exist" }
+                    u.passwords.removeAll { $0 == rest }
+                }
+            case "~", "%":
+                if u.keyRules == ["~*"] { break }
+                if r == "~*" { u.keyRules = ["~*"] } else if !u.keyRules.contains(r) { u.keyRules.append(r) }
+            case "&":
+                if u.channelRules == ["&*"] { break }
+                if r == "&*" { u.channelRules = ["&*"] } else if !u.channelRules.contains(r) { u.channelRules.append(r) }
+            case "+", "-":
+                if lower == "+@all" || lower == "-@all" { u.commandRules = [lower]; break }
+                if rest.hasPrefix("@") {
+                    guard ACL.categories.contains(String(rest.dropFirst()).lowercased()) else { return "Unknown command or category name in ACL" }
+                }
+                if u.commandRules.first != "+@all" && u.commandRules.first != "-@all" { u.commandRules.insert("-@all", at: 0) }
+                u.commandRules.append(lower)
+            default:
+                return "Syntax error"
+            }
+        }
+        return nil
+    }
+
+    /// Redis 7.0's ACL categories, in ACL CAT order.
+    static let categories = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+                             "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
+                             "dangerous", "connection", "transaction", "scripting"]
 }

@@ -25,9 +25,15 @@ enum NodeMain {
 
     /// Parses argv into a configuration; prints errors like redis-server and returns nil on failure.
     static func loadConfig(_ argv: [String]) -> ServerConfig? {
+        loadConfigReportingUnimplemented(argv)?.config
+    }
+
+    /// As `loadConfig`, also returning the accepted-but-unimplemented directives that were set.
+    static func loadConfigReportingUnimplemented(_ argv: [String]) -> (config: ServerConfig, unimplemented: [String])? {
         var args = argv
         let config = ServerConfig()
         var directives: [ConfigDirective] = []
+        var unimplemented: [String] = []
         do {
             if let first = args.first, !first.hasPrefix("--") || first == "-" {
                 args.removeFirst()
@@ -42,7 +48,7 @@ enum NodeMain {
                 }
             }
             directives += try ConfigFile.parseCommandLine(args)
-            for d in directives { try ConfigTable.apply(d, to: config) }
+            unimplemented = try ConfigTable.shared.load(directives, into: config)
         } catch let e as ConfigError {
             writeStderr(e.description)
             return nil
@@ -50,7 +56,7 @@ enum NodeMain {
             writeStderr("\(error)\n")
             return nil
         }
-        return config
+        return (config, unimplemented)
     }
 
     static func absolutePath(_ p: String) -> String {
@@ -71,7 +77,7 @@ enum NodeMain {
             if a == "-h" || a == "--help" { print(usage()); return 0 }
         }
         Posix.ignoreSIGPIPE()
-        guard let config = loadConfig(argv) else { return 1 }
+        guard let (config, unimplemented) = loadConfigReportingUnimplemented(argv) else { return 1 }
         let log = Logger()
         log.level = config.loglevel
         do { try log.setFile(config.logfile) } catch {
@@ -93,6 +99,9 @@ enum NodeMain {
         log.notice("Vigil version=\(VigilVersion.string) (redis \(VigilVersion.redisCompat) compatible), bits=64, pid=\(getpid()), just started")
         if let f = config.configFile { log.notice("Configuration loaded from \(f)") } else {
             log.warning("Warning: no config file specified, using the default config. In order to specify a config file use ./vigil-node /path/to/redis.conf")
+        }
+        for name in unimplemented {
+            log.warning("Warning: config directive '\(name)' is accepted but not implemented by vigil-node; it has no effect")
         }
         do {
             try server.configure()

@@ -24,8 +24,9 @@ extension Server {
             rejectCommand(c, CommandError.noAuth.message)
             return
         }
-        if let user = c.user, !user.canRun(cmd, c.argv) {
-            rejectCommand(c, "NOPERM this user has no permissions to run the '\(cmd.name)' command")
+        if !cmd.flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
+            let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
+            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command")
             return
         }
         let isMasterLink = c.flags.contains(.master)
@@ -81,6 +82,7 @@ extension Server {
         let dirtyBefore = dirty
         let previous = currentClient
         currentClient = c
+        let outBefore = c.conn.output.bytes.count
         if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
             feedMonitors(c)
         }
@@ -90,6 +92,10 @@ extension Server {
             replyError(c, e.message)
         } catch {
             replyError(c, "ERR \(error)")
+        }
+        // CLIENT REPLY OFF: drop what this command wrote (the master link manages its own replies).
+        if c.flags.contains(.noReply) && !c.flags.contains(.master) && c.conn.output.bytes.count > outBefore {
+            c.conn.output.bytes.removeSubrange(outBefore...)
         }
         currentClient = previous
         c.lastCommand = cmd.name

@@ -7,8 +7,9 @@ extension Server {
         acl.setRequirePass(config.requirepass)
         for line in config.userLines {
             guard let name = line.first else { continue }
-            if let err = acl.setUser(name, rules: Array(line.dropFirst())) {
-                throw ConfigError(file: config.configFile, line: 0, text: "user " + line.joined(separator: " "), message: err)
+            if let bad = acl.checkedSetUser(name, rules: Array(line.dropFirst())) {
+                throw ConfigError(file: config.configFile, line: 0, text: "user " + line.joined(separator: " "),
+                                  message: "Error in user declaration '\(name)': \(bad.reason)")
             }
         }
         for hook in configureHooks { try hook() }

@@ -45,6 +45,8 @@ final class ServerConfig {
     var rdbchecksum = true
     var stopWritesOnBgsaveError = true
     var shutdownTimeout = 10
+    var maxmemory = 0
+    var maxmemoryPolicy = "noeviction"
 
     // Replication (implemented by the replication layer).
     var replicaof: (host: String, port: Int)? = nil
@@ -70,12 +72,14 @@ final class ServerConfig {
 
     /// Encoding thresholds (OBJECT ENCODING, RDB encodings).
     var listMaxListpackSize = -2
-    var hashMaxListpackEntries = 128
+    var hashMaxListpackEntries = 512
     var hashMaxListpackValue = 64
     var setMaxIntsetEntries = 512
     var zsetMaxListpackEntries = 128
     var zsetMaxListpackValue = 64
 
+    /// `rename-command` pairs from the config (accepted, not implemented).
+    var renamedCommands: [(String, String)] = []
     /// Raw values of accepted directives we do not implement, for CONFIG GET and REWRITE.
     var passthrough: [String: String] = [:]
     /// `user` lines from the config, applied by the ACL layer at start.

@@ -1,6 +1,8 @@
-// Introspection commands. (Filled in by the Introspection work; empty lists keep the table building.)
+// Introspection commands: CLIENT (ClientCommands.swift), COMMAND (CommandCommand.swift), ACL.
 import Shared
 
 extension CommandTable {
-    static var introspection: [CommandSpec] { [] }
+    static var introspection: [CommandSpec] {
+        [clientCommand, commandCommand, aclCommand]
+    }
 }

@@ -1,6 +1,153 @@
-// Server commands. (Filled in by the Server work; empty lists keep the table building.)
+// Server commands: CONFIG, INFO, TIME, SHUTDOWN, DEBUG, MONITOR, SLOWLOG, LATENCY, MEMORY, LOLWUT.
 import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension CommandTable {
-    static var server: [CommandSpec] { [] }
+    static var server: [CommandSpec] {
+        [
+            CommandSpec("config", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"],
+                        subcommands: ["get", "set", "rewrite", "resetstat", "help"]) { s, c in try s.configCommand(c) },
+            CommandSpec("info", -1, [.loading, .stale], ["slow", "dangerous"]) { s, c in
+                let names = (1..<max(1, c.argc)).map { c.arg($0).text.lowercased() }
+                c.out.verbatim(s.infoText(names))
+            },
+            CommandSpec("time", 1, [.loading, .stale, .fast], ["fast"]) { s, c in
+                let us = Clock.wallMicros()
+                c.out.arrayHeader(2)
+                c.out.bulk(String(us / 1_000_000))
+                c.out.bulk(String(us % 1_000_000))
+            },
+            CommandSpec("shutdown", -1, [.admin, .noscript, .loading, .stale, .noMulti, .allowBusy], ["admin", "slow", "dangerous"]) { s, c in
+                try s.shutdownCommand(c)
+            },
+            CommandSpec("debug", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"]) { s, c in try s.debugCommand(c) },
+            CommandSpec("monitor", 1, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"]) { s, c in
+                guard !c.flags.contains(.monitor) else { return }
+                c.flags.insert(.monitor)
+                s.monitors.append(c)
+                c.out.ok()
+            },
+            CommandSpec("slowlog", -2, [.admin, .loading, .stale], ["admin", "slow", "dangerous"],
+                        subcommands: ["get", "len", "reset", "help"]) { s, c in try s.slowlogCommand(c) },
+            CommandSpec("latency", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"],
+                        subcommands: ["latest", "history", "reset", "doctor", "graph", "histogram", "help"]) { s, c in
+                switch c.option(1) {
+                case "LATEST", "HISTORY": c.out.arrayHeader(0)
+                case "RESET": c.out.integer(0)
+                case "HISTOGRAM": c.out.mapHeader(0)
+                case "DOCTOR": c.out.verbatim("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n")
+                default: throw CommandError.unknownSubcommand(c.arg(1), "LATENCY")
+                }
+            },
+            CommandSpec("memory", -2, [.readonly], ["read", "slow"], keys: (2, 2, 1), subcommands: ["usage", "doctor", "stats", "help"]) { s, c in
+                try s.memoryCommand(c)
+            },
+            CommandSpec("lolwut", -1, [.readonly, .fast], ["read", "fast"]) { s, c in
+                c.out.verbatim("Vigil ver. \(VigilVersion.string) (Redis ver. \(VigilVersion.redisCompat) compatible)\n")
+            },
+        ]
+    }
+}
+
+extension Server {
+    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+    func shutdownCommand(_ c: Client) throws {
+        var save: Bool? = nil
+        var now = false, force = false, abort = false
+        for i in 1..<max(1, c.argc) {
+            switch c.option(i) {
+            case "NOSAVE": save = false
+            case "SAVE": save = true
+            case "NOW": now = true
+            case "FORCE": force = true
+            case "ABORT": abort = true
+            default: throw CommandError.syntax
+            }
+        }
+        if abort {
+            guard save == nil && !now && !force else { throw CommandError.syntax }
+            throw CommandError("ERR No shutdown in progress.")
+        }
+        if !requestShutdown(save: save, now: now, force: force) {
+            throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+        }
+        // Success: the connection closes without a reply, as with Redis.
+        c.flags.insert(.closeASAP)
+    }
+
+    /// DEBUG SLEEP / SET-ACTIVE-EXPIRE / RELOAD-less minimal set; tests use SLEEP to stall the node.
+    func debugCommand(_ c: Client) throws {
+        switch c.option(1) {
+        case "SLEEP":
+            guard c.argc == 3, let secs = NumberFormat.parseDouble(c.arg(2)), secs >= 0, secs < 1e6 else {
+                throw CommandError.notFloat
+            }
+            // Blocks the whole process on purpose, exactly like Redis's DEBUG SLEEP.
+            var ts = timespec(tv_sec: Int(secs), tv_nsec: Int((secs - Double(Int(secs))) * 1e9))
+            var rest = timespec()
+            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+            c.out.ok()
+        case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+            c.out.ok()
+        case "LOG":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            log.warning("DEBUG LOG: \(c.arg(2).text)")
+            c.out.ok()
+        case "HELP":
+            replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                                   "LOG <message>", "    Write <message> to the server log."])
+        default:
+            throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
+        }
+    }
+
+    /// SLOWLOG: vigil keeps no slow log yet, so it is always empty.
+    func slowlogCommand(_ c: Client) throws {
+        switch c.option(1) {
+        case "GET":
+            guard c.argc <= 3 else { throw CommandError.wrongArity("slowlog|get") }
+            if c.argc == 3 {
+                guard let n = NumberFormat.parseInt(c.arg(2)), n >= -1 else {
+                    throw CommandError("ERR count should be greater than or equal to -1")
+                }
+            }
+            c.out.arrayHeader(0)
+        case "LEN": c.out.integer(0)
+        case "RESET": c.out.ok()
+        case "HELP":
+            replyHelp(c, "SLOWLOG", ["GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                                     "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                                     "    client name", "LEN", "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
+        default: throw CommandError.unknownSubcommand(c.arg(1), "SLOWLOG")
+        }
+    }
+
+    /// MEMORY USAGE key: a best-effort estimate (key and value payload plus fixed overheads).
+    func memoryCommand(_ c: Client) throws {
+        switch c.option(1) {
+        case "USAGE":
+            guard c.argc == 3 || c.argc == 5 else { throw CommandError.syntax }
+            let key = c.key(2)
+            guard !c.db.isExpired(key, now: Clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
+            c.out.integer(16 + c.arg(2).count + Server.estimateSize(v))
+        case "DOCTOR": c.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
+        case "STATS":
+            let (_, rss) = Server.processMemory()
+            c.out.mapHeader(2)
+            c.out.bulk("peak.allocated"); c.out.integer(rss)
+            c.out.bulk("total.allocated"); c.out.integer(rss)
+        default: throw CommandError.unknownSubcommand(c.arg(1), "MEMORY")
+        }
+    }
+
+    /// Rough payload size of a value, for MEMORY USAGE.
+    static func estimateSize(_ v: Value) -> Int {
+        // Containers belong to other families; a fixed header estimate keeps this decoupled.
+        switch v {
+        case .string(let b): return 16 + b.count
+        default: return 96
+        }
+    }
 }
