@@ -143,6 +143,7 @@ final class Replication {
         server.masterHost = host
         server.masterPort = port
         server.config.replicaof = (host, port)
+        server.log.role = "S"
         // Our replicas must follow the new history; they may still continue partially with us.
         disconnectReplicas()
         failWaitingClients()
@@ -161,6 +162,7 @@ final class Replication {
         server.masterPort = 0
         server.masterLinkUp = false
         server.config.replicaof = nil
+        server.log.role = "M"
         // Former siblings still hold the old ID: ID2 lets them continue with us.
         shiftReplicationID()
         disconnectReplicas()
