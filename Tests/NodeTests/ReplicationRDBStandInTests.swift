@@ -8,7 +8,7 @@ struct ReplicationRDBStandInTests {
         #expect(CRC64.checksum(Array("123456789".utf8)) == 0xe9c6d914c4b8d9ca)
     }
 
-    @Test func lzfRejectsMalformedInputInsteadOfCrashing() {
+    @Test func lzfRejectsMalformedInputInsteadOfCrashing() throws {
         #expect(throws: (any Error).self) { try LZF.decompress([0xE0], expectedLength: 10) }
         #expect(throws: (any Error).self) { try LZF.decompress([0x20, 0x05], expectedLength: 3) }
         // A literal run of 3 bytes then a back-reference copying them.
