@@ -240,6 +240,10 @@ extension Replication {
             server.closeASAP(r.client)
         }
         for r in replicas where r.online { checkOutputLimit(r, now: now) }
+        // CONFIG SET repl-backlog-size takes effect here, keeping the newest history.
+        if let cap = backlog?.capacity, cap != max(16, server.config.replBacklogSize) {
+            backlog?.resize(server.config.replBacklogSize)
+        }
         let ttl = Int64(server.config.replBacklogTTL) * 1000
         if replicas.isEmpty && backlog != nil && server.masterHost == nil && ttl > 0 && now - noReplicasSince > ttl {
             changeReplicationID()

@@ -248,7 +248,7 @@ enum LZF {
     /// Decompresses `input`; throws on malformed data or a length mismatch.
     static func decompress(_ input: Bytes, expectedLength: Int) throws -> Bytes {
         var out = Bytes()
-        out.reserveCapacity(max(0, min(expectedLength, 512 << 20)))
+        out.reserveCapacity(max(0, min(expectedLength, 1 << 20)))
         var i = 0
         while i < input.count {
             let ctrl = Int(input[i])

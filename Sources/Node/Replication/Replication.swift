@@ -144,8 +144,8 @@ final class Replication {
         server.masterPort = port
         server.config.replicaof = (host, port)
         server.log.role = "S"
-        // Our replicas must follow the new history; they may still continue partially with us.
-        disconnectReplicas()
+        // As Redis 7.0, our replicas stay: they are disconnected only if the history changes
+        // (a new replid on CONTINUE, or a full resync), so they may continue partially.
         failWaitingClients()
         // A former master continues its own history: the new master may know it (PSYNC2).
         let continues = atStartup ? historyKnown : (wasMaster || hadHistory)
@@ -188,13 +188,13 @@ final class Replication {
         }
     }
 
-    /// WAIT cannot be satisfied by a replica: reply to the waiting clients now.
+    /// WAIT cannot be satisfied once we are a replica: unblock the waiting clients as Redis does.
     func failWaitingClients() {
         let list = waiting
         waiting = []
         for w in list {
             w.client.flags.remove(.blocked)
-            w.client.out.integer(0)
+            server.replyError(w.client, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
             server.markPendingWrite(w.client)
         }
     }
@@ -211,7 +211,10 @@ final class Replication {
             lines.append("master_host:\(master)")
             lines.append("master_port:\(server.masterPort)")
             lines.append("master_link_status:\(server.masterLinkUp ? "up" : "down")")
-            let lastIO = l.map { $0.masterClient != nil ? Int((now - $0.lastIO) / 1000) : -1 } ?? -1
+            let lastIO = l.map { link -> Int in
+                guard let mc = link.masterClient else { return -1 }
+                return Int((now - max(link.lastIO, mc.lastInteraction)) / 1000)
+            } ?? -1
             lines.append("master_last_io_seconds_ago:\(lastIO)")
             lines.append("master_sync_in_progress:\(l?.state == .transfer ? 1 : 0)")
             let read = masterReplOffset + Int64(l?.masterClient?.conn.pendingInput ?? 0)

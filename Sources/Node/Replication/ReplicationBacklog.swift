@@ -90,9 +90,6 @@ struct ReplicationBacklog {
         firstByteOffset = end + 1
         let tail = kept.suffix(cap)
         firstByteOffset -= Int64(tail.count)
-        // Re-append without moving the offsets again.
-        let start = firstByteOffset
         append(tail)
-        firstByteOffset = start
     }
 }
