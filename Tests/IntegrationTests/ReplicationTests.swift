@@ -98,6 +98,30 @@ import Shared
         #expect(role.count == 3 && (role[2].elements?.count ?? 0) == 1)
     }
 
+    @Test func authenticatedLinksBothWays() throws {
+        // vigil replica of a password-protected redis master (disk-based `$<len>` payload).
+        guard let rmaster = try ServerProcess.redisServer(args: ["--save", "", "--requirepass", "s3cret", "--repl-diskless-sync", "no"], password: "s3cret") else { return }
+        defer { rmaster.stop() }
+        let rm = try rmaster.client()
+        _ = try rm.call("AUTH", "s3cret")
+        _ = try rm.call("SET", "secret", "data")
+        let vreplica = try ServerProcess.vigilNode(args: ["--replicaof", "127.0.0.1", String(rmaster.port), "--masterauth", "s3cret"])
+        defer { vreplica.stop() }
+        #expect(waitUntil { self.linkUp(vreplica) })
+        #expect(try get(vreplica, "secret") == .bulkString(Array("data".utf8)))
+
+        // redis replica of a password-protected vigil master.
+        let vmaster = try ServerProcess.vigilNode(args: ["--requirepass", "pw2"], password: "pw2")
+        defer { vmaster.stop() }
+        let vm = try vmaster.client()
+        _ = try vm.call("AUTH", "pw2")
+        _ = try vm.call("SET", "guarded", "1")
+        guard let rreplica = try ServerProcess.redisServer(args: ["--save", "", "--masterauth", "pw2", "--replicaof", "127.0.0.1", String(vmaster.port)]) else { return }
+        defer { rreplica.stop() }
+        #expect(waitUntil { self.linkUp(rreplica) })
+        #expect(try get(rreplica, "guarded") == .bulkString(Array("1".utf8)))
+    }
+
     @Test func droppedLinksResumeWithPartialResync() throws {
         // vigil replica of a redis master: the master kills the replica's link.
         guard let rmaster = try redisMaster() else { return }

@@ -41,7 +41,7 @@ extension Replication {
     /// Closes a replica whose pending stream exceeds client-output-buffer-limit replica.
     func checkOutputLimit(_ r: ReplicaInfo, now: Int64) {
         let limit = server.config.outputLimitReplica
-        let pending = max(0, r.client.conn.pendingOutput - r.payloadBytesPending)
+        let pending = max(0, r.client.conn.pendingOutput - r.payloadBytesPending) + r.heldStream.count
         var over = limit.hard > 0 && pending > limit.hard
         if limit.soft > 0 && pending > limit.soft {
             if r.softLimitSince == 0 { r.softLimitSince = now }
