@@ -40,7 +40,7 @@ extension Server {
             c.out.ok()
             return
         }
-        guard let port = Int(portText), port >= 0, port <= 65535 else { throw CommandError.notInteger }
+        guard let port = Int(portText), port >= 0, port <= 65535 else { throw CommandError("ERR Invalid master port") }
         if masterHost == host && masterPort == port {
             log.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
             c.out.raw("+OK Already connected to specified master\r\n")

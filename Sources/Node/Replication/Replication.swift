@@ -304,6 +304,7 @@ final class Replication {
             if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
         }
         waiting.removeAll { $0.client === c }
+        pendingHandshakes.removeValue(forKey: c.id)
     }
 }
 
