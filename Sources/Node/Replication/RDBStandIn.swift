@@ -60,7 +60,7 @@ extension Server {
             }
         }
         w.out.append(0xFF)
-        let crc = CRC64.checksum(w.out)
+        let crc = StandInCRC64.checksum(w.out)
         withUnsafeBytes(of: crc.littleEndian) { w.out += $0 }
         return w.out
     }
@@ -80,7 +80,7 @@ extension Server {
 }
 
 /// CRC-64/Jones as Redis uses for RDB trailers (reflected, poly 0xad93d23594c935a9).
-enum CRC64 {
+enum StandInCRC64 {
     private static let table: [UInt64] = (0..<256).map { i -> UInt64 in
         var c = UInt64(i)
         for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0x95ac9329ac4bc9b5 : c >> 1 }
@@ -189,7 +189,7 @@ private struct StandInRDBReader {
         case 3:
             let clen = try plainLength()
             let ulen = try plainLength()
-            return try LZF.decompress(try take(clen), expectedLength: ulen)
+            return try StandInLZF.decompress(try take(clen), expectedLength: ulen)
         default: throw RDBStandInError("Unknown RDB string encoding type \(l.value)")
         }
     }
@@ -226,7 +226,7 @@ private struct StandInRDBReader {
             case 0xFF:
                 if version >= 5 && bytes.count - pos >= 8 {
                     let expected = try littleEndian(8)
-                    if expected != 0 && expected != CRC64.checksum(bytes[0..<(pos - 8)]) {
+                    if expected != 0 && expected != StandInCRC64.checksum(bytes[0..<(pos - 8)]) {
                         throw RDBStandInError("Wrong RDB checksum")
                     }
                 }
@@ -244,7 +244,7 @@ private struct StandInRDBReader {
 }
 
 /// LZF decompression (the RDB string compression).
-enum LZF {
+enum StandInLZF {
     /// Decompresses `input`; throws on malformed data or a length mismatch.
     static func decompress(_ input: Bytes, expectedLength: Int) throws -> Bytes {
         var out = Bytes()

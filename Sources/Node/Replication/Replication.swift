@@ -102,6 +102,7 @@ final class Replication {
             }
         }
         server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
+        // STAND-IN: remove this line with RDBStandIn.swift.
         installStandInCommandsIfRequested()
     }
 
