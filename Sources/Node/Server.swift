@@ -15,7 +15,7 @@ final class Server {
     let startedWall = Clock.wallSeconds()
     var databases: [Database]
     /// Every command by lower-case name.
-    let commandTable: [String: CommandSpec] = CommandTable.build()
+    var commandTable: [String: CommandSpec] = CommandTable.build()
     var clients: [Int: Client] = [:]
     private var nextClientID = 1
     private var listeners: [Listener] = []
@@ -58,12 +58,15 @@ final class Server {
     var configureHooks: [() throws -> Void] = []
     /// Cron hooks run every 1000/hz ms with the monotonic time.
     var cronHooks: [(Int64) -> Void] = []
+    /// Replication state, backlog, replicas and the link to our master (Replication/).
+    lazy var replication = Replication(server: self)
 
     init(config: ServerConfig, loop: EventLoop, log: Logger) {
         self.config = config
         self.loop = loop
         self.log = log
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
+        replication.install()
     }
 
     var isReplica: Bool { masterHost != nil }
@@ -206,14 +209,22 @@ final class Server {
                 c.conn.consume(c.conn.pendingInput)
                 break
             } catch { break }
+            // Every byte of our master's stream counts toward the replication offset, including
+            // partly parsed commands; the hook reads them before they are consumed.
+            let isMaster = c.flags.contains(.master)
+            if isMaster && parsed.consumed > 0 { masterStreamHook?(c, parsed.consumed) }
             c.conn.consume(parsed.consumed)
             guard let args = parsed.command else { break }
             if args.isEmpty { continue }
             c.argv = args
-            if c.flags.contains(.master) {
-                masterStreamHook?(c, parsed.consumed)
+            if isMaster {
+                // The master never reads our replies: drop whatever the command wrote.
+                let mark = c.conn.output.bytes.count
+                processCommand(c)
+                if c.conn.output.bytes.count > mark { c.conn.output.bytes.removeSubrange(mark...) }
+            } else {
+                processCommand(c)
             }
-            processCommand(c)
             c.argv = []
         }
         if !c.out.isEmpty || c.flags.contains(.closeAfterReply) { markPendingWrite(c) }

@@ -1,11 +1,315 @@
-// Replication state and INFO fields. (Stub: filled in by the replication work.)
+// Replication state shared by both roles: the replication IDs and offset (PSYNC2 history), the
+// backlog, the replicas we feed, the link to our master, and the INFO replication section.
 import Shared
 
-extension Server {
-    func replicationInfo() -> [String] {
-        ["role:master", "connected_slaves:0", "master_failover_state:no-failover",
-         "master_replid:\(runID)", "master_replid2:0000000000000000000000000000000000000000",
-         "master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
-         "repl_backlog_size:\(config.replBacklogSize)", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"]
+/// What we know about one replica attached to us (Redis keeps this on the client).
+final class ReplicaInfo {
+    /// The replica's client connection.
+    let client: Client
+    /// `REPLCONF listening-port`.
+    var listeningPort = 0
+    /// `REPLCONF ip-address` (replica-announce-ip), else the peer address.
+    var announcedIP: String? = nil
+    /// `REPLCONF capa eof` / `capa psync2`.
+    var capaEOF = false
+    var capaPSYNC2 = false
+    /// Last `REPLCONF ACK` offset and when it arrived (monotonic ms).
+    var ackOffset: Int64 = 0
+    var ackTime: Int64
+    /// Set once PSYNC/SYNC turned the client into a replica.
+    var online = false
+    /// After an EOF-framed payload: stream bytes wait here for the replica's first ACK.
+    var waitingFirstAck = false
+    var heldStream = Bytes()
+    /// Output bytes that belong to the RDB payload (exempt from the output buffer limit).
+    var payloadBytesPending = 0
+    /// When the soft output limit was first exceeded (0 = not exceeded).
+    var softLimitSince: Int64 = 0
+
+    init(client: Client, now: Int64) {
+        self.client = client
+        self.ackTime = now
     }
+
+    /// The address INFO and ROLE print.
+    var ip: String {
+        if let a = announcedIP { return a }
+        let addr = client.addr
+        if addr.hasPrefix("["), let close = addr.lastIndex(of: "]") {
+            return String(addr[addr.index(after: addr.startIndex)..<close])
+        }
+        if let colon = addr.lastIndex(of: ":") { return String(addr[..<colon]) }
+        return addr
+    }
+}
+
+/// A client blocked in WAIT.
+struct WaitingClient {
+    let client: Client
+    let target: Int64
+    let numReplicas: Int
+    /// Monotonic deadline in ms, 0 = forever.
+    let deadline: Int64
+}
+
+/// The replication subsystem of one server.
+final class Replication {
+    unowned let server: Server
+    /// Our replication ID (the history our dataset belongs to) and the previous one (PSYNC2).
+    var replID = RunID.make()
+    var replID2 = String(repeating: "0", count: 40)
+    /// The offset up to which `replID2` is valid, -1 when none.
+    var secondReplOffset: Int64 = -1
+    /// Bytes of replication stream produced (master) or applied (replica).
+    var masterReplOffset: Int64 = 0
+    var backlog: ReplicationBacklog? = nil
+    /// Replicas by client id, in attach order for INFO.
+    var replicas: [ReplicaInfo] = []
+    /// The db the stream last selected; -1 forces a SELECT before the next write.
+    var lastSelectedDB = -1
+    /// When the last replica went away (for repl-backlog-ttl), monotonic ms.
+    var noReplicasSince: Int64 = Clock.monotonicMillis()
+    var lastPingSent: Int64 = 0
+    /// A history restored from a persisted RDB at start-up (else a configured replica asks
+    /// for a full resync, as Redis does).
+    private var historyKnown = false
+    /// Clients blocked in WAIT.
+    var waiting: [WaitingClient] = []
+    /// Ask replicas for an ACK before the next sleep (WAIT is pending).
+    var getAckRequested = false
+    /// The link to our master when we are a replica.
+    var link: ReplicaLink? = nil
+    /// Clients that sent REPLCONF but no PSYNC yet, by client id.
+    var pendingHandshakes: [Int: ReplicaInfo] = [:]
+    /// Set by the persistence layer (through `Server.rdbReplicationInfo`) — see RDBStandIn.
+    var rdbInfoHook: (() -> (id: String, offset: Int64)?)? = nil
+
+    init(server: Server) {
+        self.server = server
+    }
+
+    /// Wires the subsystem into the server's hooks.
+    func install() {
+        server.propagationHooks.append { [unowned self] db, argv in self.feedCommand(db: db, argv) }
+        server.masterStreamHook = { [unowned self] c, n in self.link?.streamConsumed(c, n) }
+        server.cronHooks.append { [unowned self] now in self.cron(now: now) }
+        server.beforeSleepHooks.append { [unowned self] in self.beforeSleep() }
+        server.clientFreedHooks.append { [unowned self] c in self.clientFreed(c) }
+        server.goodReplicas = { [unowned self] in self.goodReplicaCount(now: Clock.monotonicMillis()) }
+        server.configureHooks.append { [unowned self] in
+            if let m = self.server.config.replicaof {
+                self.setMaster(host: m.host, port: m.port, atStartup: true)
+            }
+        }
+        server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
+        // STAND-IN: remove this line with RDBStandIn.swift.
+        installStandInCommandsIfRequested()
+    }
+
+    // MARK: - IDs
+
+    /// Starts a new history (a master that lost its backlog, or a promotion).
+    func changeReplicationID() {
+        replID = RunID.make()
+    }
+
+    /// Forgets the previous history.
+    func clearReplicationID2() {
+        replID2 = String(repeating: "0", count: 40)
+        secondReplOffset = -1
+    }
+
+    /// Moves the current ID to ID2 (valid up to our offset) and starts a new one: PSYNC2 lets
+    /// replicas of the old history continue with us.
+    func shiftReplicationID() {
+        replID2 = replID
+        secondReplOffset = masterReplOffset + 1
+        changeReplicationID()
+        server.log.notice("Setting secondary replication ID to \(replID2), valid up to offset: \(secondReplOffset). New replication ID is \(replID)")
+    }
+
+    /// Creates the backlog at the current offset.
+    func createBacklog() {
+        backlog = ReplicationBacklog(capacity: server.config.replBacklogSize, streamOffset: masterReplOffset)
+    }
+
+    // MARK: - Role changes
+
+    /// Becomes (or re-targets as) a replica of host:port (REPLICAOF host port, replicaof config).
+    /// `atStartup`: the config's replicaof, where only a persisted history can be continued.
+    func setMaster(host: String, port: Int, atStartup: Bool = false) {
+        let wasMaster = server.masterHost == nil
+        let hadHistory = link?.hasHistory ?? false
+        link?.shutdown()
+        server.masterHost = host
+        server.masterPort = port
+        server.config.replicaof = (host, port)
+        server.log.role = "S"
+        // As Redis 7.0, our replicas stay: they are disconnected only if the history changes
+        // (a new replid on CONTINUE, or a full resync), so they may continue partially.
+        failWaitingClients()
+        // A former master continues its own history: the new master may know it (PSYNC2).
+        let continues = atStartup ? historyKnown : (wasMaster || hadHistory)
+        link = ReplicaLink(replication: self, host: host, port: port, hasHistory: continues)
+        server.masterLinkUp = false
+    }
+
+    /// Becomes a master, keeping the data (REPLICAOF NO ONE).
+    func unsetMaster() {
+        guard server.masterHost != nil else { return }
+        link?.shutdown()
+        link = nil
+        server.masterHost = nil
+        server.masterPort = 0
+        server.masterLinkUp = false
+        server.config.replicaof = nil
+        server.log.role = "M"
+        // Former siblings still hold the old ID: ID2 lets them continue with us.
+        shiftReplicationID()
+        disconnectReplicas()
+        lastSelectedDB = -1
+        if backlog == nil { createBacklog() }
+    }
+
+    /// Called by persistence after loading an RDB that carries repl-id/repl-offset, so a
+    /// restarted replica can PSYNC instead of a full resync.
+    func restoreHistory(id: String, offset: Int64) {
+        guard RunID.isValid(id), offset >= 0 else { return }
+        replID = id
+        masterReplOffset = offset
+        historyKnown = true
+        link?.hasHistory = true
+    }
+
+    /// Closes every replica connection (they reconnect and PSYNC).
+    func disconnectReplicas() {
+        for r in replicas {
+            r.online = false
+            server.closeASAP(r.client)
+        }
+    }
+
+    /// WAIT cannot be satisfied once we are a replica: unblock the waiting clients as Redis does.
+    func failWaitingClients() {
+        let list = waiting
+        waiting = []
+        for w in list {
+            w.client.flags.remove(.blocked)
+            server.replyError(w.client, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+            server.markPendingWrite(w.client)
+        }
+    }
+
+    // MARK: - INFO and ROLE
+
+    /// The `# Replication` section lines, as Redis 7.0 prints them.
+    func infoLines(now: Int64) -> [String] {
+        var lines: [String] = []
+        let wallNow = Clock.wallSeconds()
+        if let master = server.masterHost {
+            let l = link
+            lines.append("role:slave")
+            lines.append("master_host:\(master)")
+            lines.append("master_port:\(server.masterPort)")
+            lines.append("master_link_status:\(server.masterLinkUp ? "up" : "down")")
+            let lastIO = l.map { link -> Int in
+                guard let mc = link.masterClient else { return -1 }
+                return Int((now - max(link.lastIO, mc.lastInteraction)) / 1000)
+            } ?? -1
+            lines.append("master_last_io_seconds_ago:\(lastIO)")
+            lines.append("master_sync_in_progress:\(l?.state == .transfer ? 1 : 0)")
+            let read = masterReplOffset + Int64(l?.masterClient?.conn.pendingInput ?? 0)
+            lines.append("slave_read_repl_offset:\(read)")
+            lines.append("slave_repl_offset:\(masterReplOffset)")
+            if let l, l.state == .transfer {
+                let total = l.transferExpected ?? -1
+                let got = l.transferReceived
+                lines.append("master_sync_total_bytes:\(total)")
+                lines.append("master_sync_read_bytes:\(got)")
+                lines.append("master_sync_left_bytes:\(total >= 0 ? total - got : -1)")
+                let perc = total > 0 ? Double(got) * 100 / Double(total) : 0
+                lines.append("master_sync_perc:\(NumberFormat.printf("%.2f", perc))")
+                lines.append("master_sync_last_io_seconds_ago:\(Int((now - l.lastIO) / 1000))")
+            }
+            if !server.masterLinkUp {
+                let since = l?.downSinceWall ?? 0
+                lines.append("master_link_down_since_seconds:\(since > 0 ? String(wallNow - since) : "-1")")
+            }
+            lines.append("slave_priority:\(server.config.replicaPriority)")
+            lines.append("slave_read_only:\(server.config.replicaReadOnly ? 1 : 0)")
+            lines.append("replica_announced:\(server.config.replicaAnnounced ? 1 : 0)")
+        } else {
+            lines.append("role:master")
+        }
+        lines.append("connected_slaves:\(replicas.count)")
+        if server.config.minReplicasToWrite > 0 && server.config.minReplicasMaxLag > 0 {
+            lines.append("min_slaves_good_slaves:\(goodReplicaCount(now: now))")
+        }
+        for (i, r) in replicas.enumerated() {
+            let state = r.online && !r.waitingFirstAck ? "online" : "wait_bgsave"
+            lines.append("slave\(i):ip=\(r.ip),port=\(r.listeningPort),state=\(state),offset=\(r.ackOffset),lag=\((now - r.ackTime) / 1000)")
+        }
+        lines.append("master_failover_state:no-failover")
+        lines.append("master_replid:\(replID)")
+        lines.append("master_replid2:\(replID2)")
+        lines.append("master_repl_offset:\(masterReplOffset)")
+        lines.append("second_repl_offset:\(secondReplOffset)")
+        lines.append("repl_backlog_active:\(backlog == nil ? 0 : 1)")
+        lines.append("repl_backlog_size:\(server.config.replBacklogSize)")
+        lines.append("repl_backlog_first_byte_offset:\(backlog?.firstByteOffset ?? 0)")
+        lines.append("repl_backlog_histlen:\(backlog?.histlen ?? 0)")
+        return lines
+    }
+
+    /// Writes the ROLE reply.
+    func writeRole(_ c: Client) {
+        if let host = server.masterHost {
+            c.out.arrayHeader(5)
+            c.out.bulk("slave")
+            c.out.bulk(host)
+            c.out.integer(server.masterPort)
+            c.out.bulk(link?.state.roleName ?? "connect")
+            c.out.integer(link?.masterClient != nil ? Int(masterReplOffset) : -1)
+        } else {
+            let online = replicas.filter { $0.online }
+            c.out.arrayHeader(3)
+            c.out.bulk("master")
+            c.out.integer(Int(masterReplOffset))
+            c.out.arrayHeader(online.count)
+            for r in online {
+                c.out.arrayHeader(3)
+                c.out.bulk(r.ip)
+                c.out.bulk(String(r.listeningPort))
+                c.out.bulk(String(r.ackOffset))
+            }
+        }
+    }
+
+    // MARK: - Hooks
+
+    private func cron(now: Int64) {
+        link?.cron(now: now)
+        masterCron(now: now)
+    }
+
+    private func beforeSleep() {
+        link?.beforeSleep()
+        masterBeforeSleep()
+    }
+
+    private func clientFreed(_ c: Client) {
+        if c.flags.contains(.master) { link?.masterClientFreed(c) }
+        if let i = replicas.firstIndex(where: { $0.client === c }) {
+            let r = replicas.remove(at: i)
+            server.log.notice("Connection with replica \(r.ip):\(r.listeningPort) lost.")
+            if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
+        }
+        waiting.removeAll { $0.client === c }
+        pendingHandshakes.removeValue(forKey: c.id)
+    }
+}
+
+extension Server {
+    /// `# Replication` lines for INFO.
+    func replicationInfo() -> [String] { replication.infoLines(now: Clock.monotonicMillis()) }
 }

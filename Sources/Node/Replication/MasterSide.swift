@@ -1,0 +1,323 @@
+// The master side of replication: REPLCONF and PSYNC from replicas, full and partial resyncs,
+// feeding every write to the backlog and the replicas, PINGs, ACK tracking, WAIT, and the
+// replica output buffer limits.
+import Shared
+
+extension Replication {
+    // MARK: - Feeding the stream
+
+    /// Propagation hook: encodes a write (with SELECT when the db changes) into the stream.
+    func feedCommand(db: Int, _ argv: [Bytes]) {
+        // A replica proxies its master's stream as-is (see ReplicaLink.streamConsumed).
+        guard server.masterHost == nil else { return }
+        // Without a backlog nor replicas nobody can use the stream: Redis does not count it either.
+        guard backlog != nil || !replicas.isEmpty else { return }
+        var bytes = Bytes()
+        if db != lastSelectedDB && db >= 0 {
+            bytes += RESPWriter.command(["SELECT", String(db)])
+            lastSelectedDB = db
+        }
+        bytes += RESPWriter.command(argv)
+        feedStream(bytes)
+    }
+
+    /// Appends raw stream bytes to the backlog and every online replica; advances the offset.
+    func feedStream(_ bytes: Bytes) {
+        guard !bytes.isEmpty else { return }
+        backlog?.append(bytes)
+        masterReplOffset += Int64(bytes.count)
+        let now = Clock.monotonicMillis()
+        for r in replicas where r.online {
+            if r.waitingFirstAck {
+                r.heldStream += bytes
+                continue
+            }
+            r.client.conn.send(bytes)
+            server.markPendingWrite(r.client)
+            checkOutputLimit(r, now: now)
+        }
+    }
+
+    /// Closes a replica whose pending stream exceeds client-output-buffer-limit replica.
+    func checkOutputLimit(_ r: ReplicaInfo, now: Int64) {
+        let limit = server.config.outputLimitReplica
+        let pending = max(0, r.client.conn.pendingOutput - r.payloadBytesPending) + r.heldStream.count
+        var over = limit.hard > 0 && pending > limit.hard
+        if limit.soft > 0 && pending > limit.soft {
+            if r.softLimitSince == 0 { r.softLimitSince = now }
+            if now - r.softLimitSince >= Int64(limit.softSeconds) * 1000 { over = true }
+        } else {
+            r.softLimitSince = 0
+        }
+        if over && !r.client.flags.contains(.closeASAP) {
+            server.log.warning("Client id=\(r.client.id) addr=\(r.client.addr) flags=S scheduled to be closed ASAP for overcoming of output buffer limits.")
+            server.closeASAP(r.client)
+        }
+    }
+
+    // MARK: - REPLCONF
+
+    /// REPLCONF <option> <value> ...: replica capabilities and ACKs; GETACK on a replica.
+    func replconfCommand(_ c: Client) throws {
+        guard c.argc % 2 == 1 else { throw CommandError.syntax }
+        let now = Clock.monotonicMillis()
+        var i = 1
+        while i < c.argc {
+            let opt = String(decoding: c.arg(i), as: UTF8.self).lowercased()
+            let val = c.arg(i + 1)
+            switch opt {
+            case "listening-port":
+                guard let p = Int(String(decoding: val, as: UTF8.self)) else { throw CommandError.notInteger }
+                replicaInfo(for: c, now: now).listeningPort = p
+            case "ip-address":
+                let ip = String(decoding: val, as: UTF8.self)
+                guard ip.utf8.count < 46 else { throw CommandError("ERR REPLCONF ip-address provided by replica instance is too long: \(ip.utf8.count) bytes") }
+                replicaInfo(for: c, now: now).announcedIP = ip
+            case "capa":
+                let capa = String(decoding: val, as: UTF8.self).lowercased()
+                let r = replicaInfo(for: c, now: now)
+                if capa == "eof" { r.capaEOF = true } else if capa == "psync2" { r.capaPSYNC2 = true }
+            case "ack":
+                // ACKs come from replicas only and never get a reply.
+                guard let r = replicas.first(where: { $0.client === c }), r.online,
+                      let off = Int64(String(decoding: val, as: UTF8.self)) else { return }
+                if off > r.ackOffset { r.ackOffset = off }
+                r.ackTime = now
+                if r.waitingFirstAck {
+                    // The EOF-framed payload is delimited by its mark only: the stream may flow
+                    // once the replica confirmed it has read it all.
+                    r.waitingFirstAck = false
+                    c.conn.send(r.heldStream)
+                    r.heldStream = []
+                    server.markPendingWrite(c)
+                    server.log.notice("Synchronization with replica \(r.ip):\(r.listeningPort) succeeded")
+                }
+                // Redis also accepts FACK <aof offset> after it; nothing to do with it here.
+                checkWaitingClients(now: now)
+                return
+            case "getack":
+                // Our master asks for an ACK: answered from the link, outside the (muted) reply path.
+                if c.flags.contains(.master) { link?.ackRequested = true }
+                return
+            case "rdb-only", "rdb-filter-only":
+                break
+            default:
+                throw CommandError("ERR Unrecognized REPLCONF option: \(opt)")
+            }
+            i += 2
+        }
+        c.out.ok()
+    }
+
+    /// The pending replica record for a client in handshake (created on first REPLCONF).
+    private func replicaInfo(for c: Client, now: Int64) -> ReplicaInfo {
+        if let r = pendingHandshakes[c.id] { return r }
+        if let r = replicas.first(where: { $0.client === c }) { return r }
+        let r = ReplicaInfo(client: c, now: now)
+        pendingHandshakes[c.id] = r
+        return r
+    }
+
+    // MARK: - PSYNC / SYNC
+
+    /// PSYNC <replid> <offset> and SYNC: partial resync from the backlog, else a full resync.
+    func syncCommand(_ c: Client, psync: Bool) throws {
+        if c.flags.contains(.replica) { return }
+        if server.masterHost != nil && !server.masterLinkUp {
+            throw CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
+        }
+        guard c.conn.pendingOutput == 0 else {
+            throw CommandError("ERR SYNC and PSYNC are invalid with pending output")
+        }
+        let now = Clock.monotonicMillis()
+        let r = pendingHandshakes.removeValue(forKey: c.id) ?? ReplicaInfo(client: c, now: now)
+        let name = "\(r.ip):\(r.listeningPort)"
+        server.log.notice("Replica \(name) asks for synchronization")
+        if psync {
+            let wantedID = String(decoding: c.arg(1), as: UTF8.self)
+            let offset = Int64(String(decoding: c.arg(2), as: UTF8.self))
+            if let offset, tryPartialResync(c, r, wantedID: wantedID, offset: offset, now: now) { return }
+            if wantedID != "?" { server.stats.syncPartialErr += 1 }
+        } else {
+            // Old-style SYNC: no PSYNC, so the replica understands neither EOF nor CONTINUE.
+            r.capaEOF = false
+            r.capaPSYNC2 = false
+        }
+        fullResync(c, r, psync: psync, now: now)
+    }
+
+    private func tryPartialResync(_ c: Client, _ r: ReplicaInfo, wantedID: String, offset: Int64, now: Int64) -> Bool {
+        let name = "\(r.ip):\(r.listeningPort)"
+        if wantedID != replID && (wantedID != replID2 || offset > secondReplOffset) {
+            if wantedID == "?" {
+                server.log.notice("Full resync requested by replica \(name)")
+            } else if wantedID != replID2 {
+                server.log.notice("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '\(wantedID)', my replication IDs are '\(replID)' and '\(replID2)')")
+            } else {
+                server.log.notice("Partial resynchronization not accepted: Requested offset for second ID was \(offset), but I can reply up to \(secondReplOffset)")
+            }
+            return false
+        }
+        guard let backlog, let missing = backlog.bytes(from: offset) else {
+            server.log.notice("Unable to partial resync with replica \(name) for lack of backlog (Replica request was: \(offset)).")
+            if let b = self.backlog, offset > b.endOffset + 1 {
+                server.log.warning("Warning: replica \(name) tried to PSYNC with an offset that is greater than the master replication offset.")
+            }
+            return false
+        }
+        attach(c, r, now: now)
+        c.out.raw(r.capaPSYNC2 ? "+CONTINUE \(replID)\r\n" : "+CONTINUE\r\n")
+        c.out.raw(missing)
+        server.markPendingWrite(c)
+        server.stats.syncPartialOK += 1
+        server.log.notice("Partial resynchronization request from \(name) accepted. Sending \(missing.count) bytes of backlog starting from offset \(offset).")
+        return true
+    }
+
+    private func fullResync(_ c: Client, _ r: ReplicaInfo, psync: Bool, now: Int64) {
+        let name = "\(r.ip):\(r.listeningPort)"
+        server.stats.syncFull += 1
+        if backlog == nil && replicas.isEmpty {
+            // A new history starts here: nobody can hold a partial copy of a stream we never kept.
+            changeReplicationID()
+            clearReplicationID2()
+            createBacklog()
+            server.log.notice("Replication backlog created, my new replication IDs are '\(replID)' and '\(replID2)'")
+        }
+        // The replica's master client starts in db 0 after loading: the next write must SELECT.
+        lastSelectedDB = -1
+        let diskless = r.capaEOF && server.config.replDisklessSync
+        server.log.notice("Starting BGSAVE for SYNC with target: \(diskless ? "replicas sockets" : "disk")")
+        // The snapshot is made in-process and is consistent with `masterReplOffset` right now,
+        // so the replica can go online at once: every later write follows the payload.
+        let payload = server.makeRDBSnapshot()
+        if psync { c.out.raw("+FULLRESYNC \(replID) \(masterReplOffset)\r\n") }
+        let before = c.conn.pendingOutput
+        if diskless {
+            let mark = RunID.make()
+            c.out.raw("$EOF:\(mark)\r\n")
+            c.out.raw(payload)
+            c.out.raw(mark)
+        } else {
+            c.out.raw("$\(payload.count)\r\n")
+            c.out.raw(payload)
+        }
+        r.payloadBytesPending = c.conn.pendingOutput - before
+        c.conn.onDrained = { [unowned r] _ in r.payloadBytesPending = 0 }
+        r.waitingFirstAck = diskless
+        attach(c, r, now: now)
+        server.markPendingWrite(c)
+        if diskless {
+            server.log.notice("Streamed RDB transfer with replica \(name) succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming")
+        } else {
+            server.log.notice("Synchronization with replica \(name) succeeded")
+        }
+    }
+
+    /// Makes `c` an online replica fed by `feedStream`.
+    private func attach(_ c: Client, _ r: ReplicaInfo, now: Int64) {
+        c.flags.insert(.replica)
+        r.online = true
+        r.ackTime = now
+        if !replicas.contains(where: { $0 === r }) { replicas.append(r) }
+        if backlog == nil { createBacklog() }
+    }
+
+    // MARK: - Cron, ACKs, WAIT
+
+    /// Once per cron tick: PINGs, replica timeouts, backlog TTL, WAIT timeouts.
+    func masterCron(now: Int64) {
+        pendingHandshakes = pendingHandshakes.filter { server.clients[$0.key] != nil }
+        let period = Int64(max(1, server.config.replPingReplicaPeriod)) * 1000
+        if !replicas.isEmpty && server.masterHost == nil && now - lastPingSent >= period {
+            lastPingSent = now
+            // No SELECT: PING is db-independent, so lastSelectedDB stays as it is.
+            feedStream(RESPWriter.command(["PING"]))
+        }
+        let timeout = Int64(max(1, server.config.replTimeout)) * 1000
+        for r in replicas where r.online && now - r.ackTime > timeout {
+            server.log.warning("Disconnecting timedout replica (streaming sync): \(r.ip):\(r.listeningPort)")
+            server.closeASAP(r.client)
+        }
+        for r in replicas where r.online { checkOutputLimit(r, now: now) }
+        // CONFIG SET repl-backlog-size takes effect here, keeping the newest history.
+        if let cap = backlog?.capacity, cap != max(16, server.config.replBacklogSize) {
+            backlog?.resize(server.config.replBacklogSize)
+        }
+        let ttl = Int64(server.config.replBacklogTTL) * 1000
+        if replicas.isEmpty && backlog != nil && server.masterHost == nil && ttl > 0 && now - noReplicasSince > ttl {
+            changeReplicationID()
+            clearReplicationID2()
+            backlog = nil
+            server.log.notice("Replication backlog freed after \(server.config.replBacklogTTL) seconds without connected replicas.")
+        }
+        checkWaitingClients(now: now)
+    }
+
+    /// Before sleep: send GETACK when WAIT needs fresh acknowledgements.
+    func masterBeforeSleep() {
+        guard getAckRequested else { return }
+        getAckRequested = false
+        if server.masterHost == nil && !replicas.isEmpty {
+            feedStream(RESPWriter.command(["REPLCONF", "GETACK", "*"]))
+        }
+    }
+
+    /// Replicas whose last ACK is within min-replicas-max-lag.
+    func goodReplicaCount(now: Int64) -> Int {
+        let maxLag = Int64(server.config.minReplicasMaxLag) * 1000
+        return replicas.filter { $0.online && now - $0.ackTime <= maxLag }.count
+    }
+
+    /// Replicas that acknowledged at least `offset`.
+    func replicasAcked(_ offset: Int64) -> Int {
+        replicas.filter { $0.online && $0.ackOffset >= offset }.count
+    }
+
+    /// WAIT numreplicas timeout.
+    func waitCommand(_ c: Client) throws {
+        if server.masterHost != nil {
+            throw CommandError("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+        }
+        guard let n = Int(String(decoding: c.arg(1), as: UTF8.self)) else { throw CommandError.notInteger }
+        guard let t = Int64(String(decoding: c.arg(2), as: UTF8.self)) else {
+            throw CommandError("ERR timeout is not an integer or out of range")
+        }
+        guard t >= 0 else { throw CommandError("ERR timeout is negative") }
+        // We do not track per-client write offsets: waiting for the whole stream so far is a
+        // superset of the client's own writes, so the guarantee WAIT gives still holds.
+        let target = masterReplOffset
+        let acked = replicasAcked(target)
+        if acked >= n || c.flags.contains(.multi) {
+            c.out.integer(acked)
+            return
+        }
+        let now = Clock.monotonicMillis()
+        waiting.append(WaitingClient(client: c, target: target, numReplicas: n, deadline: t == 0 ? 0 : now + t))
+        c.flags.insert(.blocked)
+        getAckRequested = true
+    }
+
+    /// Replies to WAIT clients whose target is reached or whose deadline passed.
+    func checkWaitingClients(now: Int64) {
+        guard !waiting.isEmpty else { return }
+        var still: [WaitingClient] = []
+        var done: [(Client, Int)] = []
+        for w in waiting {
+            let acked = replicasAcked(w.target)
+            if acked >= w.numReplicas || (w.deadline > 0 && now >= w.deadline) {
+                done.append((w.client, acked))
+            } else {
+                still.append(w)
+            }
+        }
+        waiting = still
+        for (c, acked) in done {
+            c.flags.remove(.blocked)
+            c.out.integer(acked)
+            server.markPendingWrite(c)
+            // Commands pipelined behind WAIT waited with it.
+            if c.conn.pendingInput > 0 { server.processInput(c) }
+        }
+    }
+}
