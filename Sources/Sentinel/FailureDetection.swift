@@ -98,7 +98,7 @@ extension Sentinel {
         if down == 1 { s.flags.insert(.masterDown) } else { s.flags.remove(.masterDown) }
         if leader != "*" {
             if s.leader != leader || s.leaderEpoch != UInt64(epoch) {
-                event(.warning, "+vote-for-leader", s, "\(leader) \(epoch)")
+                event(.debug, "+vote-for-leader", s, "\(leader) \(epoch)")
             }
             s.leader = leader
             s.leaderEpoch = UInt64(epoch)
