@@ -172,6 +172,8 @@ final class Sentinel {
             if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = 1000 }
             // A replica claiming to be a master must be converted soon: watch it closely.
             if ri.roleReported == .master { infoPeriod = 1000 }
+            // A replica still syncing is a poor failover candidate until we see it caught up.
+            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = 1000 }
             if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }
         }
         if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }

@@ -126,7 +126,7 @@ func lines(_ text: String, prefix: String) -> [String] {
         #expect(try c.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nosuch") == .null)
         #expect(try c.call("SENTINEL", "MASTER", "nosuch") == .error("ERR No such master with that name"))
         // Replicas get their own links and INFO shortly after discovery.
-        #expect(waitUntil(timeout: 10) {
+        #expect(waitUntil(timeout: 15) {
             let replicas = (try? s.client().call("SENTINEL", "REPLICAS", "mymaster").elements) ?? []
             return replicas.count == 2 && replicas.allSatisfy { fields($0)["flags"] == "slave" && fields($0)["master-link-status"] == "ok" }
         })
@@ -146,6 +146,41 @@ func lines(_ text: String, prefix: String) -> [String] {
         #expect(fileText(s.configPath).contains("sentinel parallel-syncs mymaster 2"))
         #expect(try c.call("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", String(d.master.port), "0", "*")
                 == .array([.integer(0), .bulkString(Array("*".utf8)), .integer(0)]))
+        // MONITOR and REMOVE rewrite the file.
+        let r2 = try s.client()
+        #expect(try r2.call("SENTINEL", "MONITOR", "other", "127.0.0.1", String(d.replicas[0].port), "1") == .simpleString("OK"))
+        #expect(fileText(s.configPath).contains("sentinel monitor other 127.0.0.1 \(d.replicas[0].port) 1"))
+        #expect(try r2.call("SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "1") == .error("ERR Duplicated master name"))
+        #expect(try r2.call("SENTINEL", "REMOVE", "other") == .simpleString("OK"))
+        #expect(!fileText(s.configPath).contains("sentinel monitor other"))
+    }
+
+    @Test func manualFailoverWithOneSentinel() throws {
+        let d = try SentinelDeployment()
+        defer { d.stopAll() }
+        let s = try d.startSentinel(binary: Binaries.vigilSentinel)
+        let c = try s.client()
+        // Wait until the replicas are known and have reported INFO.
+        #expect(waitUntil(timeout: 20) {
+            let replicas = (try? s.client().call("SENTINEL", "REPLICAS", "mymaster").elements) ?? []
+            return replicas.count == 2 && replicas.allSatisfy { fields($0)["master-link-status"] == "ok" }
+        })
+        let sub = try s.client(timeoutMillis: 15_000)
+        _ = try sub.call("PSUBSCRIBE", "+failover-*")
+        #expect(try c.call("SENTINEL", "FAILOVER", "mymaster") == .simpleString("OK"))
+        #expect(try c.call("SENTINEL", "FAILOVER", "mymaster") == .error("INPROG Failover already in progress"))
+        let replicaPorts = Set(d.replicas.map { String($0.port) })
+        #expect(waitUntil(timeout: 10) {
+            guard let a = masterAddr(s) else { return false }
+            return replicaPorts.contains(a[1])
+        })
+        let first = try sub.read().elements?.compactMap(\.string) ?? []
+        #expect(first.count == 4 && first[2] == "+failover-state-select-slave")
+        // The old master, still alive, is reconfigured as a replica of the new one.
+        let newPort = masterAddr(s)?[1] ?? ""
+        #expect(waitUntil(timeout: 15) {
+            ((try? d.nodeClient(d.master).call("INFO", "replication").string) ?? "").contains("master_port:\(newPort)")
+        })
     }
 
     @Test func threeVigilSentinelsFailOverAndTheOldMasterRejoins() throws {
