@@ -28,7 +28,8 @@ extension SentinelServer {
         case "replicas", "slaves":
             guard args.count == 3 else { return wrongArgs() }
             guard let m = master(args[2]) else { return }
-            let rs = m.replicas.values.sorted { $0.name < $1.name }
+            // Replicas configured with replica-announced no stay hidden, as in Redis.
+            let rs = m.replicas.values.filter(\.replicaAnnounced).sorted { $0.name < $1.name }
             c.conn.output.arrayHeader(rs.count)
             for r in rs { replyInstance(c, r, now: now) }
         case "sentinels":
@@ -294,6 +295,7 @@ extension Sentinel {
                 if settings.denyScriptsReconfig {
                     return "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your config file."
                 }
+                if !v.isEmpty && !Posix.isExecutable(v) { return "ERR \(opt == "notification-script" ? "Notification" : "Client reconfiguration") script seems non existing or non executable" }
                 if opt == "notification-script" { m.notificationScript = v.isEmpty ? nil : v } else { m.clientReconfigScript = v.isEmpty ? nil : v }
             case "auth-pass": m.authPass = v.isEmpty ? nil : v; m.link.close(now: clockNow())
             case "auth-user": m.authUser = v.isEmpty ? nil : v; m.link.close(now: clockNow())

@@ -103,6 +103,10 @@ extension Sentinel {
         case "notification-script", "client-reconfig-script":
             guard n == 3 else { return "Wrong number of arguments" }
             guard let m = master(a[1]) else { return "No such master with specified name." }
+            guard Posix.isExecutable(a[2]) else {
+                return opt == "notification-script" ? "Notification script seems non existing or non executable."
+                    : "Client reconfiguration script seems non existing or non executable."
+            }
             if opt == "notification-script" { m.notificationScript = a[2] } else { m.clientReconfigScript = a[2] }
         case "auth-pass", "auth-user":
             guard n == 3 else { return "Wrong number of arguments" }

@@ -155,6 +155,24 @@ func lines(_ text: String, prefix: String) -> [String] {
         #expect(!fileText(s.configPath).contains("sentinel monitor other"))
     }
 
+    @Test func redisPySentinelClientDiscoversMasterAndReplicas() throws {
+        guard (try? runProgram("/usr/bin/env", ["python3", "-c", "import redis"]).status) == 0 else { return }
+        let d = try SentinelDeployment()
+        defer { d.stopAll() }
+        let s = try d.startSentinel(binary: Binaries.vigilSentinel)
+        #expect(waitUntil(timeout: 15) { ((try? s.client().call("SENTINEL", "REPLICAS", "mymaster").elements) ?? []).count == 2 })
+        let script = """
+            from redis.sentinel import Sentinel
+            for proto in (2, 3):
+                s = Sentinel([('127.0.0.1', \(s.port))], socket_timeout=2, sentinel_kwargs={'protocol': proto})
+                print(proto, s.discover_master('mymaster'), sorted(p for _, p in s.discover_slaves('mymaster')))
+            """
+        let r = try runProgram("/usr/bin/env", ["python3", "-c", script])
+        let ports = d.replicas.map(\.port).sorted()
+        #expect(r.output.contains("2 ('127.0.0.1', \(d.master.port)) \(ports)"), "\(r.output)")
+        #expect(r.output.contains("3 ('127.0.0.1', \(d.master.port)) \(ports)"), "\(r.output)")
+    }
+
     @Test func manualFailoverWithOneSentinel() throws {
         let d = try SentinelDeployment()
         defer { d.stopAll() }
