@@ -1,6 +1,9 @@
 // Opening the links to instances: command link (AUTH, CLIENT SETNAME, PING) and pub/sub link
 // (AUTH, CLIENT SETNAME, SUBSCRIBE __sentinel__:hello). Reconnects are attempted once a second.
 import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Sentinel {
     /// The hello channel every sentinel publishes to and listens on.
@@ -35,9 +38,14 @@ extension Sentinel {
         guard link.disconnected, ri.address.port > 0 else { return }
         if now - link.lastReconnTime < SentinelTiming.pingPeriod { return }
         link.lastReconnTime = now
+        // Hostnames are resolved on every reconnect, so a moved host is followed (no stale IPs).
+        guard let host = Sentinel.resolve(ri.address.ip) else {
+            log.debug("Can't resolve instance hostname \(ri.address.ip)")
+            return
+        }
         if link.cmd == nil {
             do {
-                let c = try Connection.connect(host: ri.address.ip, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: host, port: ri.address.port, loop: loop)
                 link.cmd = c
                 link.cmdConnTime = now
                 c.onInput = { [weak self, weak ri] conn in
@@ -63,7 +71,7 @@ extension Sentinel {
         }
         if !ri.isSentinel && link.pubsub == nil {
             do {
-                let c = try Connection.connect(host: ri.address.ip, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: host, port: ri.address.port, loop: loop)
                 link.pubsub = c
                 link.pubsubConnTime = now
                 link.pubsubLastActivity = now
@@ -85,6 +93,22 @@ extension Sentinel {
             }
         }
         link.disconnected = link.cmd == nil || (!ri.isSentinel && link.pubsub == nil)
+    }
+
+    /// An IP literal as is; a hostname resolved with getaddrinfo (nil when it does not resolve).
+    static func resolve(_ host: String) -> String? {
+        if host == "localhost" || host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            return host
+        }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
+        defer { freeaddrinfo(res) }
+        var buf = [CChar](repeating: 0, count: 64)
+        guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Reads hello messages from the pub/sub link.
