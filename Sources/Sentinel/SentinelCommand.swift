@@ -26,7 +26,7 @@ extension SentinelServer {
         }
         switch cmd {
         case "ping":
-            guard args.count <= 2 else { _ = arity(-1); c.conn.output.error("ERR wrong number of arguments for 'ping' command"); return }
+            guard args.count <= 2 else { c.conn.output.error("ERR wrong number of arguments for 'ping' command"); return }
             if subscribedContext {
                 c.conn.output.arrayHeader(2); c.conn.output.bulk("pong"); c.conn.output.bulk(args.count == 2 ? args[1] : "")
             } else if args.count == 2 { c.conn.output.bulk(args[1]) } else { c.conn.output.simple("PONG") }
