@@ -1,0 +1,254 @@
+// What a sentinel learns from instances: INFO replies (roles, replicas, offsets, reboots) and
+// hello messages (peer sentinels, epochs, newer master configurations); and the hello it sends.
+import Shared
+
+/// Fields of an INFO reply that matter to a sentinel.
+struct InfoReport: Equatable {
+    var runID: String?
+    var role: ReportedRole?
+    var replicas: [InstanceAddress] = []
+    var masterHost: String?
+    var masterPort: Int?
+    var masterLinkUp: Bool?
+    var masterLinkDownSeconds: Int64?
+    var slavePriority: Int?
+    var slaveReplOffset: Int64?
+    var replicaAnnounced: Bool?
+
+    /// Parses INFO text; unknown and malformed lines are skipped.
+    static func parse(_ text: String) -> InfoReport {
+        var r = InfoReport()
+        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            var line = Substring(raw)
+            if line.last == "\r" { line = line.dropLast() }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon]
+            let value = String(line[line.index(after: colon)...])
+            switch key {
+            case "run_id": if value.utf8.count == 40 { r.runID = value }
+            case "role": r.role = value == "master" ? .master : value == "slave" ? .slave : nil
+            case "master_host": r.masterHost = value
+            case "master_port": r.masterPort = Int(value)
+            case "master_link_status": r.masterLinkUp = value == "up"
+            case "master_link_down_since_seconds": r.masterLinkDownSeconds = Int64(value)
+            case "slave_priority", "replica_priority": r.slavePriority = Int(value)
+            case "slave_repl_offset": r.slaveReplOffset = Int64(value)
+            case "replica_announced": r.replicaAnnounced = value != "0"
+            default:
+                // slaveN:ip=...,port=...,state=...  (old format `slaveN:<ip>,<port>,<state>` too)
+                guard key.hasPrefix("slave"), key.dropFirst(5).allSatisfy({ $0.isNumber }), key.count > 5 else { continue }
+                var ip: String?, port: Int?
+                let fields = value.split(separator: ",")
+                if value.contains("=") {
+                    for f in fields {
+                        if f.hasPrefix("ip=") { ip = String(f.dropFirst(3)) }
+                        if f.hasPrefix("port=") { port = Int(f.dropFirst(5)) }
+                    }
+                } else if fields.count >= 2 {
+                    ip = String(fields[0]); port = Int(fields[1])
+                }
+                if let ip, let port, port > 0 { r.replicas.append(InstanceAddress(ip: ip, port: port)) }
+            }
+        }
+        return r
+    }
+}
+
+extension Sentinel {
+    // MARK: - INFO
+
+    /// Applies an INFO reply from `ri` (Redis's sentinelRefreshInstanceInfo).
+    func refreshFromInfo(_ ri: MonitoredInstance, _ text: String, now: Int64) {
+        let info = InfoReport.parse(text)
+        ri.infoRefresh = now
+        ri.lastInfo = (text, now)
+        if let id = info.runID {
+            if let old = ri.runID, old != id {
+                event(.notice, "+reboot", ri)
+                ri.rebootTime = now
+            }
+            ri.runID = id
+        }
+        if ri.isMaster {
+            for addr in info.replicas { addReplica(to: ri, address: addr, now: now, announce: true) }
+        }
+        if ri.isSlave {
+            if let s = info.masterLinkDownSeconds { ri.masterLinkDownTime = s * 1000 } else { ri.masterLinkDownTime = 0 }
+            if let h = info.masterHost, h != ri.slaveMasterHost {
+                ri.slaveMasterHost = h
+                ri.slaveConfChangeTime = now
+            }
+            if let p = info.masterPort, p != ri.slaveMasterPort {
+                ri.slaveMasterPort = p
+                ri.slaveConfChangeTime = now
+            }
+            if let up = info.masterLinkUp { ri.slaveMasterLinkUp = up }
+            if let p = info.slavePriority { ri.slavePriority = p }
+            if let o = info.slaveReplOffset { ri.slaveReplOffset = o }
+            if let a = info.replicaAnnounced { ri.replicaAnnounced = a }
+        }
+        guard let role = info.role else { return }
+        if role != ri.roleReported {
+            ri.roleReportedTime = now
+            ri.roleReported = role
+            if role == .slave { ri.slaveConfChangeTime = now }
+            let matches = (role == .master) == ri.isMaster
+            event(.verbose, matches ? "+role-change" : "-role-change", ri,
+                  "new reported role is \(role == .master ? "master" : "slave")")
+        }
+        // In TILT we keep collecting facts but act on none of them.
+        if tilt { return }
+        guard ri.isSlave, let master = ri.master else { return }
+        if role == .master {
+            if ri.flags.contains(.promoted) && master.flags.contains(.failoverInProgress) && master.failoverState == .waitPromotion {
+                promotionObserved(master, ri, now: now)
+            } else {
+                // A replica that says it is a master (an old master back from the dead, a manual
+                // REPLICAOF NO ONE): wait a little for newer configs by hello, then demote it.
+                let wait = SentinelTiming.publishPeriod * 2
+                if !ri.flags.contains(.promoted) && masterLooksSane(master, now: now)
+                    && ri.noDownFor(wait, now: now) && now - ri.roleReportedTime > wait {
+                    if sendSlaveOf(ri, to: master.address) { event(.notice, "+convert-to-slave", ri) }
+                }
+            }
+            return
+        }
+        // A replica pointing to the wrong master, outside of a failover: fix it after a while.
+        if master.failoverState == .none && !ri.flags.contains(.promoted)
+            && (ri.slaveMasterPort != master.address.port || ri.slaveMasterHost != master.address.ip) {
+            let wait = master.failoverTimeout
+            if masterLooksSane(master, now: now) && ri.noDownFor(wait, now: now) && now - ri.slaveConfChangeTime > wait {
+                if sendSlaveOf(ri, to: master.address) { event(.notice, "+fix-slave-config", ri) }
+            }
+        }
+        // Progress of replicas we reconfigured during a failover.
+        if master.failoverState == .reconfSlaves, let promoted = master.promotedReplica,
+           !ri.flags.isDisjoint(with: [.reconfSent, .reconfInprog]) {
+            if ri.flags.contains(.reconfSent) && ri.slaveMasterHost == promoted.address.ip && ri.slaveMasterPort == promoted.address.port {
+                ri.flags.remove(.reconfSent)
+                ri.flags.insert(.reconfInprog)
+                event(.notice, "+slave-reconf-inprog", ri)
+            }
+            if ri.flags.contains(.reconfInprog) && ri.slaveMasterLinkUp {
+                ri.flags.remove(.reconfInprog)
+                ri.flags.insert(.reconfDone)
+                event(.notice, "+slave-reconf-done", ri)
+            }
+        }
+    }
+
+    /// A master we can trust enough to reconfigure replicas towards it.
+    func masterLooksSane(_ m: MonitoredInstance, now: Int64) -> Bool {
+        m.isMaster && m.roleReported == .master && m.flags.isDisjoint(with: [.sDown, .oDown])
+            && m.link.isUp && now - m.infoRefresh < SentinelTiming.infoPeriod * 2
+    }
+
+    // MARK: - Hello
+
+    /// The master address to announce: the promoted replica's once the promotion is done.
+    func currentMasterAddress(_ m: MonitoredInstance) -> InstanceAddress {
+        if m.flags.contains(.failoverInProgress), let p = m.promotedReplica, m.failoverState.rawValue >= FailoverState.reconfSlaves.rawValue {
+            return p.address
+        }
+        return m.address
+    }
+
+    /// The hello payload for `master`, announcing `ip`.
+    func helloPayload(for m: MonitoredInstance, announceIP ip: String) -> String {
+        let port = settings.announcePort != 0 ? settings.announcePort : settings.port
+        let a = currentMasterAddress(m)
+        return "\(ip),\(port),\(myID),\(currentEpoch),\(m.name),\(a.ip),\(a.port),\(m.configEpoch)"
+    }
+
+    /// Publishes our hello through `ri`'s command link.
+    @discardableResult
+    func sendHello(_ ri: MonitoredInstance, now: Int64) -> Bool {
+        guard let m = ri.isMaster ? ri : ri.master, ri.link.isUp else { return false }
+        var ip = settings.announceIP ?? ""
+        if ip.isEmpty, let fd = ri.link.cmd?.fd { ip = Socket.localAddress(fd)?.ip ?? "" }
+        if ip.isEmpty { ip = "127.0.0.1" }
+        let payload = helloPayload(for: m, announceIP: ip)
+        let ok = ri.link.send([ri.command("PUBLISH"), "__sentinel__:hello", payload]) { [weak ri] reply in
+            // Retry soon when the publish failed.
+            if reply.isError { ri?.link.lastPubTime = 0 }
+        }
+        if ok { ri.link.lastPubTime = now }
+        return ok
+    }
+
+    /// Makes every link of `m` publish a hello on the next tick (after a config change).
+    func forceHelloUpdate(_ m: MonitoredInstance) {
+        m.link.lastPubTime = 0
+        for r in m.replicas.values { r.link.lastPubTime = 0 }
+        for s in m.sentinels.values { s.link.lastPubTime = 0 }
+    }
+
+    /// Handles a hello from any source (pub/sub link, or PUBLISH sent to us by a peer).
+    func processHello(_ payload: String, now: Int64) {
+        let t = payload.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard t.count == 8, let port = Int(t[1]), let epoch = UInt64(t[3]), let mport = Int(t[6]),
+              let mEpoch = UInt64(t[7]), port > 0, port < 65536 else { return }
+        let ip = t[0], runid = t[2]
+        guard runid != myID, RunID.isValid(runid), let m = masters[t[4]] else { return }
+        let addr = InstanceAddress(ip: ip, port: port)
+        var si = m.sentinels[runid]
+        if si == nil || si?.address != addr {
+            var removed = false
+            for (k, s) in m.sentinels where s.runID == runid || s.address == addr {
+                s.link.close(now: now)
+                m.sentinels[k] = nil
+                removed = true
+            }
+            if removed {
+                event(.notice, "+sentinel-address-switch", message: "master \(m.name) \(m.address.ip) \(m.address.port) ip \(ip) port \(port) for \(runid)", master: m)
+            }
+            let s = addSentinel(to: m, address: addr, runID: runid, now: now)
+            event(.notice, "+sentinel", s)
+            configDirty = true
+            si = s
+        }
+        if epoch > currentEpoch {
+            currentEpoch = epoch
+            flushConfig()
+            event(.warning, "+new-epoch", message: "\(epoch)")
+        }
+        if m.configEpoch < mEpoch {
+            m.configEpoch = mEpoch
+            configDirty = true
+            let newAddr = InstanceAddress(ip: t[5], port: mport)
+            if newAddr != m.address, mport > 0 {
+                if let si { event(.warning, "+config-update-from", si) }
+                let old = m.address
+                event(.warning, "+switch-master", message: "\(m.name) \(old.ip) \(old.port) \(newAddr.ip) \(newAddr.port)", master: m)
+                resetMasterAndChangeAddress(m, to: newAddr, now: now)
+                callClientReconfigScript(m, role: "observer", state: "start", from: old, to: newAddr)
+            }
+        }
+        si?.lastHelloTime = now
+    }
+
+    /// Points `m` at a new address: the old master and the other replicas become its replicas.
+    func resetMasterAndChangeAddress(_ m: MonitoredInstance, to newAddr: InstanceAddress, now: Int64) {
+        var replicaAddrs = m.replicas.values.map(\.address).filter { $0 != newAddr }
+        if m.address != newAddr { replicaAddrs.append(m.address) }
+        for r in m.replicas.values { r.link.close(now: now) }
+        m.replicas = [:]
+        m.flags = .master
+        m.leader = nil
+        m.failoverState = .none
+        m.failoverStateChangeTime = 0
+        m.failoverStartTime = 0
+        m.promotedReplica = nil
+        m.runID = nil
+        m.roleReported = .master
+        m.roleReportedTime = now
+        m.infoRefresh = 0
+        m.sDownSince = 0
+        m.oDownSince = 0
+        m.address = newAddr
+        m.link.reset(now: now)
+        for s in m.sentinels.values { s.flags.remove(.masterDown); s.leader = nil }
+        for a in replicaAddrs { addReplica(to: m, address: a, now: now, announce: false) }
+        flushConfig()
+    }
+}

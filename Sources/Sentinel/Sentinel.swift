@@ -1,0 +1,232 @@
+// The sentinel's state and its timer: the masters it monitors (each owning its replicas and peer
+// sentinels), the current epoch, TILT mode, and the event stream. Everything here takes `now`
+// (monotonic ms) so tests drive it with an injected clock.
+import Shared
+
+/// Periods and limits, named after Redis's SENTINEL_* constants.
+enum SentinelTiming {
+    static let infoPeriod: Int64 = 10_000
+    static let pingPeriod: Int64 = 1000
+    /// Faster than Redis's 1 s: once SDOWN we want agreement quickly.
+    static let askPeriod: Int64 = 250
+    static let askValidity: Int64 = 5000
+    static let publishPeriod: Int64 = 2000
+    static let maxPendingCommands = 100
+    static let electionTimeout: Int64 = 10_000
+    /// Random start delay bound, kept small (Redis uses 1 s).
+    static let maxDesync: Int64 = 300
+    static let slaveReconfTimeout: Int64 = 10_000
+    static let tiltTrigger: Int64 = 2000
+    static let tiltPeriod: Int64 = 30_000
+    static let minLinkReconnectPeriod: Int64 = 15_000
+    /// How often a just-promoted replica is polled with INFO (Redis waits for the 1 s INFO).
+    static let promotionPollPeriod: Int64 = 100
+}
+
+/// One event as published on our own pub/sub: channel = type, message = text.
+struct SentinelEvent: Sendable, Equatable {
+    var type: String
+    var message: String
+}
+
+/// The sentinel: monitored masters, epochs, votes, failovers.
+final class Sentinel {
+    var settings = SentinelSettings()
+    var myID: String = ""
+    var currentEpoch: UInt64 = 0
+    var masters: [String: MonitoredInstance] = [:]
+    let log: Logger
+    /// Nil in unit tests: no connections are made.
+    var loop: EventLoop?
+    var tilt = false
+    var tiltStartTime: Int64 = 0
+    var previousTime: Int64 = 0
+    var configDirty = false
+    /// SENTINEL SIMULATE-FAILURE flags.
+    var simulateCrashAfterElection = false
+    var simulateCrashAfterPromotion = false
+    /// Where events go besides the log (the server publishes them to subscribers).
+    var onEvent: ((SentinelEvent) -> Void)?
+    /// Random numbers: injected so tests are deterministic.
+    var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
+    /// Script jobs waiting to run (notification and client-reconfig scripts).
+    var scriptQueue: [[String]] = []
+    var runningScripts = 0
+    /// When the process started (INFO uptime).
+    let startTime = Clock.monotonicMillis()
+
+    init(log: Logger) {
+        self.log = log
+    }
+
+    // MARK: - Instances
+
+    /// Adds a replica of `master` unless known; returns it when created.
+    @discardableResult
+    func addReplica(to master: MonitoredInstance, address: InstanceAddress, now: Int64, announce: Bool) -> MonitoredInstance? {
+        let key = address.key
+        if master.replicas[key] != nil { return nil }
+        let r = MonitoredInstance(flags: .slave, name: key, address: address, master: master, now: now)
+        master.replicas[key] = r
+        if announce {
+            event(.notice, "+slave", r)
+            configDirty = true
+        }
+        return r
+    }
+
+    /// Adds a peer sentinel of `master` (keyed by run id, or by address until the id is known).
+    @discardableResult
+    func addSentinel(to master: MonitoredInstance, address: InstanceAddress, runID: String?, now: Int64) -> MonitoredInstance {
+        let key = runID ?? address.key
+        if let s = master.sentinels[key] { return s }
+        let s = MonitoredInstance(flags: .sentinel, name: key, address: address, master: master, now: now)
+        s.runID = runID
+        master.sentinels[key] = s
+        return s
+    }
+
+    /// Closes links and forgets an instance's sub-instances.
+    func release(_ ri: MonitoredInstance, now: Int64) {
+        ri.link.close(now: now)
+        for r in ri.replicas.values { r.link.close(now: now) }
+        for s in ri.sentinels.values { s.link.close(now: now) }
+    }
+
+    /// Finds a monitored master by its address.
+    func master(at ip: String, port: Int) -> MonitoredInstance? {
+        masters.values.first { $0.address.ip == ip && $0.address.port == port }
+    }
+
+    // MARK: - Events
+
+    /// Logs and publishes an event whose text starts with the instance's description.
+    func event(_ level: LogLevel, _ type: String, _ ri: MonitoredInstance, _ extra: String = "") {
+        event(level, type, message: extra.isEmpty ? ri.eventDescription : ri.eventDescription + " " + extra, master: ri.isMaster ? ri : ri.master)
+    }
+
+    /// Logs and publishes an event with free text.
+    func event(_ level: LogLevel, _ type: String, message: String, master: MonitoredInstance? = nil) {
+        log.log(level, "\(type) \(message)")
+        guard level != .debug else { return }
+        onEvent?(SentinelEvent(type: type, message: message))
+        if level == .warning, let script = master?.notificationScript {
+            queueScript([script, type, message])
+        }
+    }
+
+    // MARK: - Timer
+
+    /// One timer tick (Redis's sentinelTimer): checks every instance and advances failovers.
+    func tick(now: Int64) {
+        checkTiltCondition(now: now)
+        var switching: [MonitoredInstance] = []
+        for m in masters.values {
+            handleInstance(m, now: now)
+            for r in m.replicas.values { handleInstance(r, now: now) }
+            for s in m.sentinels.values { handleInstance(s, now: now) }
+            if m.failoverState == .updateConfig { switching.append(m) }
+        }
+        for m in switching { switchToPromotedReplica(m, now: now) }
+        runPendingScripts()
+        flushConfigIfDirty()
+    }
+
+    /// Per-instance work, in Redis's order: links, periodic commands, then (unless in TILT) checks.
+    func handleInstance(_ ri: MonitoredInstance, now: Int64) {
+        reconnect(ri, now: now)
+        sendPeriodicCommands(ri, now: now)
+        if tilt {
+            if now - tiltStartTime < SentinelTiming.tiltPeriod { return }
+            tilt = false
+            event(.warning, "-tilt", message: "#tilt mode exited")
+        }
+        checkSubjectivelyDown(ri, now: now)
+        if ri.isMaster {
+            checkObjectivelyDown(ri, now: now)
+            if startFailoverIfNeeded(ri, now: now) { askMasterStateToOtherSentinels(ri, now: now, force: true) }
+            failoverStateMachine(ri, now: now)
+            askMasterStateToOtherSentinels(ri, now: now, force: false)
+        }
+    }
+
+    /// Enters TILT when the timer stalled or time went backwards: our view of time is unreliable.
+    func checkTiltCondition(now: Int64) {
+        defer { previousTime = now }
+        guard previousTime != 0 else { return }
+        let delta = now - previousTime
+        if delta < 0 || delta > SentinelTiming.tiltTrigger {
+            tilt = true
+            tiltStartTime = now
+            event(.warning, "+tilt", message: "#tilt mode entered")
+        }
+    }
+
+    /// Sends INFO, PING and hello when due.
+    func sendPeriodicCommands(_ ri: MonitoredInstance, now: Int64) {
+        let link = ri.link
+        guard link.isUp else { return }
+        if link.pendingCommands >= SentinelTiming.maxPendingCommands { return }
+        var infoPeriod = SentinelTiming.infoPeriod
+        if ri.isSlave, let m = ri.master {
+            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = 1000 }
+            // A replica claiming to be a master must be converted soon: watch it closely.
+            if ri.roleReported == .master { infoPeriod = 1000 }
+            // A replica still syncing is a poor failover candidate until we see it caught up.
+            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = 1000 }
+            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }
+        }
+        if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }
+        let pingPeriod = ri.pingPeriod
+        if !ri.isSentinel && (ri.infoRefresh == 0 || now - ri.infoRefresh > infoPeriod) && !link.infoInFlight {
+            link.infoInFlight = true
+            link.send([ri.command("INFO")]) { [weak self, weak ri] reply in
+                guard let self, let ri else { return }
+                ri.link.infoInFlight = false
+                if let text = reply.string, !reply.isError { self.refreshFromInfo(ri, text, now: self.clockNow()) }
+            }
+        }
+        if now - link.lastPongTime > pingPeriod && now - link.lastPingTime > pingPeriod / 2 {
+            sendPing(ri, now: now)
+        }
+        if now - link.lastPubTime > SentinelTiming.publishPeriod {
+            sendHello(ri, now: now)
+        }
+    }
+
+    /// Sends PING and records when the oldest unanswered one left.
+    @discardableResult
+    func sendPing(_ ri: MonitoredInstance, now: Int64) -> Bool {
+        let ok = ri.link.send([ri.command("PING")]) { [weak self, weak ri] reply in
+            guard let self, let ri else { return }
+            self.handlePingReply(ri, reply, now: self.clockNow())
+        }
+        if ok {
+            ri.link.lastPingTime = now
+            if ri.link.actPingTime == 0 { ri.link.actPingTime = now }
+        }
+        return ok
+    }
+
+    /// Valid replies (+PONG, -LOADING, -MASTERDOWN) prove the instance is available.
+    func handlePingReply(_ ri: MonitoredInstance, _ reply: RESPValue, now: Int64) {
+        let link = ri.link
+        switch reply {
+        case .simpleString(let s) where s == "PONG":
+            link.lastAvailTime = now
+            link.actPingTime = 0
+        case .error(let e) where e.hasPrefix("LOADING") || e.hasPrefix("MASTERDOWN"):
+            link.lastAvailTime = now
+            link.actPingTime = 0
+        case .error(let e) where e.hasPrefix("BUSY"):
+            if ri.flags.contains(.sDown) && !ri.flags.contains(.scriptKillSent) {
+                if link.send([ri.command("SCRIPT"), "KILL"]) { ri.flags.insert(.scriptKillSent) }
+            }
+        default: break
+        }
+        link.lastPongTime = now
+    }
+
+    /// The clock the live process uses; tests call the `now:` methods directly.
+    func clockNow() -> Int64 { Clock.monotonicMillis() }
+}
