@@ -20,7 +20,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Shared", "TestSupport"]),
         .testTarget(name: "SentinelTests", dependencies: ["Sentinel", "Shared", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Shared", "TestSupport"], exclude: ["Scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )
