@@ -47,7 +47,7 @@ enum RDBTestData {
             .init(db: 0, key: b("list:bigelement"), model: .list([b("head"), Bytes(repeating: 0x41, count: 10_000), b("tail")])),
             .init(db: 0, key: b("hash:small"), model: .hash([b("f1"): b("v1"), b("n"): b("42"), b("neg"): b("-5")])),
             .init(db: 0, key: b("hash:bigvalue"), model: .hash([b("f"): b(String(repeating: "v", count: 100))])),
-            .init(db: 0, key: b("hash:large"), model: .hash(Dictionary(uniqueKeysWithValues: (0..<300).map { (b("field:\($0)"), b("value:\($0 * 7)")) })), expiresAt: future),
+            .init(db: 0, key: b("hash:large"), model: .hash(Dictionary(uniqueKeysWithValues: (0..<600).map { (b("field:\($0)"), b("value:\($0 * 7)")) })), expiresAt: future),
             .init(db: 0, key: b("set:intsmall"), model: .set(Set([1, -2, 300, 70000, 5_000_000_000].map { b("\($0)") }))),
             .init(db: 0, key: b("set:intlarge"), model: .set(Set((0..<1000).map { b("\($0 * 3)") }))),
             .init(db: 0, key: b("set:strsmall"), model: .set(Set([b("a"), b("b"), b("c")]))),
