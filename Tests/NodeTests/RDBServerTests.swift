@@ -45,3 +45,27 @@ import Shared
         #expect(lines.contains("rdb_bgsave_in_progress:0"))
     }
 }
+
+/// `save <seconds> <changes>` rules and the retry delay after a failed BGSAVE.
+@Suite struct RDBSaveRuleTests {
+    @Test func ruleFiresWhenBothLimitsAreReached() throws {
+        let config = ServerConfig()
+        config.saveRules = [SaveRule(seconds: 60, changes: 100), SaveRule(seconds: 10, changes: 1000)]
+        let s = Server(config: config, loop: try EventLoop(), log: Logger())
+        s.persistence.lastSave = 1000
+        s.dirty = 99
+        #expect(s.dueSaveRule(nowSec: 2000) == nil)
+        s.dirty = 100
+        #expect(s.dueSaveRule(nowSec: 1060) == nil)  // exactly 60 s is not "more than"
+        #expect(s.dueSaveRule(nowSec: 1061)?.seconds == 60)
+        s.dirty = 1000
+        #expect(s.dueSaveRule(nowSec: 1011)?.seconds == 10)
+        // After a failure, retry only once the delay has passed.
+        s.persistence.lastBgsaveOK = false
+        s.persistence.lastBgsaveTry = 1009
+        #expect(s.dueSaveRule(nowSec: 1011) == nil)
+        #expect(s.dueSaveRule(nowSec: 1015)?.seconds == 10)
+        config.saveRules = []
+        #expect(s.dueSaveRule(nowSec: 5000) == nil)
+    }
+}

@@ -221,12 +221,17 @@ extension Server {
             startBackgroundSave()
             return
         }
-        for rule in config.saveRules where dirty >= rule.changes && nowSec - persistence.lastSave > Int64(rule.seconds) {
-            guard persistence.lastBgsaveOK || nowSec - persistence.lastBgsaveTry > bgsaveRetryDelay else { break }
+        if let rule = dueSaveRule(nowSec: nowSec) {
             log.notice("\(rule.changes) changes in \(rule.seconds) seconds. Saving...")
             startBackgroundSave()
-            break
         }
+    }
+
+    /// The first `save` rule whose changes and seconds are both reached, unless the last
+    /// BGSAVE failed less than the retry delay ago.
+    func dueSaveRule(nowSec: Int64) -> SaveRule? {
+        guard persistence.lastBgsaveOK || nowSec - persistence.lastBgsaveTry > bgsaveRetryDelay else { return nil }
+        return config.saveRules.first { dirty >= $0.changes && nowSec - persistence.lastSave > Int64($0.seconds) }
     }
 
     private func backgroundSaveDone(pid: pid_t, status: Int32) {
@@ -276,6 +281,14 @@ extension Server {
         if saveRDB() { return true }
         log.warning("Error trying to save the DB, can't exit.")
         return false
+    }
+
+    /// DEBUG RELOAD: save, then load the file back in place of the current data.
+    func debugReload() throws {
+        guard saveRDB() else { throw CommandError("ERR Error trying to save the DB") }
+        guard let bytes = try Posix.readFile(rdbPath) else { throw CommandError("ERR Error trying to load the RDB dump") }
+        var reader = RDBReader(bytes)
+        try apply(try reader.read(now: nil))
     }
 
     // MARK: - INFO
