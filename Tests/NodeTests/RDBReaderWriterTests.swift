@@ -132,16 +132,24 @@ import Shared
         f += [RDB.opEOF] + [UInt8](repeating: 0, count: 8)  // zero checksum: not checked
         var r = RDBReader(f)
         let c = try r.read(now: nil)
-        let db = Dictionary(uniqueKeysWithValues: (c.databases[0] ?? []).map { ($0.key.string, $0) })
+        let loaded = c.databases[0] ?? .init()
+        let db = Dictionary(uniqueKeysWithValues: loaded.dict.map { ($0.key.string, $0.value) })
         #expect(db.count == 7)
-        #expect(db["zl"].map { RDBTestData.model($0.value) } == .list([b("a"), b("7"), b("-1000")]))
-        #expect(db["ql"].map { RDBTestData.model($0.value) } == .list([b("x"), b("y"), b("12")]))
-        #expect(db["hz"].map { RDBTestData.model($0.value) } == .hash([b("f"): b("v"), b("n"): b("3")]))
-        #expect(db["zz"].map { RDBTestData.model($0.value) } == .zset([b("m"): 2, b("q"): 1.5]))
-        #expect(db["zm"].map { RDBTestData.model($0.value) } == .hash([b("k"): b("vv")]))
-        #expect(db["is"].map { RDBTestData.model($0.value) } == .set([b("-2"), b("5")]))
-        #expect(db["is"]?.expiresAt == 100_000_000_000)
-        #expect(db["oz"].map { RDBTestData.model($0.value) } == .zset([b("a"): 1.25, b("b"): .infinity]))
+        #expect(db["zl"].map(RDBTestData.model) == .list([b("a"), b("7"), b("-1000")]))
+        #expect(db["ql"].map(RDBTestData.model) == .list([b("x"), b("y"), b("12")]))
+        #expect(db["hz"].map(RDBTestData.model) == .hash([b("f"): b("v"), b("n"): b("3")]))
+        #expect(db["zz"].map(RDBTestData.model) == .zset([b("m"): 2, b("q"): 1.5]))
+        #expect(db["zm"].map(RDBTestData.model) == .hash([b("k"): b("vv")]))
+        #expect(db["is"].map(RDBTestData.model) == .set([b("-2"), b("5")]))
+        #expect(loaded.expires[Key("is")] == 100_000_000_000)
+        #expect(db["oz"].map(RDBTestData.model) == .zset([b("a"): 1.25, b("b"): .infinity]))
+    }
+
+    @Test func duplicateKeyIsRefusedWithItsOffset() {
+        let pair: [UInt8] = [RDB.typeString, 1, 0x61, 1, 0x62]
+        let f = Array("REDIS0010".utf8) + [RDB.opSelectDB, 0] + pair + pair + [RDB.opEOF] + [UInt8](repeating: 0, count: 8)
+        var r = RDBReader(f)
+        #expect { _ = try r.read(now: nil) } throws: { ($0 as? RDBError).map { $0.message.contains("Duplicate key") && $0.offset == 16 } == true }
     }
 
     @Test func unsupportedTypesAreRefusedClearly() {

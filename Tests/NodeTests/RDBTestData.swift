@@ -97,14 +97,15 @@ enum RDBTestData {
         var expected: [Int: [Bytes: RDBTestKey]] = [:]
         for k in keys { expected[k.db, default: [:]][k.key] = k }
         #expect(contents.keyCount == keys.count, sourceLocation: sourceLocation)
-        for (db, entries) in contents.databases {
-            for e in entries {
-                guard let k = expected[db]?[e.key.bytes] else {
-                    Issue.record("unexpected key \(e.key.string) in db \(db)", sourceLocation: sourceLocation); continue
+        for (db, loaded) in contents.databases {
+            for (key, value) in loaded.dict {
+                guard let k = expected[db]?[key.bytes] else {
+                    Issue.record("unexpected key \(key.string) in db \(db)", sourceLocation: sourceLocation); continue
                 }
-                #expect(model(e.value) == k.model, "key \(e.key.string)", sourceLocation: sourceLocation)
-                #expect(e.expiresAt == k.expiresAt, "ttl of \(e.key.string)", sourceLocation: sourceLocation)
+                #expect(model(value) == k.model, "key \(key.string)", sourceLocation: sourceLocation)
+                #expect(loaded.expires[key] == k.expiresAt, "ttl of \(key.string)", sourceLocation: sourceLocation)
             }
+            #expect(loaded.expires.keys.allSatisfy { loaded.dict[$0] != nil }, sourceLocation: sourceLocation)
         }
     }
 

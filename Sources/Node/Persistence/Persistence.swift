@@ -93,13 +93,11 @@ extension Server {
             throw RDBError(message: "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases (found db \(bad))", offset: 0)
         }
         for db in databases { db.clear() }
-        for (index, entries) in contents.databases {
+        for (index, loaded) in contents.databases {
             let db = databases[index]
-            db.dict.reserveCapacity(entries.count)
-            for e in entries {
-                db.dict[e.key] = e.value
-                if let t = e.expiresAt { db.setExpiry(e.key, t) }
-            }
+            db.dict = loaded.dict
+            // Through setExpiry so the database's expiry heap knows every deadline.
+            for (k, t) in loaded.expires { db.setExpiry(k, t) }
         }
     }
 

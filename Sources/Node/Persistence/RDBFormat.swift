@@ -64,14 +64,13 @@ struct RDBError: Error, CustomStringConvertible {
 
 /// What an RDB held: one entry list per database, plus the AUX fields.
 struct RDBContents {
-    /// A key with its value and optional expiry (unix ms).
-    struct Entry {
-        let key: Key
-        let value: Value
-        let expiresAt: Int64?
+    /// One database's keys and their expiries (unix ms), ready to install.
+    struct LoadedDB {
+        var dict: [Key: Value] = [:]
+        var expires: [Key: Int64] = [:]
     }
-    /// Entries by database index.
-    var databases: [Int: [Entry]] = [:]
+    /// Databases by index (only those holding keys).
+    var databases: [Int: LoadedDB] = [:]
     var aux: [String: Bytes] = [:]
     /// Keys skipped because they had already expired.
     var expiredSkipped = 0
@@ -80,5 +79,5 @@ struct RDBContents {
     var version = 0
 
     /// Total number of keys loaded.
-    var keyCount: Int { databases.values.reduce(0) { $0 + $1.count } }
+    var keyCount: Int { databases.values.reduce(0) { $0 + $1.dict.count } }
 }

@@ -32,7 +32,6 @@ struct RDBReader {
         out.version = v
         var db = 0
         var expiresAt: Int64? = nil
-        var seen: [Int: Set<Key>] = [:]
         var keys = 0
         while true {
             let opStart = pos
@@ -59,7 +58,10 @@ struct RDBReader {
                 db = n
                 continue
             case RDB.opResizeDB:
-                _ = try length(); _ = try length()
+                let size = try length(), expires = try length()
+                // A hint only: cap it so a corrupt value cannot make us reserve absurd memory.
+                out.databases[db, default: .init()].dict.reserveCapacity(min(size, bytes.count / 4))
+                out.databases[db, default: .init()].expires.reserveCapacity(min(expires, bytes.count / 4))
                 continue
             case RDB.opAux:
                 let k = try string(), value = try string()
@@ -85,15 +87,14 @@ struct RDBReader {
             let expiry = expiresAt
             expiresAt = nil
             guard let value else { continue }  // empty aggregates are dropped, as Redis does
-            if seen[db, default: []].contains(key) {
-                throw RDBError(message: "Duplicate key '\(key.string)' found in RDB file", offset: opStart)
-            }
-            seen[db, default: []].insert(key)
             if let now, let e = expiry, e < now {
                 out.expiredSkipped += 1
                 continue
             }
-            out.databases[db, default: []].append(.init(key: key, value: value, expiresAt: expiry))
+            if out.databases[db, default: .init()].dict.updateValue(value, forKey: key) != nil {
+                throw RDBError(message: "Duplicate key '\(key.string)' found in RDB file", offset: opStart)
+            }
+            if let e = expiry { out.databases[db, default: .init()].expires[key] = e }
             keys += 1
             if let progress, keys % progressInterval == 0 { progress(keys, pos, bytes.count) }
         }
