@@ -137,6 +137,26 @@ import Shared
         #expect(log.contains("at offset"), "\(log)")
     }
 
+    /// A save that cannot be written fails cleanly: SAVE replies an error, BGSAVE's child
+    /// reports failure, no temp file is left, and the node keeps serving.
+    @Test func failedSavesAreReported() throws {
+        let node = try ServerProcess(binary: Binaries.vigilNode, args: ["--save", "", "--bind", "127.0.0.1"])
+        defer { node.stop() }
+        // A directory where the dump should go makes the final rename fail (even for root).
+        try FileManager.default.createDirectory(atPath: node.dir + "/dump.rdb", withIntermediateDirectories: false)
+        let c = try node.client()
+        #expect(try c.call("SAVE") == .error("ERR"))
+        #expect(try c.call("BGSAVE") == .simpleString("Background saving started"))
+        #expect(waitUntil(timeout: 20) { node.log().contains("Background saving error") })
+        #expect(node.log().contains("Error moving temp DB file"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: node.dir).filter { $0.hasPrefix("temp-") }
+        #expect(leftovers.isEmpty)
+        #expect(try c.call("PING") == .simpleString("PONG"))
+        // Once the obstacle is gone, saving works again.
+        try FileManager.default.removeItem(atPath: node.dir + "/dump.rdb")
+        #expect(try c.call("SAVE") == .simpleString("OK"))
+    }
+
     /// With save rules, SIGTERM writes a final snapshot; with `save ""` it does not.
     @Test func shutdownSavesOnlyWithSaveRules() throws {
         let withRules = try ServerProcess(binary: Binaries.vigilNode, args: ["--save", "3600", "1", "--bind", "127.0.0.1"])

@@ -67,4 +67,26 @@ import Shared
         #expect(try c.call("LINDEX", "list:bigelement", "1").string?.count == 10_000)
         #expect(redis.log().contains("DB loaded from disk"))
     }
+
+    /// Function libraries are skipped with a warning (we have no Lua); streams are refused by name.
+    @Test func functionsAreSkippedAndStreamsRefused() throws {
+        guard let redis = try ServerProcess.redisServer(args: Self.redisArgs) else { return }
+        defer { redis.stop() }
+        let c = try redis.client()
+        let lib = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)"
+        #expect(try c.call("FUNCTION", "LOAD", lib) == .bulkString(Array("mylib".utf8)))
+        #expect(try c.call("SET", "k", "v") == .simpleString("OK"))
+        #expect(try c.call("SAVE") == .simpleString("OK"))
+        let path = redis.dir + "/dump.rdb"
+        var r = RDBReader(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
+        let contents = try r.read(now: nil)
+        #expect(contents.keyCount == 1)
+        #expect(contents.warnings.count == 1)
+        #expect(contents.warnings.first?.contains("function") == true)
+
+        #expect(try c.call("XADD", "stream", "*", "a", "1").isError == false)
+        #expect(try c.call("SAVE") == .simpleString("OK"))
+        var r2 = RDBReader(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect { _ = try r2.read(now: nil) } throws: { ($0 as? RDBError)?.message.contains("Stream") == true }
+    }
 }

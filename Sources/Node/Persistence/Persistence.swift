@@ -171,7 +171,9 @@ extension Server {
         log.notice("DB saved on disk")
         dirty = 0
         persistence.lastSave = Clock.wallSeconds()
+        // A good foreground save also lifts MISCONF, as in Redis (lastbgsave_status = ok).
         persistence.lastBgsaveOK = true
+        lastBgsaveFailed = false
         persistence.saves += 1
         return true
     }
