@@ -93,7 +93,9 @@ public enum LZF {
 
     /// Decompresses `input`, which must expand to exactly `expectedLength` bytes; nil if corrupt.
     public static func decompress<C: Collection>(_ input: C, expectedLength: Int) -> [UInt8]? where C.Element == UInt8 {
-        guard expectedLength >= 0 else { return nil }
+        // One 3-byte back reference yields at most 264 bytes: a larger claim is corrupt, and
+        // refusing it early keeps a bad length from reserving absurd amounts of memory.
+        guard expectedLength >= 0, expectedLength <= input.count * 88 + 32 else { return nil }
         let src = Array(input)
         var out = [UInt8]()
         out.reserveCapacity(expectedLength)

@@ -14,6 +14,11 @@ import Testing
         #expect(LZF.decompress(compressed.dropLast(), expectedLength: 63) == nil)
         // A back reference before the start of the output is refused.
         #expect(LZF.decompress([0x20, 0x05], expectedLength: 3) == nil)
+        // An absurd claimed length is refused up front.
+        #expect(LZF.decompress(compressed, expectedLength: 1 << 40) == nil)
+        // Maximal expansion (a literal, then 264-byte references) is still accepted.
+        let run = [UInt8](repeating: 7, count: 1 + 264 * 3)
+        #expect(LZF.decompress([0x00, 7, 0xe0, 0xff, 0x00, 0xe0, 0xff, 0x00, 0xe0, 0xff, 0x00], expectedLength: run.count) == run)
     }
 
     @Test func roundTrips() {

@@ -59,9 +59,11 @@ struct RDBReader {
                 continue
             case RDB.opResizeDB:
                 let size = try length(), expires = try length()
-                // A hint only: cap it so a corrupt value cannot make us reserve absurd memory.
-                out.databases[db, default: .init()].dict.reserveCapacity(min(size, bytes.count / 4))
-                out.databases[db, default: .init()].expires.reserveCapacity(min(expires, bytes.count / 4))
+                // A hint only: a key takes at least 8 bytes of file in practice, so cap by that
+                // and a corrupt value cannot make us reserve absurd memory.
+                let cap = min(bytes.count / 8, 1 << 24)
+                out.databases[db, default: .init()].dict.reserveCapacity(min(size, cap))
+                out.databases[db, default: .init()].expires.reserveCapacity(min(expires, cap))
                 continue
             case RDB.opAux:
                 let k = try string(), value = try string()
