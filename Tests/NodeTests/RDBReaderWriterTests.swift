@@ -152,6 +152,20 @@ import Shared
         #expect { _ = try r.read(now: nil) } throws: { ($0 as? RDBError).map { $0.message.contains("Duplicate key") && $0.offset == 16 } == true }
     }
 
+    /// Redis 7.2 (version 11) stores small sets as listpacks.
+    @Test func version11SetListpack() throws {
+        var lp = ListpackBuilder()
+        for m in ["a", "17", "-5", "bb"] { lp.append(Array(m.utf8)) }
+        let blob = lp.finish()
+        let f = Array("REDIS0011".utf8) + [RDB.opSelectDB, 0, RDB.typeSetListpack, 1, 0x73, UInt8(blob.count)] + blob + [RDB.opEOF]
+        let crc = CRC64.checksum(f)
+        let image = f + (0..<8).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt64($0))) }
+        var r = RDBReader(image)
+        let c = try r.read(now: nil)
+        #expect(c.version == 11)
+        #expect(c.databases[0]?.dict[Key("s")].map(RDBTestData.model) == .set(Set(["a", "17", "-5", "bb"].map { Array($0.utf8) })))
+    }
+
     @Test func unsupportedTypesAreRefusedClearly() {
         var f = Array("REDIS0010".utf8) + [RDB.opSelectDB, 0, RDB.typeStreamListpacks2, 1, 0x73]
         var r = RDBReader(f)

@@ -41,6 +41,7 @@ extension Server {
     /// The RDB path, relative to the working directory (we chdir to `dir` at start, as Redis).
     var rdbPath: String { config.dbfilename }
 
+    /// Whether a BGSAVE child is running.
     var bgsaveInProgress: Bool { persistence.childPID != nil }
 
     // MARK: - Loading

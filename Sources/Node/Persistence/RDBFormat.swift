@@ -8,6 +8,7 @@ enum RDB {
     /// The newest version we read (Redis 7.2 writes 11).
     static let maxReadVersion = 11
 
+    /// Object types (the byte before a key).
     static let typeString: UInt8 = 0
     static let typeList: UInt8 = 1
     static let typeSet: UInt8 = 2
@@ -30,6 +31,7 @@ enum RDB {
     static let typeSetListpack: UInt8 = 20
     static let typeStreamListpacks3: UInt8 = 21
 
+    /// Opcodes (bytes that are not object types).
     static let opFunction2: UInt8 = 245
     static let opFunctionPreGA: UInt8 = 246
     static let opModuleAux: UInt8 = 247
