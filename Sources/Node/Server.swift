@@ -47,6 +47,10 @@ final class Server {
     var goodReplicas: () -> Int = { 0 }
     var loading = false
     var lastBgsaveFailed = false
+    /// RDB save bookkeeping (Persistence/Persistence.swift).
+    var persistence = PersistenceState()
+    /// `repl-id`/`repl-offset` to store in RDB files; set by the replication layer.
+    var rdbReplicationInfo: (() -> (id: String, offset: Int64)?)? = nil
     var clientPauseUntil: Int64 = 0
     var clientPauseWritesOnly = false
     var monitors: [Client] = []
@@ -66,6 +70,7 @@ final class Server {
         self.loop = loop
         self.log = log
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
+        installPersistence()
         replication.install()
     }
 

@@ -1,6 +1,30 @@
-// Persistence commands. (Filled in by the Persistence work; empty lists keep the table building.)
+// SAVE, BGSAVE [SCHEDULE], LASTSAVE: replies and errors exactly as Redis 7.0 (rdb.c).
 import Shared
 
 extension CommandTable {
-    static var persistence: [CommandSpec] { [] }
+    /// The persistence family.
+    static var persistence: [CommandSpec] {
+        [
+            CommandSpec("save", 1, [.admin, .noscript, .noMulti], ["admin", "slow", "dangerous"]) { s, c in
+                if s.bgsaveInProgress { throw CommandError("ERR Background save already in progress") }
+                if s.saveRDB() { c.out.ok() } else { throw CommandError("ERR") }
+            },
+            CommandSpec("bgsave", -1, [.admin, .noscript], ["admin", "slow", "dangerous"]) { s, c in
+                // SCHEDULE only matters while another kind of child runs; we fork no other kind.
+                if c.argv.count > 1 {
+                    guard c.argv.count == 2, c.argv[1].text.lowercased() == "schedule" else { throw CommandError.syntax }
+                }
+                if s.bgsaveInProgress { throw CommandError("ERR Background save already in progress") }
+                if c.flags.contains(.multi) {
+                    s.persistence.bgsaveScheduled = true
+                    c.out.simple("Background saving scheduled")
+                    return
+                }
+                if s.startBackgroundSave() { c.out.simple("Background saving started") } else { throw CommandError("ERR") }
+            },
+            CommandSpec("lastsave", 1, [.loading, .stale, .fast], ["admin", "fast", "dangerous"]) { s, c in
+                c.out.integer(s.persistence.lastSave)
+            },
+        ]
+    }
 }

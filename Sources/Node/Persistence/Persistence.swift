@@ -1,8 +1,339 @@
-// RDB persistence state and INFO fields. (Stub: filled in by the RDB work.)
+// RDB persistence for the server: loading at start-up, SAVE, BGSAVE with fork(), save rules in
+// the cron, saving on shutdown, the INFO persistence section, and the snapshot/load entry points
+// replication uses (rdb.c's server-facing half).
 import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Save bookkeeping (Redis's server.lastsave, child_pid, lastbgsave_status...).
+struct PersistenceState {
+    /// Unix seconds of the last successful save (start-up time until then, as Redis).
+    var lastSave: Int64 = Clock.wallSeconds()
+    var lastBgsaveOK = true
+    /// Unix seconds of the last BGSAVE attempt, to space retries after a failure.
+    var lastBgsaveTry: Int64 = 0
+    /// The BGSAVE child, while one runs.
+    var childPID: pid_t? = nil
+    var childStartedMillis: Int64 = 0
+    var lastBgsaveSeconds = -1
+    /// Dirty count when the running BGSAVE forked: what its success makes clean.
+    var dirtyAtFork = 0
+    var saves = 0
+    var bgsaveScheduled = false
+    var lastLoadKeysLoaded = 0
+    var lastLoadKeysExpired = 0
+    /// Called when a BGSAVE child finishes, with its success (disk-based full sync waits here).
+    var bgsaveDoneHooks: [(Bool) -> Void] = []
+}
+
+/// Seconds between BGSAVE retries after a failure (CONFIG_BGSAVE_RETRY_DELAY).
+private let bgsaveRetryDelay: Int64 = 5
 
 extension Server {
+    /// Registers loading, the save cron and the shutdown save. Called once from `init`.
+    func installPersistence() {
+        configureHooks.append { [unowned self] in try self.loadDataAtStartup() }
+        cronHooks.append { [unowned self] _ in self.persistenceCron() }
+        shutdownHooks.append { [unowned self] save in self.saveOnShutdown(save) }
+    }
+
+    /// The RDB path, relative to the working directory (we chdir to `dir` at start, as Redis).
+    var rdbPath: String { config.dbfilename }
+
+    /// Whether a BGSAVE child is running.
+    var bgsaveInProgress: Bool { persistence.childPID != nil }
+
+    // MARK: - Loading
+
+    /// Loads `dbfilename` if it exists; a corrupt file is an error naming the file and offset.
+    func loadDataAtStartup() throws {
+        let path = rdbPath
+        let bytes: [UInt8]
+        do {
+            guard let b = try Posix.readFile(path) else { return }
+            bytes = b
+        } catch {
+            log.warning("Fatal error loading the DB: \(error). Exiting.")
+            throw error
+        }
+        let started = Clock.monotonicMillis()
+        loading = true
+        defer { loading = false }
+        do {
+            var reader = RDBReader(bytes)
+            reader.progressInterval = 1_000_000
+            reader.progress = { [log] keys, at, total in
+                log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+            }
+            let contents = try reader.read(now: config.replicaof == nil ? Clock.wallMillis() : nil)
+            logAuxFields(contents)
+            try apply(contents)
+            // A restarted replica (or master) resumes its replication history, so PSYNC can
+            // continue partially instead of a full resync.
+            if let id = contents.aux["repl-id"]?.text, let off = contents.aux["repl-offset"].flatMap({ NumberFormat.parseInt($0) }) {
+                replication.restoreHistory(id: id, offset: off)
+            }
+            persistence.lastLoadKeysLoaded = contents.keyCount
+            persistence.lastLoadKeysExpired = contents.expiredSkipped
+            log.notice("Done loading RDB, keys loaded: \(contents.keyCount), keys expired: \(contents.expiredSkipped).")
+            log.notice("DB loaded from disk: \(Self.seconds3(Clock.monotonicMillis() - started)) seconds")
+        } catch var e as RDBError {
+            e.file = Posix.getcwd() + "/" + path
+            log.warning("Fatal error loading the DB: \(e). Exiting.")
+            throw e
+        }
+    }
+
+    private func logAuxFields(_ contents: RDBContents) {
+        for w in contents.warnings { log.warning(w) }
+        if let v = contents.aux["redis-ver"] { log.notice("Loading RDB produced by version \(v.text)") }
+        if let t = contents.aux["ctime"].flatMap({ NumberFormat.parseInt($0) }) {
+            log.notice("RDB age \(max(0, Clock.wallSeconds() - t)) seconds")
+        }
+    }
+
+    /// Replaces every database with `contents`; nothing changes if it does not fit.
+    func apply(_ contents: RDBContents) throws {
+        if let bad = contents.databases.keys.first(where: { $0 >= databases.count }) {
+            throw RDBError(message: "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases (found db \(bad))", offset: 0)
+        }
+        for db in databases { db.clear() }
+        for (index, loaded) in contents.databases {
+            let db = databases[index]
+            db.dict = loaded.dict
+            // Through setExpiry so the database's expiry heap knows every deadline.
+            for (k, t) in loaded.expires { db.setExpiry(k, t) }
+        }
+    }
+
+    /// Formats milliseconds as seconds with three decimals ("0.123").
+    static func seconds3(_ ms: Int64) -> String {
+        let frac = String(ms % 1000)
+        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+
+    // MARK: - Replication entry points
+
+    /// Options for the writer from the configuration and the replication hook.
+    var rdbWriterOptions: RDBWriter.Options {
+        var o = RDBWriter.Options()
+        o.compression = config.rdbcompression
+        o.checksum = config.rdbchecksum
+        o.replication = rdbReplicationInfo?()
+        return o
+    }
+
+    /// The current data set as an RDB image (full sync, diskless or not).
+    func makeRDBSnapshot() -> Bytes {
+        // Without a sink the writer only appends to memory, which cannot fail.
+        (try? RDBWriter.snapshot(databases, options: rdbWriterOptions, now: Clock.wallMillis())) ?? []
+    }
+
+    /// Replaces all data with an RDB payload from a master; returns its `repl-id`/`repl-offset`.
+    @discardableResult
+    func loadRDBPayload(_ bytes: Bytes) throws -> (replID: String?, offset: Int64?) {
+        var reader = RDBReader(bytes)
+        let contents = try reader.read(now: nil)
+        for w in contents.warnings { log.warning(w) }
+        try apply(contents)
+        return (contents.aux["repl-id"].map { $0.text }, contents.aux["repl-offset"].flatMap { NumberFormat.parseInt($0) })
+    }
+
+    // MARK: - Saving
+
+    /// Writes the snapshot to `temp-<pid>.rdb`, fsyncs, renames it over `path`, fsyncs the dir.
+    func writeRDBFile(_ path: String) throws {
+        let tmp = "temp-\(getpid()).rdb"
+        let fd: Int32
+        do { fd = try Posix.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } catch {
+            log.warning("Failed opening the temp RDB file \(tmp) (in server root dir \(Posix.getcwd())) for saving: \(error)")
+            throw error
+        }
+        do {
+            _ = try RDBWriter.snapshot(databases, options: rdbWriterOptions, now: Clock.wallMillis()) { chunk in
+                try Posix.writeAll(fd, chunk)
+            }
+            try Posix.fsync(fd)
+            Posix.close(fd)
+        } catch {
+            Posix.close(fd)
+            Posix.unlink(tmp)
+            log.warning("Write error saving DB on disk: \(error)")
+            throw error
+        }
+        do { try Posix.rename(tmp, path) } catch {
+            log.warning("Error moving temp DB file \(tmp) on the final destination \(path) (in server root dir \(Posix.getcwd())): \(error)")
+            Posix.unlink(tmp)
+            throw error
+        }
+        Posix.fsyncDirectory(of: path)
+    }
+
+    /// A synchronous save (SAVE, shutdown). Returns false on failure (already logged).
+    @discardableResult
+    func saveRDB() -> Bool {
+        do { try writeRDBFile(rdbPath) } catch { return false }
+        log.notice("DB saved on disk")
+        dirty = 0
+        persistence.lastSave = Clock.wallSeconds()
+        // A good foreground save also lifts MISCONF, as in Redis (lastbgsave_status = ok).
+        persistence.lastBgsaveOK = true
+        lastBgsaveFailed = false
+        persistence.saves += 1
+        return true
+    }
+
+    /// Forks a child that writes the snapshot. Returns false if the fork failed.
+    @discardableResult
+    func startBackgroundSave() -> Bool {
+        guard persistence.childPID == nil else { return false }
+        persistence.lastBgsaveTry = Clock.wallSeconds()
+        persistence.dirtyAtFork = dirty
+        let pid = fork()
+        if pid == 0 {
+            // Child: write the file and leave without running any of the parent's machinery.
+            Posix.unblockSignals([SIGTERM, SIGINT])
+            var ok = true
+            do { try writeRDBFile(rdbPath) } catch { ok = false }
+            if ok { log.notice("DB saved on disk") }
+            _exit(ok ? 0 : 1)
+        }
+        if pid < 0 {
+            persistence.lastBgsaveOK = false
+            lastBgsaveFailed = true
+            log.warning("Can't save in background: fork: \(Posix.strerror(Posix.errno))")
+            return false
+        }
+        persistence.childPID = pid
+        persistence.childStartedMillis = Clock.monotonicMillis()
+        log.notice("Background saving started by pid \(pid)")
+        return true
+    }
+
+    /// Reaps a finished child, runs scheduled saves and the `save` rules (serverCron's part).
+    func persistenceCron() {
+        if let pid = persistence.childPID {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && Posix.errno == ECHILD) {
+                backgroundSaveDone(pid: pid, status: r == pid ? status : 1 << 8)
+            }
+            return
+        }
+        let nowSec = Clock.wallSeconds()
+        if persistence.bgsaveScheduled {
+            persistence.bgsaveScheduled = false
+            startBackgroundSave()
+            return
+        }
+        if let rule = dueSaveRule(nowSec: nowSec) {
+            log.notice("\(rule.changes) changes in \(rule.seconds) seconds. Saving...")
+            startBackgroundSave()
+        }
+    }
+
+    /// The first `save` rule whose changes and seconds are both reached, unless the last
+    /// BGSAVE failed less than the retry delay ago.
+    func dueSaveRule(nowSec: Int64) -> SaveRule? {
+        guard persistence.lastBgsaveOK || nowSec - persistence.lastBgsaveTry > bgsaveRetryDelay else { return nil }
+        return config.saveRules.first { dirty >= $0.changes && nowSec - persistence.lastSave > Int64($0.seconds) }
+    }
+
+    private func backgroundSaveDone(pid: pid_t, status: Int32) {
+        let signal = status & 0x7f
+        let code = (status >> 8) & 0xff
+        let ok = signal == 0 && code == 0
+        persistence.childPID = nil
+        persistence.lastBgsaveSeconds = Int((Clock.monotonicMillis() - persistence.childStartedMillis) / 1000)
+        if ok {
+            log.notice("Background saving terminated with success")
+            dirty = max(0, dirty - persistence.dirtyAtFork)
+            persistence.lastSave = Clock.wallSeconds()
+            persistence.saves += 1
+        } else {
+            if signal != 0 {
+                log.warning("Background saving terminated by signal \(signal)")
+            } else {
+                log.warning("Background saving error")
+            }
+            Posix.unlink("temp-\(pid).rdb")
+        }
+        persistence.lastBgsaveOK = ok
+        lastBgsaveFailed = !ok
+        let hooks = persistence.bgsaveDoneHooks
+        for h in hooks { h(ok) }
+    }
+
+    /// Kills a running BGSAVE child and removes its temp file (shutdown, FLUSHALL...).
+    func killBackgroundSave() {
+        guard let pid = persistence.childPID else { return }
+        kill(pid, SIGUSR1)
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        Posix.unlink("temp-\(pid).rdb")
+        persistence.childPID = nil
+    }
+
+    /// Shutdown hook: save when asked or when save rules exist; false (abort) if that fails.
+    func saveOnShutdown(_ save: Bool?) -> Bool {
+        if bgsaveInProgress {
+            log.warning("There is a child saving an .rdb. Killing it!")
+            killBackgroundSave()
+        }
+        guard save ?? !config.saveRules.isEmpty else { return true }
+        log.notice("Saving the final RDB snapshot before exiting.")
+        if saveRDB() { return true }
+        log.warning("Error trying to save the DB, can't exit.")
+        return false
+    }
+
+    /// DEBUG RELOAD: save, then load the file back in place of the current data.
+    func debugReload() throws {
+        guard saveRDB() else { throw CommandError("ERR Error trying to save the DB") }
+        guard let bytes = try Posix.readFile(rdbPath) else { throw CommandError("ERR Error trying to load the RDB dump") }
+        var reader = RDBReader(bytes)
+        try apply(try reader.read(now: nil))
+    }
+
+    // MARK: - INFO
+
+    /// The `# Persistence` section, field for field as Redis 7.0.
     func persistenceInfo() -> [String] {
-        ["loading:0", "rdb_changes_since_last_save:\(dirty)", "rdb_bgsave_in_progress:0", "aof_enabled:0"]
+        let p = persistence
+        let current = p.childPID != nil ? Int((Clock.monotonicMillis() - p.childStartedMillis) / 1000) : -1
+        return [
+            "loading:\(loading ? 1 : 0)",
+            "async_loading:0",
+            "current_cow_peak:0",
+            "current_cow_size:0",
+            "current_cow_size_age:0",
+            "current_fork_perc:0.00",
+            "current_save_keys_processed:0",
+            "current_save_keys_total:0",
+            "rdb_changes_since_last_save:\(dirty)",
+            "rdb_bgsave_in_progress:\(p.childPID != nil ? 1 : 0)",
+            "rdb_last_save_time:\(p.lastSave)",
+            "rdb_last_bgsave_status:\(p.lastBgsaveOK ? "ok" : "err")",
+            "rdb_last_bgsave_time_sec:\(p.lastBgsaveSeconds)",
+            "rdb_current_bgsave_time_sec:\(current)",
+            "rdb_saves:\(p.saves)",
+            "rdb_last_cow_size:0",
+            "rdb_last_load_keys_expired:\(p.lastLoadKeysExpired)",
+            "rdb_last_load_keys_loaded:\(p.lastLoadKeysLoaded)",
+            "aof_enabled:0",
+            "aof_rewrite_in_progress:0",
+            "aof_rewrite_scheduled:0",
+            "aof_last_rewrite_time_sec:-1",
+            "aof_current_rewrite_time_sec:-1",
+            "aof_last_bgrewrite_status:ok",
+            "aof_rewrites:0",
+            "aof_rewrites_consecutive_failures:0",
+            "aof_last_write_status:ok",
+            "aof_last_cow_size:0",
+            "module_fork_in_progress:0",
+            "module_fork_last_cow_size:0",
+        ]
     }
 }

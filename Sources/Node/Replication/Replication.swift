@@ -81,7 +81,7 @@ final class Replication {
     var link: ReplicaLink? = nil
     /// Clients that sent REPLCONF but no PSYNC yet, by client id.
     var pendingHandshakes: [Int: ReplicaInfo] = [:]
-    /// Set by the persistence layer (through `Server.rdbReplicationInfo`) — see RDBStandIn.
+    /// Set by the persistence layer (through `Server.rdbReplicationInfo`).
     var rdbInfoHook: (() -> (id: String, offset: Int64)?)? = nil
 
     init(server: Server) {
@@ -102,8 +102,6 @@ final class Replication {
             }
         }
         server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
-        // STAND-IN: remove this line with RDBStandIn.swift.
-        installStandInCommandsIfRequested()
     }
 
     // MARK: - IDs
