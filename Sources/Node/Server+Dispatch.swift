@@ -72,6 +72,7 @@ extension Server {
     /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC.
     func rejectCommand(_ c: Client, _ message: String) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        if abortExec(c, message) { return }
         replyError(c, message)
     }
 

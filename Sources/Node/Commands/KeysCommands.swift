@@ -158,8 +158,12 @@ extension Server {
     }
 
     /// A database index argument: a 32-bit integer, then a valid index.
-    func databaseArgument(_ b: Bytes, notInteger: CommandError = .notInteger) throws -> Database {
-        guard let n = NumberFormat.parseInt(b), n >= Int64(Int32.min), n <= Int64(Int32.max) else { throw notInteger }
+    /// `message` replaces both of Redis's getIntFromObject errors when given (SWAPDB's texts).
+    func databaseArgument(_ b: Bytes, message: CommandError? = nil) throws -> Database {
+        guard let n = NumberFormat.parseInt(b) else { throw message ?? .notInteger }
+        guard n >= Int64(Int32.min), n <= Int64(Int32.max) else {
+            throw message ?? CommandError("ERR value is out of range, value must between -2147483648 and 2147483647")
+        }
         guard n >= 0 && Int(n) < databases.count else { throw CommandError.dbIndexOutOfRange }
         return databases[Int(n)]
     }

@@ -86,7 +86,7 @@ extension Server {
         if (n > 0 && c.argc != n) || c.argc < -n { throw CommandError.wrongArity("pubsub|\(sub)") }
         switch sub {
         case "help":
-            c.out.bulks(Server.pubsubHelp)
+            c.out.helpLines(Server.pubsubHelp)
         case "channels", "shardchannels":
             guard c.argc <= 3 else {
                 throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try PUBSUB HELP.")

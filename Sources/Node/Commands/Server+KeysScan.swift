@@ -136,8 +136,8 @@ extension Server {
     }
 
     func swapdbCommand(_ c: Client) throws {
-        let a = try databaseArgument(c.arg(1), notInteger: CommandError("ERR invalid first DB index"))
-        let b = try databaseArgument(c.arg(2), notInteger: CommandError("ERR invalid second DB index"))
+        let a = try databaseArgument(c.arg(1), message: CommandError("ERR invalid first DB index"))
+        let b = try databaseArgument(c.arg(2), message: CommandError("ERR invalid second DB index"))
         if a !== b {
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
@@ -161,7 +161,7 @@ extension Server {
         let arity = ["encoding": 3, "freq": 3, "idletime": 3, "refcount": 3]
         if sub == "help" {
             guard c.argc == 2 else { throw CommandError.wrongArity("object|help") }
-            c.out.bulks(Server.objectHelp)
+            c.out.helpLines(Server.objectHelp)
             return
         }
         guard let n = arity[sub] else {
@@ -223,4 +223,12 @@ extension Server {
         "HELP",
         "    Prints this help.",
     ]
+}
+
+extension RESPWriter {
+    /// HELP replies: an array of status lines, as Redis's addReplyHelp.
+    mutating func helpLines(_ lines: [String]) {
+        arrayHeader(lines.count)
+        for l in lines { simple(l) }
+    }
 }

@@ -97,6 +97,17 @@ extension Server {
         }
     }
 
+    /// A rejected EXEC (arity, NOAUTH, READONLY...) discards the transaction and answers
+    /// `EXECABORT Transaction discarded because of: <error>` (Redis's execCommandAbort). Called by
+    /// rejectCommand; returns false for any other command.
+    func abortExec(_ c: Client, _ message: String) -> Bool {
+        guard let first = c.argv.first, first.count == 4, Server.commandName([first]) == "exec" else { return false }
+        discardTransaction(c)
+        let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+        replyError(c, "EXECABORT Transaction discarded because of: \(reason)")
+        return true
+    }
+
     /// The lower-case command name of an argv.
     static func commandName(_ argv: [Bytes]) -> String {
         argv.first.map { String(decoding: $0, as: UTF8.self).lowercased() } ?? ""
