@@ -257,24 +257,35 @@ extension Server {
         }
     }
 
+    /// Takes the string at `key` out of the dictionary so that it is uniquely referenced and
+    /// can grow in place (APPEND/SETRANGE stay amortized O(appended bytes), as in Redis).
+    /// nil if absent; WRONGTYPE if not a string. The expiry is untouched.
+    private func takeString(_ db: Database, _ key: Key) throws -> Bytes? {
+        switch lookupWrite(db, key) {
+        case nil: return nil
+        case .string?: break
+        default: throw CommandError.wrongType
+        }
+        guard case .string(let b)? = db.dict.removeValue(forKey: key) else { return nil }
+        return b
+    }
+
     func appendCommand(_ c: Client) throws {
         let db = c.db, key = c.key(1)
         let add = c.arg(2)
-        var value: Bytes
-        if let existing = lookupWrite(db, key) {
-            guard case .string(let b) = existing else { throw CommandError.wrongType }
-            try checkStringLength(c, b.count, add.count)
-            value = b
-            // Drop the dictionary's reference first so the append does not copy the buffer.
-            db.update(key, .string([]))
+        if var value = try takeString(db, key) {
+            do { try checkStringLength(c, value.count, add.count) } catch {
+                db.dict[key] = .string(value)
+                throw error
+            }
             value.append(contentsOf: add)
-            db.update(key, .string(value))
+            db.dict[key] = .string(value)
+            c.out.integer(value.count)
         } else {
-            value = add
-            db.set(key, .string(value))
+            db.set(key, .string(add))
+            c.out.integer(add.count)
         }
         keyWritten(db, key)
-        c.out.integer(value.count)
     }
 
     func getrangeCommand(_ c: Client) throws {
@@ -296,26 +307,28 @@ extension Server {
         let db = c.db, key = c.key(1)
         guard let offset64 = NumberFormat.parseInt(c.arg(2)) else { throw CommandError.notInteger }
         guard offset64 >= 0 else { throw CommandError("ERR offset is out of range") }
-        // Offsets beyond Int's range cannot pass the length check below either.
         let offset = Int(offset64)
         let patch = c.arg(3)
+        let existed: Bool
         var value: Bytes
-        if let existing = lookupWrite(db, key) {
-            guard case .string(let b) = existing else { throw CommandError.wrongType }
-            if patch.isEmpty { c.out.integer(b.count); return }
+        if let current = try takeString(db, key) {
+            value = current
+            existed = true
+            db.dict[key] = .string(value)  // put back until we know the edit is valid
+            if patch.isEmpty { c.out.integer(value.count); return }
             try checkStringLength(c, offset, patch.count)
-            value = b
-            db.update(key, .string([]))
+            db.dict.removeValue(forKey: key)
         } else {
             if patch.isEmpty { c.out.integer(0); return }
             try checkStringLength(c, offset, patch.count)
             value = []
+            existed = false
         }
         if value.count < offset + patch.count {
             value.append(contentsOf: repeatElement(0, count: offset + patch.count - value.count))
         }
         value.replaceSubrange(offset..<(offset + patch.count), with: patch)
-        if db.dict[key] != nil { db.update(key, .string(value)) } else { db.set(key, .string(value)) }
+        if existed { db.dict[key] = .string(value) } else { db.set(key, .string(value)) }
         keyWritten(db, key)
         c.out.integer(value.count)
     }
