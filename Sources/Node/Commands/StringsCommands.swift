@@ -113,10 +113,11 @@ extension Server {
     /// SET, SETEX and PSETEX: validate the expiry, answer GET, honour NX/XX, store, propagate
     /// relative expiries as `SET key value PXAT ms`.
     func setGeneric(_ c: Client, value: Bytes, options o: StringSetOptions) throws {
-        let name = String(decoding: c.argv[0], as: UTF8.self).lowercased()
         let db = c.db, key = c.key(1)
         var at: Int64? = nil
-        if let arg = o.expireArg { at = try expireAtMillis(arg, o.expire, command: name) }
+        if let arg = o.expireArg {
+            at = try expireAtMillis(arg, o.expire, command: String(decoding: c.argv[0], as: UTF8.self).lowercased())
+        }
         if o.get {
             if let old = try readString(db, key) { c.out.bulk(old) } else { c.out.null() }
         }

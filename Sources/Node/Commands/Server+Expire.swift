@@ -1,6 +1,6 @@
-// Expiry arguments shared by SET/GETEX (strings) and EXPIRE & co. (keys): parsing a time in
-// seconds or milliseconds, relative or absolute, into unix milliseconds with Redis's overflow
-// checks and error texts.
+// Argument helpers shared by the string and key commands: expiry times (SET/GETEX and EXPIRE &
+// co.) parsed into unix milliseconds with Redis's overflow checks and error texts, integer
+// arguments, and the bookkeeping every write does (dirty counter, WATCH/blocked-client signal).
 import Shared
 
 /// The unit and base of an expiry argument.
