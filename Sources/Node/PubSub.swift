@@ -133,6 +133,16 @@ struct WatchTable {
         for list in table.values { for c in list { c.flags.insert(.dirtyCAS) } }
     }
 
+    /// Before FLUSHDB/FLUSHALL/SWAPDB empties or replaces `db`: dooms the watchers of keys that
+    /// exist in it or in its `replacement` (watching an absent key that stays absent is no
+    /// conflict, as Redis's touchAllWatchedKeysInDb decides).
+    func touchExisting(in db: Database, replacement: Database? = nil) {
+        guard let table = watchers[db.id] else { return }
+        for (key, list) in table where db.dict[key] != nil || replacement?.dict[key] != nil {
+            for c in list { c.flags.insert(.dirtyCAS) }
+        }
+    }
+
     /// True if a key `c` watches has expired since WATCH (Redis's isWatchedKeyExpired).
     func watchedKeyExpired(_ c: Client, databases: [Database], now: Int64) -> Bool {
         let before = expiredWhenWatched[c.id]

@@ -114,8 +114,8 @@ extension Server {
     func flushdbCommand(_ c: Client) throws {
         try flushOptions(c)
         let n = c.db.count
+        watchTable.touchExisting(in: c.db)
         c.db.clear()
-        signalFlushedDB(c.db.id)
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
         if n == 0 { extraPropagation.append((c.db.id, c.argv)) }
@@ -127,8 +127,8 @@ extension Server {
         var n = 0
         for db in databases {
             n += db.count
+            watchTable.touchExisting(in: db)
             db.clear()
-            signalFlushedDB(db.id)
         }
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
         dirty += n + 1
@@ -139,6 +139,8 @@ extension Server {
         let a = try databaseArgument(c.arg(1), message: CommandError("ERR invalid first DB index"))
         let b = try databaseArgument(c.arg(2), message: CommandError("ERR invalid second DB index"))
         if a !== b {
+            watchTable.touchExisting(in: a, replacement: b)
+            watchTable.touchExisting(in: b, replacement: a)
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
             let (dbb, eb) = (b.dict, b.expires)
@@ -147,8 +149,6 @@ extension Server {
             for (k, t) in eb { a.setExpiry(k, t) }
             b.dict = da
             for (k, t) in ea { b.setExpiry(k, t) }
-            signalFlushedDB(a.id)
-            signalFlushedDB(b.id)
         }
         dirty += 1
         c.out.ok()
