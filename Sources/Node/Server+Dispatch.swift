@@ -31,19 +31,9 @@ extension Server {
         }
         let isMasterLink = c.flags.contains(.master)
         let writes = cmd.flags.contains(.write) || (c.flags.contains(.multi) && false)
-        if writes && !isMasterLink {
-            if lastBgsaveFailed && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty && !isReplica {
-                rejectCommand(c, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.")
-                return
-            }
-            if masterHost == nil && config.minReplicasToWrite > 0 && goodReplicas() < config.minReplicasToWrite {
-                rejectCommand(c, CommandError.noReplicas.message)
-                return
-            }
-            if masterHost != nil && config.replicaReadOnly {
-                rejectCommand(c, CommandError.readonly.message)
-                return
-            }
+        if writes && !isMasterLink, let refusal = writeRefusal() {
+            rejectCommand(c, refusal)
+            return
         }
         if c.flags.contains(.pubsub) && c.proto == 2 && !cmd.flags.contains(.okInSubscribe) {
             rejectCommand(c, "ERR Can't execute '\(cmd.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
@@ -65,9 +55,25 @@ extension Server {
         call(c, cmd)
     }
 
+    /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks
+    /// too, for the writes it queued (Redis checks them when EXEC arrives, not when queued).
+    func writeRefusal() -> String? {
+        if lastBgsaveFailed && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty && !isReplica {
+            return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+        }
+        if masterHost == nil && config.minReplicasToWrite > 0 && goodReplicas() < config.minReplicasToWrite {
+            return CommandError.noReplicas.message
+        }
+        if masterHost != nil && config.replicaReadOnly {
+            return CommandError.readonly.message
+        }
+        return nil
+    }
+
     /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC.
     func rejectCommand(_ c: Client, _ message: String) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        if abortExec(c, message) { return }
         replyError(c, message)
     }
 

@@ -1,6 +1,124 @@
-// PubSub commands. (Filled in by the PubSub work; empty lists keep the table building.)
+// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB. Confirmations and
+// messages are pushes: arrays in RESP2, `>` frames in RESP3. A client with subscriptions carries
+// the .pubsub flag, which (in RESP2) limits the commands processCommand accepts from it.
 import Shared
 
 extension CommandTable {
-    static var pubsubCommands: [CommandSpec] { [] }
+    static var pubsubCommands: [CommandSpec] {
+        let sub: CommandFlags = [.pubsub, .noscript, .loading, .stale, .okInSubscribe]
+        return [
+            CommandSpec("subscribe", -2, sub, ["pubsub", "slow"]) { s, c in
+                for i in 1..<c.argc { s.subscribe(c, channel: c.key(i), pattern: false) }
+            },
+            CommandSpec("psubscribe", -2, sub, ["pubsub", "slow"]) { s, c in
+                for i in 1..<c.argc { s.subscribe(c, channel: c.key(i), pattern: true) }
+            },
+            CommandSpec("unsubscribe", -1, sub, ["pubsub", "slow"]) { s, c in s.unsubscribeCommand(c, pattern: false) },
+            CommandSpec("punsubscribe", -1, sub, ["pubsub", "slow"]) { s, c in s.unsubscribeCommand(c, pattern: true) },
+            CommandSpec("publish", 3, [.pubsub, .loading, .stale, .fast, .mayReplicate], ["pubsub", "fast"]) { s, c in
+                let n = s.publish(channel: c.arg(1), message: c.arg(2))
+                s.stats.pubsubChannelsPublished += 1
+                // Redis always replicates PUBLISH so replicas' subscribers see it, though no
+                // key changed (dirty stays put, hence the explicit propagation).
+                s.extraPropagation.append((c.db.id, c.argv))
+                c.out.integer(n)
+            },
+            CommandSpec("pubsub", -2, [.pubsub, .loading, .stale], ["pubsub", "slow"],
+                        subcommands: ["channels", "help", "numpat", "numsub", "shardchannels", "shardnumsub"]) { s, c in
+                try s.pubsubCommand(c)
+            },
+        ]
+    }
+}
+
+extension Server {
+    /// Adds one subscription and confirms it with the client's new subscription count.
+    func subscribe(_ c: Client, channel: Key, pattern: Bool) {
+        if pattern {
+            if c.patterns.insert(channel).inserted { pubsub.patterns[channel, default: []].append(c) }
+        } else {
+            if c.channels.insert(channel).inserted { pubsub.channels[channel, default: []].append(c) }
+        }
+        c.flags.insert(.pubsub)
+        c.out.pushHeader(3)
+        c.out.bulk(pattern ? "psubscribe" : "subscribe")
+        c.out.bulk(channel.bytes)
+        c.out.integer(c.subscriptionCount)
+    }
+
+    /// UNSUBSCRIBE/PUNSUBSCRIBE: the named channels, or all of them; with none to drop, one
+    /// confirmation with a null channel, as Redis answers.
+    func unsubscribeCommand(_ c: Client, pattern: Bool) {
+        let kind = pattern ? "punsubscribe" : "unsubscribe"
+        var targets: [Key]
+        if c.argc > 1 {
+            targets = (1..<c.argc).map { c.key($0) }
+        } else {
+            targets = Array(pattern ? c.patterns : c.channels)
+            if targets.isEmpty {
+                c.out.pushHeader(3)
+                c.out.bulk(kind)
+                c.out.null()
+                c.out.integer(c.subscriptionCount)
+                return
+            }
+        }
+        for t in targets {
+            if pattern {
+                if c.patterns.remove(t) != nil { PubSub.remove(&pubsub.patterns, t, c) }
+            } else {
+                if c.channels.remove(t) != nil { PubSub.remove(&pubsub.channels, t, c) }
+            }
+            if c.subscriptionCount == 0 { c.flags.remove(.pubsub) }
+            c.out.pushHeader(3)
+            c.out.bulk(kind)
+            c.out.bulk(t.bytes)
+            c.out.integer(c.subscriptionCount)
+        }
+    }
+
+    func pubsubCommand(_ c: Client) throws {
+        let sub = c.arg(1).text.lowercased()
+        let arity: [String: Int] = ["channels": -2, "help": 2, "numpat": 2, "numsub": -2, "shardchannels": -2, "shardnumsub": -2]
+        guard let n = arity[sub] else {
+            throw CommandError("ERR unknown subcommand '\(c.arg(1).text.prefix(128))'. Try PUBSUB HELP.")
+        }
+        if (n > 0 && c.argc != n) || c.argc < -n { throw CommandError.wrongArity("pubsub|\(sub)") }
+        switch sub {
+        case "help":
+            c.out.helpLines(Server.pubsubHelp)
+        case "channels", "shardchannels":
+            guard c.argc <= 3 else {
+                throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try PUBSUB HELP.")
+            }
+            // Shard channels only exist in cluster mode: there are never any here.
+            let names = sub == "shardchannels" ? [] : pubsub.channels.keys.filter { c.argc == 2 || GlobMatch.matches(c.arg(2), $0.bytes) }
+            c.out.bulks(names.map { $0.bytes })
+        case "numsub", "shardnumsub":
+            c.out.arrayHeader((c.argc - 2) * 2)
+            for i in 2..<c.argc {
+                c.out.bulk(c.arg(i))
+                c.out.integer(sub == "numsub" ? pubsub.channels[c.key(i)]?.count ?? 0 : 0)
+            }
+        default:  // numpat: the number of distinct patterns with subscribers
+            c.out.integer(pubsub.patterns.count)
+        }
+    }
+
+    static let pubsubHelp = [
+        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT",
+        "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
+        "HELP",
+        "    Prints this help.",
+    ]
 }
