@@ -62,6 +62,7 @@ extension Server {
             return
         }
         call(c, cmd)
+        serveBlockedClients()
     }
 
     /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC.

@@ -58,6 +58,8 @@ final class Server {
     var configureHooks: [() throws -> Void] = []
     /// Cron hooks run every 1000/hz ms with the monotonic time.
     var cronHooks: [(Int64) -> Void] = []
+    /// Clients blocked on keys (Blocking.swift); created when a client first blocks.
+    var blocking: BlockingTable? = nil
 
     init(config: ServerConfig, loop: EventLoop, log: Logger) {
         self.config = config
