@@ -116,6 +116,7 @@ extension Server {
 
     func hincrbyfloatCommand(_ c: Client) throws {
         guard let incr = LongDouble.parse(c.arg(3)) else { throw CommandError.notFloat }
+        guard incr.isFinite else { throw CommandError("ERR value is NaN or Infinity") }
         let key = c.key(1), field = c.key(2)
         var current: LongDouble.Value = 0
         if let h = try readHashForWrite(c.db, key), let v = h.fields[field] {
@@ -141,7 +142,7 @@ extension Server {
             c.out.bulk(k.bytes)
             return
         }
-        guard let count = NumberFormat.parseInt(c.arg(2)) else { throw CommandError.notInteger }
+        let count = try RandomPick.count(c.arg(2))
         var withValues = false
         if c.argc == 4 {
             guard c.option(3) == "WITHVALUES" else { throw CommandError.syntax }
@@ -149,9 +150,7 @@ extension Server {
         } else if c.argc > 4 {
             throw CommandError.syntax
         }
-        if count < -Int64.max / 2 && withValues || count == Int64.min {
-            throw CommandError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-        }
+        if withValues && count < -Int64.max / 2 { throw CommandError("ERR value is out of range") }
         guard let h = try readHash(c.db, c.key(1)) else { c.out.arrayHeader(0); return }
         let picked = RandomPick.keys(h.fields.keys, total: h.count, count: Int(count))
         if withValues {
@@ -192,6 +191,15 @@ extension Server {
 /// Random selection as HRANDFIELD/SRANDMEMBER/ZRANDMEMBER define it: a negative count allows
 /// repeats, a positive one returns distinct elements (all of them when count >= size).
 enum RandomPick {
+    /// The count argument, in -LONG_MAX...LONG_MAX as Redis checks it.
+    static func count(_ b: Bytes) throws -> Int64 {
+        guard let v = NumberFormat.parseInt(b) else { throw CommandError.notInteger }
+        guard v != Int64.min else {
+            throw CommandError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        }
+        return v
+    }
+
     static func keys<C: Collection>(_ all: C, total: Int, count: Int) -> [Key] where C.Element == Key {
         if count == 0 || total == 0 { return [] }
         if count < 0 {

@@ -216,7 +216,7 @@ extension Server {
             c.out.bulk(k.bytes)
             return
         }
-        guard let count = NumberFormat.parseInt(c.arg(2)) else { throw CommandError.notInteger }
+        let count = try RandomPick.count(c.arg(2))
         var withScores = false
         if c.argc == 4 {
             guard c.option(3) == "WITHSCORES" else { throw CommandError.syntax }
@@ -224,9 +224,7 @@ extension Server {
         } else if c.argc > 4 {
             throw CommandError.syntax
         }
-        if count < -Int64.max / 2 && withScores || count == Int64.min {
-            throw CommandError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-        }
+        if withScores && count < -Int64.max / 2 { throw CommandError("ERR value is out of range") }
         guard let z = try readZSet(c.db, c.key(1)) else { c.out.arrayHeader(0); return }
         let picked: [(member: Bytes, score: Double)]
         if count > 0 && Int(count) >= z.count {

@@ -197,6 +197,8 @@ final class SortedSetValue {
     /// Sets a member's score, inserting it if new; returns the previous score.
     @discardableResult
     func set(_ member: Key, _ score: Double) -> Double? {
+        // A listpack stores -0 as the integer 0, so small sorted sets never show "-0".
+        let score = score == 0 && !wasSkiplist ? 0.0 : score
         let old = scores.updateValue(score, forKey: member)
         if let old {
             if old != score { index.updateScore(member.bytes, old: old, new: score) }
