@@ -53,6 +53,7 @@ extension Server {
             return
         }
         call(c, cmd)
+        serveBlockedClients()
     }
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks

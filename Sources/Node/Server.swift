@@ -64,6 +64,8 @@ final class Server {
     var cronHooks: [(Int64) -> Void] = []
     /// Replication state, backlog, replicas and the link to our master (Replication/).
     lazy var replication = Replication(server: self)
+    /// Clients blocked on keys (Blocking.swift); created when a client first blocks.
+    var blocking: BlockingTable? = nil
 
     init(config: ServerConfig, loop: EventLoop, log: Logger) {
         self.config = config

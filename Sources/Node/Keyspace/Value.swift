@@ -31,47 +31,207 @@ enum Value {
         case .zset(let z): return .zset(z.copy())
         }
     }
+
+    /// The name OBJECT ENCODING prints, following Redis 7.0.15's conversion thresholds.
+    func encodingName(config: ServerConfig) -> String {
+        switch self {
+        case .string(let b):
+            if b.count <= 20, let v = NumberFormat.parseInt(b), v >= Int64(Int.min) { return "int" }
+            return b.count <= 44 ? "embstr" : "raw"
+        case .list: return "quicklist"  // 7.0 lists are always quicklists (listpack lists came in 7.2)
+        case .hash(let h): return h.isListpack(config) ? "listpack" : "hashtable"
+        case .set(let s): return s.isIntset(config) ? "intset" : "hashtable"
+        case .zset(let z): return z.isListpack(config) ? "listpack" : "skiplist"
+        }
+    }
 }
 
-/// A list: a double-ended sequence of elements.
+// MARK: - List
+
+/// A list: a double-ended sequence of elements, stored with a gap at the front so pushes and pops
+/// at both ends are amortized O(1).
 final class ListValue {
     var items: [Bytes] = []
-    /// Start of live elements in `items`; popping from the head advances it instead of shifting.
+    /// Start of live elements in `items`; slots before it are free.
     var head = 0
     init() {}
     init(_ items: [Bytes]) { self.items = items }
     var count: Int { items.count - head }
     func copy() -> ListValue { ListValue(Array(items[head...])) }
-    /// Live elements.
+    /// Live elements, in order.
     var elements: ArraySlice<Bytes> { items[head...] }
+
+    /// The element at logical index `i` (0-based, must be in range).
+    @inline(__always) subscript(i: Int) -> Bytes {
+        get { items[head + i] }
+        set { items[head + i] = newValue }
+    }
+
+    func pushFront(_ b: Bytes) {
+        if head == 0 {
+            let gap = Swift.max(16, count)
+            items.insert(contentsOf: repeatElement([], count: gap), at: 0)
+            head = gap
+        }
+        head -= 1
+        items[head] = b
+    }
+
+    func pushBack(_ b: Bytes) { items.append(b) }
+
+    func popFront() -> Bytes? {
+        guard count > 0 else { return nil }
+        let v = items[head]
+        items[head] = []
+        head += 1
+        if head == items.count { items.removeAll(keepingCapacity: items.count < 1024); head = 0 }
+        return v
+    }
+
+    func popBack() -> Bytes? {
+        guard count > 0 else { return nil }
+        let v = items.removeLast()
+        if head == items.count { items.removeAll(keepingCapacity: items.count < 1024); head = 0 }
+        return v
+    }
+
+    /// Replaces the live elements.
+    func replace(_ new: [Bytes]) { items = new; head = 0 }
+
     func compact() {
         if head > 32 && head * 2 > items.count { items.removeFirst(head); head = 0 }
     }
 }
 
+// MARK: - Hash
+
 /// A hash: field → value.
 final class HashValue {
-    var fields: [Key: Bytes] = [:]
+    var fields: [Key: Bytes] = [:] { didSet { scanOrder = nil } }
+    /// Set once the hash outgrew the listpack limits (Redis never converts back).
+    var wasHashtable = false
+    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    var scanOrder: [(UInt64, Key)]? = nil
     init() {}
     init(_ fields: [Key: Bytes]) { self.fields = fields }
     var count: Int { fields.count }
-    func copy() -> HashValue { HashValue(fields) }
+    func copy() -> HashValue { let h = HashValue(fields); h.wasHashtable = wasHashtable; return h }
+
+    /// Records a conversion to a hashtable after a write of `field`/`value` (never converted back).
+    func noteWrite(_ field: Bytes, _ value: Bytes, _ config: ServerConfig) {
+        if !wasHashtable && (count > config.hashMaxListpackEntries || field.count > config.hashMaxListpackValue
+            || value.count > config.hashMaxListpackValue) { wasHashtable = true }
+    }
+
+    func isListpack(_ config: ServerConfig) -> Bool {
+        if wasHashtable { return false }
+        if count > config.hashMaxListpackEntries { return false }
+        for (k, v) in fields where k.bytes.count > config.hashMaxListpackValue || v.count > config.hashMaxListpackValue {
+            return false
+        }
+        return true
+    }
 }
+
+// MARK: - Set
 
 /// A set of members.
 final class SetValue {
-    var members: Set<Key> = []
+    var members: Set<Key> = [] { didSet { scanOrder = nil } }
+    /// Set once the set became a hashtable (Redis never converts back to an intset).
+    var wasHashtable = false
+    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    var scanOrder: [(UInt64, Key)]? = nil
     init() {}
     init(_ members: Set<Key>) { self.members = members }
     var count: Int { members.count }
-    func copy() -> SetValue { SetValue(members) }
+    func copy() -> SetValue { let s = SetValue(members); s.wasHashtable = wasHashtable; return s }
+
+    /// Records a conversion to a hashtable after adding `member` (never converted back).
+    func noteAdd(_ member: Bytes, _ config: ServerConfig) {
+        if !wasHashtable && (count > config.setMaxIntsetEntries || SetValue.intsetValue(member) == nil) { wasHashtable = true }
+    }
+
+    /// Whether Redis 7.0 keeps this set as an intset: every member an integer, few enough members.
+    func isIntset(_ config: ServerConfig) -> Bool {
+        if wasHashtable || count > config.setMaxIntsetEntries { return false }
+        return members.allSatisfy { SetValue.intsetValue($0.bytes) != nil }
+    }
+
+    /// The member as an intset integer (Redis's string2ll: canonical decimal only).
+    static func intsetValue(_ b: Bytes) -> Int64? { b.count <= 20 ? NumberFormat.parseInt(b) : nil }
+
+    /// Members in the order Redis lists them when that order is deterministic (intsets are sorted
+    /// numerically); otherwise hash order.
+    func listed(_ config: ServerConfig) -> [Key] {
+        if isIntset(config) {
+            return members.sorted { (SetValue.intsetValue($0.bytes) ?? 0) < (SetValue.intsetValue($1.bytes) ?? 0) }
+        }
+        return Array(members)
+    }
 }
 
-/// A sorted set: member → score, with an ordered view by (score, member).
+// MARK: - Sorted set
+
+/// A sorted set: member → score, with an ordered index by (score, member).
 final class SortedSetValue {
-    var scores: [Key: Double] = [:]
+    private(set) var scores: [Key: Double] = [:]
+    /// The ordered index; ranks and ranges are answered here.
+    let index = SkipList()
+    var scanOrder: [(UInt64, Key)]? = nil
+    /// Set once the zset became a skiplist (Redis never converts back).
+    var wasSkiplist = false
     init() {}
-    init(_ scores: [Key: Double]) { self.scores = scores }
+    init(_ scores: [Key: Double]) {
+        self.scores = scores
+        for (k, v) in scores { index.insert(k.bytes, score: v) }
+    }
     var count: Int { scores.count }
-    func copy() -> SortedSetValue { SortedSetValue(scores) }
+    func copy() -> SortedSetValue { let z = SortedSetValue(scores); z.wasSkiplist = wasSkiplist; return z }
+
+    /// (member, score) pairs in Redis order: score, then member bytes.
+    var ordered: [(member: Bytes, score: Double)] { index.all }
+
+    func score(_ member: Key) -> Double? { scores[member] }
+
+    /// Sets a member's score, inserting it if new; returns the previous score.
+    @discardableResult
+    func set(_ member: Key, _ score: Double) -> Double? {
+        // A listpack stores -0 as the integer 0, so small sorted sets never show "-0".
+        let score = score == 0 && !wasSkiplist ? 0.0 : score
+        let old = scores.updateValue(score, forKey: member)
+        if let old {
+            if old != score { index.updateScore(member.bytes, old: old, new: score) }
+        } else {
+            index.insert(member.bytes, score: score)
+        }
+        scanOrder = nil
+        return old
+    }
+
+    /// Removes a member; returns whether it was present.
+    @discardableResult
+    func remove(_ member: Key) -> Bool {
+        guard let old = scores.removeValue(forKey: member) else { return false }
+        index.remove(member.bytes, score: old)
+        scanOrder = nil
+        return true
+    }
+
+    /// 0-based rank in ascending order.
+    func rank(_ member: Key) -> Int? {
+        guard let s = scores[member] else { return nil }
+        return index.rank(member.bytes, score: s)
+    }
+
+    /// Records a conversion to a skiplist after adding `member` (never converted back).
+    func noteAdd(_ member: Bytes, _ config: ServerConfig) {
+        if !wasSkiplist && (count > config.zsetMaxListpackEntries || member.count > config.zsetMaxListpackValue) { wasSkiplist = true }
+    }
+
+    func isListpack(_ config: ServerConfig) -> Bool {
+        if wasSkiplist { return false }
+        if count > config.zsetMaxListpackEntries { return false }
+        return scores.keys.allSatisfy { $0.bytes.count <= config.zsetMaxListpackValue }
+    }
 }

@@ -1,0 +1,203 @@
+// The ordered index of a sorted set: Redis's skiplist with spans (t_zset.c's zsl*), so inserts,
+// deletes, rank lookups and range starts are O(log n). Order is (score, member bytes as memcmp).
+// Every query is expressed through ranks: a range by score or lex is the pair of ranks
+// [count of elements before the range start, count of elements up to the range end).
+import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One skiplist node. `backward` is unowned(unsafe): the forward chain owns the nodes.
+final class SkipListNode {
+    let member: Bytes
+    var score: Double
+    var forward: [SkipListNode?]
+    var span: [Int]
+    unowned(unsafe) var backward: SkipListNode?
+
+    init(member: Bytes, score: Double, level: Int) {
+        self.member = member
+        self.score = score
+        self.forward = Array(repeating: nil, count: level)
+        self.span = Array(repeating: 0, count: level)
+        self.backward = nil
+    }
+}
+
+/// Byte-wise comparison with memcmp semantics: negative, zero or positive.
+@inline(__always) func compareBytes(_ a: Bytes, _ b: Bytes) -> Int {
+    let n = Swift.min(a.count, b.count)
+    let r: Int32 = a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            guard n > 0, let x = pa.baseAddress, let y = pb.baseAddress else { return 0 }
+            return memcmp(x, y, n)
+        }
+    }
+    if r != 0 { return Int(r) }
+    return a.count - b.count
+}
+
+/// A skiplist of (member, score) ordered by score then member.
+final class SkipList {
+    static let maxLevel = 32
+    let header = SkipListNode(member: [], score: 0, level: SkipList.maxLevel)
+    unowned(unsafe) var tail: SkipListNode?
+    private(set) var count = 0
+    private var level = 1
+    private var rng: UInt64
+
+    init() {
+        rng = UInt64(UInt(bitPattern: ObjectIdentifier(header).hashValue)) | 1
+    }
+
+    deinit {
+        // Release nodes iteratively: a long forward chain released recursively would overflow the stack.
+        var x = header.forward[0]
+        for i in 0..<header.forward.count { header.forward[i] = nil }
+        while let n = x {
+            x = n.forward[0]
+            for i in 0..<n.forward.count { n.forward[i] = nil }
+        }
+    }
+
+    private func randomLevel() -> Int {
+        var lvl = 1
+        while lvl < SkipList.maxLevel {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
+            if rng & 0xFFFF >= 0x4000 { break }  // p = 1/4, as ZSKIPLIST_P
+            lvl += 1
+        }
+        return lvl
+    }
+
+    /// True if (score, member) sorts strictly before node `n`'s element.
+    @inline(__always) private static func precedes(_ n: SkipListNode, _ score: Double, _ member: Bytes) -> Bool {
+        n.score < score || (n.score == score && compareBytes(n.member, member) < 0)
+    }
+
+    /// Inserts an element that must not already be present.
+    func insert(_ member: Bytes, score: Double) {
+        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
+        var rank = [Int](repeating: 0, count: SkipList.maxLevel)
+        var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            rank[i] = i == level - 1 ? 0 : rank[i + 1]
+            while let f = x.forward[i], SkipList.precedes(f, score, member) {
+                rank[i] += x.span[i]
+                x = f
+            }
+            update[i] = x
+        }
+        let lvl = randomLevel()
+        if lvl > level {
+            for i in level..<lvl {
+                rank[i] = 0
+                update[i] = header
+                header.span[i] = count
+            }
+            level = lvl
+        }
+        let n = SkipListNode(member: member, score: score, level: lvl)
+        for i in 0..<lvl {
+            n.forward[i] = update[i].forward[i]
+            update[i].forward[i] = n
+            n.span[i] = update[i].span[i] - (rank[0] - rank[i])
+            update[i].span[i] = (rank[0] - rank[i]) + 1
+        }
+        if lvl < level { for i in lvl..<level { update[i].span[i] += 1 } }
+        n.backward = update[0] === header ? nil : update[0]
+        if let f = n.forward[0] { f.backward = n } else { tail = n }
+        count += 1
+    }
+
+    /// Removes the element; returns false if it was not present.
+    @discardableResult
+    func remove(_ member: Bytes, score: Double) -> Bool {
+        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
+        var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let f = x.forward[i], SkipList.precedes(f, score, member) { x = f }
+            update[i] = x
+        }
+        guard let target = x.forward[0], target.score == score, target.member == member else { return false }
+        for i in 0..<level {
+            if update[i].forward[i] === target {
+                update[i].span[i] += target.span[i] - 1
+                update[i].forward[i] = target.forward[i]
+            } else {
+                update[i].span[i] -= 1
+            }
+        }
+        if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
+        while level > 1 && header.forward[level - 1] == nil { level -= 1 }
+        count -= 1
+        return true
+    }
+
+    /// Changes an element's score (the element must be present with `old`).
+    func updateScore(_ member: Bytes, old: Double, new: Double) {
+        remove(member, score: old)
+        insert(member, score: new)
+    }
+
+    /// 0-based rank of an element present with `score`, or nil.
+    func rank(_ member: Bytes, score: Double) -> Int? {
+        var r = 0
+        var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let f = x.forward[i], SkipList.precedes(f, score, member) || (f.score == score && f.member == member) {
+                r += x.span[i]
+                x = f
+            }
+            if x !== header && x.score == score && x.member == member { return r - 1 }
+        }
+        return nil
+    }
+
+    /// The node at 0-based `rank`, or nil when out of range.
+    func node(atRank rank: Int) -> SkipListNode? {
+        guard rank >= 0 && rank < count else { return nil }
+        var traversed = 0
+        var x = header
+        let target = rank + 1
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let f = x.forward[i], traversed + x.span[i] <= target {
+                traversed += x.span[i]
+                x = f
+            }
+            if traversed == target { return x }
+        }
+        return nil
+    }
+
+    /// How many elements satisfy `before`, which must hold for a prefix of the order.
+    func countWhile(_ before: (SkipListNode) -> Bool) -> Int {
+        var r = 0
+        var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let f = x.forward[i], before(f) {
+                r += x.span[i]
+                x = f
+            }
+        }
+        return r
+    }
+
+    /// Elements with ranks in `lo..<hi`, ascending or descending.
+    func slice(_ lo: Int, _ hi: Int, reverse: Bool) -> [(member: Bytes, score: Double)] {
+        guard lo < hi else { return [] }
+        var out: [(member: Bytes, score: Double)] = []
+        out.reserveCapacity(hi - lo)
+        var n = node(atRank: reverse ? hi - 1 : lo)
+        var left = hi - lo
+        while left > 0, let x = n {
+            out.append((x.member, x.score))
+            n = reverse ? x.backward : x.forward[0]
+            left -= 1
+        }
+        return out
+    }
+
+    /// Every element in order.
+    var all: [(member: Bytes, score: Double)] { slice(0, count, reverse: false) }
+}
