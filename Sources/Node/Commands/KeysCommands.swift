@@ -23,7 +23,8 @@ extension CommandTable {
             CommandSpec("unlink", -2, [.write, .fast], ["keyspace", "write", "fast"], keys: all) { s, c in s.delCommand(c) },
             CommandSpec("exists", -2, rf, ["keyspace", "read", "fast"], keys: all) { s, c in
                 var n = 0
-                for i in 1..<c.argc where s.exists(c.db, c.key(i)) { n += 1 }
+                // A lookup, not a peek: EXISTS counts keyspace hits and misses in Redis.
+                for i in 1..<c.argc where s.lookupRead(c.db, c.key(i)) != nil { n += 1 }
                 c.out.integer(n)
             },
             CommandSpec("touch", -2, rf, ["keyspace", "read", "fast"], keys: all) { s, c in
