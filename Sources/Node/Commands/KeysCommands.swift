@@ -134,9 +134,11 @@ extension Server {
         let key = c.key(1)
         guard lookupRead(c.db, key) != nil else { c.out.integer(-2); return }
         guard let at = c.db.expiry(key) else { c.out.integer(-1); return }
-        var ttl = absolute ? at : at - Clock.wallMillis()
-        if ttl < 0 { ttl = 0 }
-        c.out.integer(milliseconds ? ttl : (ttl + 500) / 1000)
+        // A replica may hold any deadline its master sent: subtract without overflowing, and
+        // round in unsigned arithmetic (Redis answers 9223372036854776 for INT64_MAX ms).
+        var ttl = absolute ? at : at.subtractingReportingOverflow(Clock.wallMillis()).partialValue
+        if ttl < 0 || (!absolute && at < 0 && ttl > at) { ttl = 0 }
+        c.out.integer(milliseconds ? ttl : Int64((UInt64(ttl) + 500) / 1000))
     }
 
     // MARK: - Renaming and moving
