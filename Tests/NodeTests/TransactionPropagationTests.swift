@@ -8,7 +8,7 @@ import Glibc
 import Shared
 
 /// A server, a propagation log, and clients on socketpairs.
-final class InProcessNode {
+final class TxInProcessNode {
     let loop: EventLoop
     let server: Server
     var propagated: [(db: Int, argv: [String])] = []
@@ -26,7 +26,7 @@ final class InProcessNode {
 
     func client() throws -> Client {
         var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestFailure("socketpair") }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TxTestFailure("socketpair") }
         peers.append(fds[1])
         let conn = try Connection(fd: fds[0], loop: loop)
         let c = Client(id: Int(fds[0]), conn: conn, db: server.databases[0], authenticated: true, maxBulk: 1 << 29, now: 0)
@@ -52,11 +52,11 @@ final class InProcessNode {
     deinit { for fd in peers { close(fd) } }
 }
 
-struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
+struct TxTestFailure: Error { let what: String; init(_ w: String) { what = w } }
 
 @Suite struct TransactionPropagationTests {
     @Test func relativeExpiriesPropagateAsAbsolute() throws {
-        let n = try InProcessNode()
+        let n = try TxInProcessNode()
         let c = try n.client()
         let before = Clock.wallMillis()
         #expect(n.run(c, "SET", "k", "v", "EX", "100") == "+OK\r\n")
@@ -78,7 +78,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func deletionsAndRewritesPropagateAsRedisDoes() throws {
-        let n = try InProcessNode()
+        let n = try TxInProcessNode()
         let c = try n.client()
         n.run(c, "SET", "k", "v")
         #expect(n.run(c, "EXPIRE", "k", "-1") == ":1\r\n")
@@ -94,7 +94,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func execWrapsItsWritesInMultiExec() throws {
-        let n = try InProcessNode()
+        let n = try TxInProcessNode()
         let c = try n.client()
         #expect(n.run(c, "MULTI") == "+OK\r\n")
         #expect(n.run(c, "SET", "a", "1") == "+QUEUED\r\n")
@@ -113,7 +113,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func watchedKeyTouchedByAnotherClientFailsExec() throws {
-        let n = try InProcessNode()
+        let n = try TxInProcessNode()
         let a = try n.client(), b = try n.client()
         n.run(a, "WATCH", "w")
         n.run(b, "SET", "w", "x")
@@ -125,7 +125,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func scanReturnsEveryKeyPresentThroughoutTheScan() throws {
-        let n = try InProcessNode()
+        let n = try TxInProcessNode()
         let c = try n.client()
         for i in 0..<500 { n.run(c, "SET", "stable:\(i)", "v") }
         for i in 0..<200 { n.run(c, "SET", "gone:\(i)", "v") }
@@ -154,7 +154,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func slowPubSubSubscriberIsDisconnectedAtTheHardLimit() throws {
-        let n = try InProcessNode { $0.outputLimitPubsub = OutputBufferLimit(hard: 4096, soft: 0, softSeconds: 0) }
+        let n = try TxInProcessNode { $0.outputLimitPubsub = OutputBufferLimit(hard: 4096, soft: 0, softSeconds: 0) }
         let sub = try n.client(), pub = try n.client()
         #expect(n.run(sub, "SUBSCRIBE", "ch") == "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n")
         let payload = String(repeating: "x", count: 500)
@@ -170,7 +170,7 @@ struct TestFailure: Error { let what: String; init(_ w: String) { what = w } }
     }
 
     @Test func softLimitNeedsToBeExceededForItsDuration() throws {
-        let n = try InProcessNode { $0.outputLimitPubsub = OutputBufferLimit(hard: 0, soft: 1000, softSeconds: 1) }
+        let n = try TxInProcessNode { $0.outputLimitPubsub = OutputBufferLimit(hard: 0, soft: 1000, softSeconds: 1) }
         let sub = try n.client()
         n.run(sub, "SUBSCRIBE", "ch")
         sub.conn.output.bytes.append(contentsOf: repeatElement(UInt8(0x78), count: 2000))

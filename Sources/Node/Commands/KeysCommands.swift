@@ -23,7 +23,8 @@ extension CommandTable {
             CommandSpec("unlink", -2, [.write, .fast], ["keyspace", "write", "fast"], keys: all) { s, c in s.delCommand(c) },
             CommandSpec("exists", -2, rf, ["keyspace", "read", "fast"], keys: all) { s, c in
                 var n = 0
-                for i in 1..<c.argc where s.exists(c.db, c.key(i)) { n += 1 }
+                // A lookup, not a peek: EXISTS counts keyspace hits and misses in Redis.
+                for i in 1..<c.argc where s.lookupRead(c.db, c.key(i)) != nil { n += 1 }
                 c.out.integer(n)
             },
             CommandSpec("touch", -2, rf, ["keyspace", "read", "fast"], keys: all) { s, c in
@@ -133,9 +134,11 @@ extension Server {
         let key = c.key(1)
         guard lookupRead(c.db, key) != nil else { c.out.integer(-2); return }
         guard let at = c.db.expiry(key) else { c.out.integer(-1); return }
-        var ttl = absolute ? at : at - Clock.wallMillis()
-        if ttl < 0 { ttl = 0 }
-        c.out.integer(milliseconds ? ttl : (ttl + 500) / 1000)
+        // A replica may hold any deadline its master sent: subtract without overflowing, and
+        // round in unsigned arithmetic (Redis answers 9223372036854776 for INT64_MAX ms).
+        var ttl = absolute ? at : at.subtractingReportingOverflow(Clock.wallMillis()).partialValue
+        if ttl < 0 || (!absolute && at < 0 && ttl > at) { ttl = 0 }
+        c.out.integer(milliseconds ? ttl : Int64((UInt64(ttl) + 500) / 1000))
     }
 
     // MARK: - Renaming and moving

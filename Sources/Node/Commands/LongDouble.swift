@@ -15,9 +15,10 @@ typealias LongDouble = Double
 #endif
 
 extension LongDouble {
-    /// Parses like Redis's string2ld: no surrounding spaces, no trailing bytes, no NaN.
+    /// Parses like Redis's string2ld: no leading space, no trailing bytes, no NaN, and out of
+    /// range only when it overflows to infinity or underflows to zero (denormals are fine).
     static func parse(_ b: Bytes) -> LongDouble? {
-        guard !b.isEmpty, b.count <= 5120 else { return nil }
+        guard !b.isEmpty, b.count < 5120 else { return nil }
         let c0 = b[0]
         if c0 == 0x20 || (c0 >= 0x09 && c0 <= 0x0D) { return nil }
         var cs = b.map { CChar(bitPattern: $0) }
@@ -32,7 +33,7 @@ extension LongDouble {
             #else
             let r = strtod(base, &end)
             #endif
-            ok = end.map { $0 - base } == b.count && errno != ERANGE
+            ok = end.map { $0 - base } == b.count && !(errno == ERANGE && (r.isInfinite || r == 0))
             return r
         }
         guard ok, !v.isNaN else { return nil }

@@ -149,6 +149,11 @@ extension Server {
             for (k, t) in eb { a.setExpiry(k, t) }
             b.dict = da
             for (k, t) in ea { b.setExpiry(k, t) }
+            // Clients blocked on a key of either database may now find it (Redis's
+            // scanDatabaseForReadyKeys); WATCH was handled above, so call the hooks directly.
+            if !keyReadyHooks.isEmpty {
+                for db in [a, b] { for k in db.dict.keys { for h in keyReadyHooks { h(db, k) } } }
+            }
         }
         dirty += 1
         c.out.ok()

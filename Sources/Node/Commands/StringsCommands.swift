@@ -248,12 +248,13 @@ extension Server {
 
     // MARK: - Byte ranges
 
-    /// Redis's checkStringLength: the master link is trusted, everyone else is held to
-    /// proto-max-bulk-len.
+    /// Redis's checkStringLength: clients are held to proto-max-bulk-len. Redis trusts its master
+    /// without limit; we still refuse sizes no allocation could satisfy (over 4 GB or
+    /// overflowing), so a bad stream cannot abort the process.
     func checkStringLength(_ c: Client, _ size: Int, _ append: Int) throws {
-        if c.flags.contains(.master) { return }
+        let limit = c.flags.contains(.master) ? max(config.protoMaxBulkLen, 1 << 32) : config.protoMaxBulkLen
         let (total, overflow) = size.addingReportingOverflow(append)
-        if overflow || total > config.protoMaxBulkLen {
+        if overflow || total > limit {
             throw CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
         }
     }
