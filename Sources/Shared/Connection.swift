@@ -93,7 +93,7 @@ public final class Connection: EventHandler {
         var failure: IOError? = nil
         var eof = false
         // Grow the array by `want` zero bytes, read into the tail, then trim to what arrived.
-        input.append(contentsOf: repeatElement(0, count: want))
+        input.append(contentsOf: [UInt8](repeating: 0, count: want))
         let fd = self.fd
         let r: Result<IOResult<Int>, IOError> = input.withUnsafeMutableBytes { p in
             do { return .success(try Posix.read(fd, p.baseAddress! + old, want)) } catch { return .failure(error as? IOError ?? IOError(errnoCode: 5, call: "read")) }
