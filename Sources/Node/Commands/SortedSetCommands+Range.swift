@@ -177,8 +177,9 @@ extension Server {
     /// Replaces `dst` with a sorted set of `items` (the STORE forms).
     func storeZSet(_ db: Database, _ dst: Key, _ items: [(member: Bytes, score: Double)]) {
         let z = SortedSetValue()
+        // Redis sizes the new set up front: a skiplist from the start keeps -0 as -0.
+        z.wasSkiplist = items.count > config.zsetMaxListpackEntries || items.contains { $0.member.count > config.zsetMaxListpackValue }
         for (m, s) in items { z.set(Key(m), s) }
-        z.wasSkiplist = !z.isListpack(config)
         db.set(dst, .zset(z))
         signalModifiedKey(db, dst)
         dirty += 1

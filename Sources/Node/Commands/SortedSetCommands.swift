@@ -90,7 +90,12 @@ extension Server {
         let key = c.key(1)
         var added = 0, updated = 0
         var last: (ZAddOutcome, Double) = (.skipped, 0)
+        let isNew = lookupWrite(c.db, key) == nil
         if let z = try writeZSet(c.db, key, create: !f.xx) {
+            // Like zsetTypeCreate's size hint: a big first ZADD makes a skiplist at once.
+            if isNew && (pairs.count > config.zsetMaxListpackEntries || pairs.contains { $0.1.bytes.count > config.zsetMaxListpackValue }) {
+                z.wasSkiplist = true
+            }
             defer {
                 if added + updated > 0 { dirty += added + updated; signalModifiedKey(c.db, key) }
                 deleteIfEmpty(c.db, key)
