@@ -46,6 +46,7 @@ final class BlockingTable {
     var blockedCount: Int { entries.count }
 
     private func keyChanged(_ db: Int, _ key: Key) {
+        guard !waiting.isEmpty else { return }
         let k = BlockedKey(db: db, key: key)
         guard waiting[k] != nil, !readySet.contains(k) else { return }
         ready.append(k)

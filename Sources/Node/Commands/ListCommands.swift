@@ -146,7 +146,8 @@ extension Server {
         }
         let n = l.count
         var matches: [Int] = []
-        var skip = rank == Int.min ? Int.max : Swift.abs(rank) - 1
+        // Redis negates the rank in a C long: LONG_MIN stays negative and matches like -1.
+        var skip = rank == Int.min ? 0 : Swift.abs(rank) - 1
         let limit = count == 0 ? Int.max : (wantArray ? count : 1)
         var scanned = 0
         var idx = rank > 0 ? 0 : n - 1
