@@ -6,6 +6,7 @@ import Glibc
 #endif
 
 extension CommandTable {
+    /// The hash family.
     static var hashes: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly, .fast]
@@ -54,6 +55,7 @@ extension CommandTable {
 }
 
 extension Server {
+    /// HSET (reply: new fields) and HMSET (reply: OK).
     func hsetCommand(_ c: Client, legacy: Bool) throws {
         guard c.argc % 2 == 0 else { throw CommandError.wrongArity(legacy ? "hmset" : "hset") }
         let key = c.key(1)
@@ -68,6 +70,7 @@ extension Server {
         if legacy { c.out.ok() } else { c.out.integer(created) }
     }
 
+    /// HSETNX key field value.
     func hsetnxCommand(_ c: Client) throws {
         let key = c.key(1)
         if let h = try readHashForWrite(c.db, key), h.fields[c.key(2)] != nil { c.out.integer(0); return }
@@ -82,6 +85,7 @@ extension Server {
     /// The hash at `key` for writing, without creating it.
     func readHashForWrite(_ db: Database, _ key: Key) throws -> HashValue? { try writeHash(db, key, create: false) }
 
+    /// HDEL key field [field ...].
     func hdelCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let h = try writeHash(c.db, key, create: false) else { c.out.integer(0); return }
@@ -95,6 +99,7 @@ extension Server {
         c.out.integer(deleted)
     }
 
+    /// HINCRBY key field increment.
     func hincrbyCommand(_ c: Client) throws {
         let incr = try CollectionArgs.long(c.arg(3))
         let key = c.key(1), field = c.key(2)
@@ -114,6 +119,7 @@ extension Server {
         c.out.integer(sum)
     }
 
+    /// HINCRBYFLOAT key field increment, in long-double arithmetic like Redis.
     func hincrbyfloatCommand(_ c: Client) throws {
         guard let incr = LongDouble.parse(c.arg(3)) else { throw CommandError.notFloat }
         guard incr.isFinite else { throw CommandError("ERR value is NaN or Infinity") }
@@ -136,6 +142,7 @@ extension Server {
         c.out.bulk(text)
     }
 
+    /// HRANDFIELD key [count [WITHVALUES]].
     func hrandfieldCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
             guard let h = try readHash(c.db, c.key(1)), let k = h.fields.keys.randomElement() else { c.out.null(); return }
@@ -166,6 +173,7 @@ extension Server {
         }
     }
 
+    /// HSCAN key cursor [MATCH p] [COUNT n].
     func hscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)
@@ -200,6 +208,7 @@ enum RandomPick {
         return v
     }
 
+    /// Picks `count` keys from `all` (see the type's doc).
     static func keys<C: Collection>(_ all: C, total: Int, count: Int) -> [Key] where C.Element == Key {
         if count == 0 || total == 0 { return [] }
         if count < 0 {

@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// The set family.
     static var sets: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly, .fast]
@@ -44,6 +45,7 @@ extension CommandTable {
 enum SetOperation { case inter, union, diff }
 
 extension Server {
+    /// SADD key member [member ...].
     func saddCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: true) else { return }
@@ -59,6 +61,7 @@ extension Server {
         c.out.integer(added)
     }
 
+    /// SREM key member [member ...].
     func sremCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: false) else { c.out.integer(0); return }
@@ -72,6 +75,7 @@ extension Server {
         c.out.integer(removed)
     }
 
+    /// SPOP key [count], propagated as SREM of the chosen members.
     func spopCommand(_ c: Client) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         let key = c.key(1)
@@ -110,6 +114,7 @@ extension Server {
         propagateOverride = [["SREM".bytes, key.bytes] + popped.map(\.bytes)]
     }
 
+    /// SRANDMEMBER key [count].
     func srandmemberCommand(_ c: Client) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         guard c.argc == 3 else {
@@ -128,6 +133,7 @@ extension Server {
         for m in picked { c.out.bulk(m.bytes) }
     }
 
+    /// SMOVE source destination member.
     func smoveCommand(_ c: Client) throws {
         let src = c.key(1), dst = c.key(2), member = c.key(3)
         let from = try writeSet(c.db, src, create: false)
@@ -176,6 +182,7 @@ extension Server {
         }
     }
 
+    /// SINTER, SUNION, SDIFF and their STORE forms.
     func setAlgebraCommand(_ c: Client, _ op: SetOperation, store: Bool) throws {
         let first = store ? 2 : 1
         let keys = (first..<c.argc).map { c.key($0) }
@@ -203,6 +210,7 @@ extension Server {
         c.out.integer(result.count)
     }
 
+    /// SINTERCARD numkeys key [key ...] [LIMIT limit].
     func sintercardCommand(_ c: Client) throws {
         guard let n = NumberFormat.parseInt(c.arg(1)), n > 0 else { throw CommandError("ERR numkeys should be greater than 0") }
         guard Int(n) <= c.argc - 2 else { throw CommandError("ERR Number of keys can't be greater than number of args") }
@@ -220,6 +228,7 @@ extension Server {
         c.out.integer(limit > 0 ? Swift.min(limit, result.count) : result.count)
     }
 
+    /// SSCAN key cursor [MATCH p] [COUNT n].
     func sscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)

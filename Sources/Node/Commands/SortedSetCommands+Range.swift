@@ -4,6 +4,7 @@
 import Shared
 
 extension CommandTable {
+    /// Range commands of the sorted-set family.
     static var sortedSetRanges: [CommandSpec] {
         let r: CommandFlags = [.readonly]
         let rcat = ["read", "sortedset", "slow"], wcat = ["write", "sortedset", "slow"]
@@ -64,6 +65,7 @@ extension Server {
         return reverse ? (count - 1 - end)..<(count - start) : start..<(end + 1)
     }
 
+    /// ZRANGE in every form, ZRANGESTORE, and the legacy ZREVRANGE/ZRANGEBYSCORE/ZRANGEBYLEX family.
     func zrangeGeneric(_ c: Client, _ fixedType: ZRangeType, reverse fixedReverse: Bool?, store: Bool) throws {
         let base = store ? 2 : 1
         var type = fixedType
@@ -185,6 +187,7 @@ extension Server {
         dirty += 1
     }
 
+    /// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX.
     func zremrangeCommand(_ c: Client, _ type: ZRangeType) throws {
         let key = c.key(1)
         var scoreRange: ScoreRange? = nil, lexRange: LexRange? = nil
@@ -211,6 +214,7 @@ extension Server {
         c.out.integer(items.count)
     }
 
+    /// ZRANDMEMBER key [count [WITHSCORES]].
     func zrandmemberCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
             guard let z = try readZSet(c.db, c.key(1)), let k = z.scores.keys.randomElement() else { c.out.null(); return }
@@ -236,6 +240,7 @@ extension Server {
         replyZItems(c, picked, withScores: withScores)
     }
 
+    /// ZSCAN key cursor [MATCH p] [COUNT n]; scores as bulk strings, as Redis 7.0 sends them.
     func zscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)
