@@ -61,6 +61,7 @@ extension Server {
         let key = c.key(1)
         guard let h = try writeHash(c.db, key, create: true) else { return }
         var created = 0
+        h.scanOrder = nil
         for i in stride(from: 2, to: c.argc, by: 2) {
             if h.fields.updateValue(c.arg(i + 1), forKey: c.key(i)) == nil { created += 1 }
             h.noteWrite(c.arg(i), c.arg(i + 1), config)
@@ -75,6 +76,7 @@ extension Server {
         let key = c.key(1)
         if let h = try readHashForWrite(c.db, key), h.fields[c.key(2)] != nil { c.out.integer(0); return }
         guard let h = try writeHash(c.db, key, create: true) else { return }
+        h.scanOrder = nil
         h.fields[c.key(2)] = c.arg(3)
         h.noteWrite(c.arg(2), c.arg(3), config)
         dirty += 1
@@ -90,6 +92,7 @@ extension Server {
         let key = c.key(1)
         guard let h = try writeHash(c.db, key, create: false) else { c.out.integer(0); return }
         var deleted = 0
+        h.scanOrder = nil
         for i in 2..<c.argc where h.fields.removeValue(forKey: c.key(i)) != nil { deleted += 1 }
         if deleted > 0 {
             dirty += deleted
@@ -112,6 +115,7 @@ extension Server {
         if overflow { throw CommandError.overflow }
         guard let h = try writeHash(c.db, key, create: true) else { return }
         let text = String(sum).bytes
+        h.scanOrder = nil
         h.fields[field] = text
         h.noteWrite(field.bytes, text, config)
         dirty += 1
@@ -133,6 +137,7 @@ extension Server {
         guard sum.isFinite else { throw CommandError("ERR increment would produce NaN or Infinity") }
         guard let h = try writeHash(c.db, key, create: true) else { return }
         let text = LongDouble.format(sum).bytes
+        h.scanOrder = nil
         h.fields[field] = text
         h.noteWrite(field.bytes, text, config)
         dirty += 1
@@ -145,7 +150,7 @@ extension Server {
     /// HRANDFIELD key [count [WITHVALUES]].
     func hrandfieldCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
-            guard let h = try readHash(c.db, c.key(1)), let k = h.fields.keys.randomElement() else { c.out.null(); return }
+            guard let h = try readHash(c.db, c.key(1)), let k = RandomPick.one(h.fields.keys) else { c.out.null(); return }
             c.out.bulk(k.bytes)
             return
         }
@@ -209,6 +214,16 @@ enum RandomPick {
     }
 
     /// Picks `count` keys from `all` (see the type's doc).
+    /// One element, uniformly random for small collections. Swift's hashed collections have no
+    /// O(1) random access, so large ones pick among the first few elements of a random-seeded hash
+    /// order instead of walking O(n) per call (draining a big set with SPOP stays linear).
+    static func one<C: Collection>(_ all: C) -> C.Element? {
+        let n = all.count
+        guard n > 0 else { return nil }
+        let offset = Int.random(in: 0..<Swift.min(n, 256))
+        return all[all.index(all.startIndex, offsetBy: offset)]
+    }
+
     static func keys<C: Collection>(_ all: C, total: Int, count: Int) -> [Key] where C.Element == Key {
         if count == 0 || total == 0 { return [] }
         if count < 0 {

@@ -50,6 +50,7 @@ extension Server {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: true) else { return }
         var added = 0
+        set.scanOrder = nil
         for i in 2..<c.argc where set.members.insert(c.key(i)).inserted {
             added += 1
             set.noteAdd(c.arg(i), config)
@@ -66,6 +67,7 @@ extension Server {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: false) else { c.out.integer(0); return }
         var removed = 0
+        set.scanOrder = nil
         for i in 2..<c.argc where set.members.remove(c.key(i)) != nil { removed += 1 }
         if removed > 0 {
             dirty += removed
@@ -86,12 +88,15 @@ extension Server {
             return
         }
         guard let n = count else {
-            guard let m = set.members.randomElement() else { c.out.null(); return }
+            guard let m = RandomPick.one(set.members) else { c.out.null(); return }
+            set.scanOrder = nil
             set.members.remove(m)
+            set.shrinkIfSparse()
             finishSpop(c, key, [m])
             c.out.bulk(m.bytes)
             return
         }
+        set.scanOrder = nil
         if n == 0 { c.out.setHeader(0); return }
         var popped: [Key]
         if n >= set.count {
@@ -118,7 +123,7 @@ extension Server {
     func srandmemberCommand(_ c: Client) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         guard c.argc == 3 else {
-            guard let set = try readSet(c.db, c.key(1)), let m = set.members.randomElement() else { c.out.null(); return }
+            guard let set = try readSet(c.db, c.key(1)), let m = RandomPick.one(set.members) else { c.out.null(); return }
             c.out.bulk(m.bytes)
             return
         }
@@ -139,12 +144,14 @@ extension Server {
         let from = try writeSet(c.db, src, create: false)
         if let v = lookupWrite(c.db, dst) { guard case .set = v else { throw CommandError.wrongType } }
         guard let source = from else { c.out.integer(0); return }
+        source.scanOrder = nil
         if src == dst { c.out.integer(source.members.contains(member) ? 1 : 0); return }
         guard source.members.remove(member) != nil else { c.out.integer(0); return }
         dirty += 1
         signalModifiedKey(c.db, src)
         deleteIfEmpty(c.db, src)
         if let target = try writeSet(c.db, dst, create: true), target.members.insert(member).inserted {
+            target.scanOrder = nil
             target.noteAdd(member.bytes, config)
             dirty += 1
             signalModifiedKey(c.db, dst)

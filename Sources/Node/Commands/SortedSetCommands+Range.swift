@@ -217,7 +217,7 @@ extension Server {
     /// ZRANDMEMBER key [count [WITHSCORES]].
     func zrandmemberCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
-            guard let z = try readZSet(c.db, c.key(1)), let k = z.scores.keys.randomElement() else { c.out.null(); return }
+            guard let z = try readZSet(c.db, c.key(1)), let k = RandomPick.one(z.scores.keys) else { c.out.null(); return }
             c.out.bulk(k.bytes)
             return
         }

@@ -118,10 +118,11 @@ final class ListValue {
 /// A hash: field → value.
 final class HashValue {
     /// Field → value.
-    var fields: [Key: Bytes] = [:] { didSet { scanOrder = nil } }
+    var fields: [Key: Bytes] = [:]
     /// Set once the hash outgrew the listpack limits (Redis never converts back).
     var wasHashtable = false
-    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    /// Cached SCAN order (see ScanCursor); commands that change the container drop it. (No didSet on
+    /// the container: an observed property is copied on every in-place mutation.)
     var scanOrder: [(UInt64, Key)]? = nil
     /// An empty container.
     init() {}
@@ -154,10 +155,11 @@ final class HashValue {
 /// A set of members.
 final class SetValue {
     /// The members.
-    var members: Set<Key> = [] { didSet { scanOrder = nil } }
+    var members: Set<Key> = []
     /// Set once the set became a hashtable (Redis never converts back to an intset).
     var wasHashtable = false
-    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    /// Cached SCAN order (see ScanCursor); commands that change the container drop it. (No didSet on
+    /// the container: an observed property is copied on every in-place mutation.)
     var scanOrder: [(UInt64, Key)]? = nil
     /// An empty container.
     init() {}
@@ -167,6 +169,12 @@ final class SetValue {
     var count: Int { members.count }
     /// An independent copy.
     func copy() -> SetValue { let s = SetValue(members); s.wasHashtable = wasHashtable; return s }
+
+    /// Rehashes into a smaller table after many removals: Swift sets never shrink, and finding
+    /// the first element of a mostly empty table costs a scan of its buckets.
+    func shrinkIfSparse() {
+        if members.capacity > 1024 && members.count * 8 < members.capacity { members = Set(members) }
+    }
 
     /// Records a conversion to a hashtable after adding `member` (never converted back).
     func noteAdd(_ member: Bytes, _ config: ServerConfig) {
