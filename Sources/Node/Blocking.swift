@@ -7,7 +7,9 @@ import Shared
 
 /// A (database, key) pair clients can wait on.
 struct BlockedKey: Hashable {
+    /// Database id.
     let db: Int
+    /// The key in that database.
     let key: Key
 }
 
@@ -34,6 +36,7 @@ final class BlockingTable {
     /// Set by `block` during a rerun: the client stays blocked.
     private var reblocked = false
 
+    /// Creates the table and registers its key-ready, client-freed and before-sleep hooks.
     init(server: Server) {
         self.server = server
         server.keyReadyHooks.append { [unowned self] db, key in self.keyChanged(db.id, key) }
@@ -41,11 +44,13 @@ final class BlockingTable {
         server.beforeSleepHooks.append { [unowned self] in self.beforeSleep() }
     }
 
+    /// Whether some key with waiters changed since the last serve.
     var hasReadyKeys: Bool { !ready.isEmpty }
     /// Number of blocked clients (INFO blocked_clients).
     var blockedCount: Int { entries.count }
 
     private func keyChanged(_ db: Int, _ key: Key) {
+        guard !waiting.isEmpty else { return }
         let k = BlockedKey(db: db, key: key)
         guard waiting[k] != nil, !readySet.contains(k) else { return }
         ready.append(k)

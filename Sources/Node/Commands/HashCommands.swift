@@ -6,6 +6,7 @@ import Glibc
 #endif
 
 extension CommandTable {
+    /// The hash family.
     static var hashes: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly, .fast]
@@ -54,11 +55,13 @@ extension CommandTable {
 }
 
 extension Server {
+    /// HSET (reply: new fields) and HMSET (reply: OK).
     func hsetCommand(_ c: Client, legacy: Bool) throws {
         guard c.argc % 2 == 0 else { throw CommandError.wrongArity(legacy ? "hmset" : "hset") }
         let key = c.key(1)
         guard let h = try writeHash(c.db, key, create: true) else { return }
         var created = 0
+        h.scanOrder = nil
         for i in stride(from: 2, to: c.argc, by: 2) {
             if h.fields.updateValue(c.arg(i + 1), forKey: c.key(i)) == nil { created += 1 }
             h.noteWrite(c.arg(i), c.arg(i + 1), config)
@@ -68,10 +71,12 @@ extension Server {
         if legacy { c.out.ok() } else { c.out.integer(created) }
     }
 
+    /// HSETNX key field value.
     func hsetnxCommand(_ c: Client) throws {
         let key = c.key(1)
         if let h = try readHashForWrite(c.db, key), h.fields[c.key(2)] != nil { c.out.integer(0); return }
         guard let h = try writeHash(c.db, key, create: true) else { return }
+        h.scanOrder = nil
         h.fields[c.key(2)] = c.arg(3)
         h.noteWrite(c.arg(2), c.arg(3), config)
         dirty += 1
@@ -82,10 +87,12 @@ extension Server {
     /// The hash at `key` for writing, without creating it.
     func readHashForWrite(_ db: Database, _ key: Key) throws -> HashValue? { try writeHash(db, key, create: false) }
 
+    /// HDEL key field [field ...].
     func hdelCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let h = try writeHash(c.db, key, create: false) else { c.out.integer(0); return }
         var deleted = 0
+        h.scanOrder = nil
         for i in 2..<c.argc where h.fields.removeValue(forKey: c.key(i)) != nil { deleted += 1 }
         if deleted > 0 {
             dirty += deleted
@@ -95,6 +102,7 @@ extension Server {
         c.out.integer(deleted)
     }
 
+    /// HINCRBY key field increment.
     func hincrbyCommand(_ c: Client) throws {
         let incr = try CollectionArgs.long(c.arg(3))
         let key = c.key(1), field = c.key(2)
@@ -107,6 +115,7 @@ extension Server {
         if overflow { throw CommandError.overflow }
         guard let h = try writeHash(c.db, key, create: true) else { return }
         let text = String(sum).bytes
+        h.scanOrder = nil
         h.fields[field] = text
         h.noteWrite(field.bytes, text, config)
         dirty += 1
@@ -114,6 +123,7 @@ extension Server {
         c.out.integer(sum)
     }
 
+    /// HINCRBYFLOAT key field increment, in long-double arithmetic like Redis.
     func hincrbyfloatCommand(_ c: Client) throws {
         guard let incr = LongDouble.parse(c.arg(3)) else { throw CommandError.notFloat }
         guard incr.isFinite else { throw CommandError("ERR value is NaN or Infinity") }
@@ -127,6 +137,7 @@ extension Server {
         guard sum.isFinite else { throw CommandError("ERR increment would produce NaN or Infinity") }
         guard let h = try writeHash(c.db, key, create: true) else { return }
         let text = LongDouble.humanString(sum).bytes
+        h.scanOrder = nil
         h.fields[field] = text
         h.noteWrite(field.bytes, text, config)
         dirty += 1
@@ -136,9 +147,10 @@ extension Server {
         c.out.bulk(text)
     }
 
+    /// HRANDFIELD key [count [WITHVALUES]].
     func hrandfieldCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
-            guard let h = try readHash(c.db, c.key(1)), let k = h.fields.keys.randomElement() else { c.out.null(); return }
+            guard let h = try readHash(c.db, c.key(1)), let k = RandomPick.one(h.fields.keys) else { c.out.null(); return }
             c.out.bulk(k.bytes)
             return
         }
@@ -166,6 +178,7 @@ extension Server {
         }
     }
 
+    /// HSCAN key cursor [MATCH p] [COUNT n].
     func hscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)
@@ -198,6 +211,17 @@ enum RandomPick {
             throw CommandError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
         }
         return v
+    }
+
+    /// Picks `count` keys from `all` (see the type's doc).
+    /// One element, uniformly random for small collections. Swift's hashed collections have no
+    /// O(1) random access, so large ones pick among the first few elements of a random-seeded hash
+    /// order instead of walking O(n) per call (draining a big set with SPOP stays linear).
+    static func one<C: Collection>(_ all: C) -> C.Element? {
+        let n = all.count
+        guard n > 0 else { return nil }
+        let offset = Int.random(in: 0..<Swift.min(n, 256))
+        return all[all.index(all.startIndex, offsetBy: offset)]
     }
 
     static func keys<C: Collection>(_ all: C, total: Int, count: Int) -> [Key] where C.Element == Key {

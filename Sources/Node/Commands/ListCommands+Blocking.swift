@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP.
     static var blockingLists: [CommandSpec] {
         let f: CommandFlags = [.write, .blocking]
         let cat = ["write", "list", "slow", "blocking"]

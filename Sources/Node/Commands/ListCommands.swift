@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// The list family.
     static var lists: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly]
@@ -39,6 +40,7 @@ extension CommandTable {
 extension Server {
     // MARK: - Push and pop
 
+    /// LPUSH, RPUSH, LPUSHX, RPUSHX.
     func pushGeneric(_ c: Client, front: Bool, onlyExisting: Bool) throws {
         let key = c.key(1)
         guard let l = try writeList(c.db, key, create: !onlyExisting) else { c.out.integer(0); return }
@@ -50,6 +52,7 @@ extension Server {
         c.out.integer(l.count)
     }
 
+    /// LPOP/RPOP with optional count (null bulk, or null array with a count, on a missing key).
     func popCommand(_ c: Client, front: Bool) throws {
         guard c.argc <= 3 else { throw CommandError.wrongArity(front ? "lpop" : "rpop") }
         let key = c.key(1)
@@ -100,6 +103,7 @@ extension Server {
         return start..<(end + 1)
     }
 
+    /// LRANGE key start stop.
     func lrangeCommand(_ c: Client) throws {
         _ = try CollectionArgs.long(c.arg(2)); _ = try CollectionArgs.long(c.arg(3))
         guard let l = try readList(c.db, c.key(1)) else { c.out.arrayHeader(0); return }
@@ -108,6 +112,7 @@ extension Server {
         for i in r { c.out.bulk(l[i]) }
     }
 
+    /// LINDEX key index.
     func lindexCommand(_ c: Client) throws {
         let idx = try CollectionArgs.long(c.arg(2))
         guard let l = try readList(c.db, c.key(1)) else { c.out.null(); return }
@@ -116,6 +121,7 @@ extension Server {
         c.out.bulk(l[i])
     }
 
+    /// LPOS key element [RANK r] [COUNT n] [MAXLEN m].
     func lposCommand(_ c: Client) throws {
         let element = c.arg(2)
         var rank = 1, count = -1, maxlen = 0
@@ -146,7 +152,8 @@ extension Server {
         }
         let n = l.count
         var matches: [Int] = []
-        var skip = rank == Int.min ? Int.max : Swift.abs(rank) - 1
+        // Redis negates the rank in a C long: LONG_MIN stays negative and matches like -1.
+        var skip = rank == Int.min ? 0 : Swift.abs(rank) - 1
         let limit = count == 0 ? Int.max : (wantArray ? count : 1)
         var scanned = 0
         var idx = rank > 0 ? 0 : n - 1
@@ -172,6 +179,7 @@ extension Server {
 
     // MARK: - Editing
 
+    /// LSET key index element.
     func lsetCommand(_ c: Client) throws {
         let idx = try CollectionArgs.long(c.arg(2))
         let key = c.key(1)
@@ -184,6 +192,7 @@ extension Server {
         c.out.ok()
     }
 
+    /// LREM key count element: from the head if count >= 0, else from the tail.
     func lremCommand(_ c: Client) throws {
         let toRemove = try CollectionArgs.long(c.arg(2))
         let key = c.key(1)
@@ -213,6 +222,7 @@ extension Server {
         c.out.integer(removed)
     }
 
+    /// LTRIM key start stop.
     func ltrimCommand(_ c: Client) throws {
         let key = c.key(1)
         _ = try CollectionArgs.long(c.arg(2)); _ = try CollectionArgs.long(c.arg(3))
@@ -228,6 +238,7 @@ extension Server {
         c.out.ok()
     }
 
+    /// LINSERT key BEFORE|AFTER pivot element.
     func linsertCommand(_ c: Client) throws {
         let opt = c.option(2)
         guard opt == "BEFORE" || opt == "AFTER" else { throw CommandError.syntax }

@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// The set family.
     static var sets: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly, .fast]
@@ -44,10 +45,12 @@ extension CommandTable {
 enum SetOperation { case inter, union, diff }
 
 extension Server {
+    /// SADD key member [member ...].
     func saddCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: true) else { return }
         var added = 0
+        set.scanOrder = nil
         for i in 2..<c.argc where set.members.insert(c.key(i)).inserted {
             added += 1
             set.noteAdd(c.arg(i), config)
@@ -59,10 +62,12 @@ extension Server {
         c.out.integer(added)
     }
 
+    /// SREM key member [member ...].
     func sremCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let set = try writeSet(c.db, key, create: false) else { c.out.integer(0); return }
         var removed = 0
+        set.scanOrder = nil
         for i in 2..<c.argc where set.members.remove(c.key(i)) != nil { removed += 1 }
         if removed > 0 {
             dirty += removed
@@ -72,6 +77,7 @@ extension Server {
         c.out.integer(removed)
     }
 
+    /// SPOP key [count], propagated as SREM of the chosen members.
     func spopCommand(_ c: Client) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         let key = c.key(1)
@@ -82,12 +88,15 @@ extension Server {
             return
         }
         guard let n = count else {
-            guard let m = set.members.randomElement() else { c.out.null(); return }
+            guard let m = RandomPick.one(set.members) else { c.out.null(); return }
+            set.scanOrder = nil
             set.members.remove(m)
+            set.shrinkIfSparse()
             finishSpop(c, key, [m])
             c.out.bulk(m.bytes)
             return
         }
+        set.scanOrder = nil
         if n == 0 { c.out.setHeader(0); return }
         var popped: [Key]
         if n >= set.count {
@@ -110,10 +119,11 @@ extension Server {
         propagateOverride = [["SREM".bytes, key.bytes] + popped.map(\.bytes)]
     }
 
+    /// SRANDMEMBER key [count].
     func srandmemberCommand(_ c: Client) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         guard c.argc == 3 else {
-            guard let set = try readSet(c.db, c.key(1)), let m = set.members.randomElement() else { c.out.null(); return }
+            guard let set = try readSet(c.db, c.key(1)), let m = RandomPick.one(set.members) else { c.out.null(); return }
             c.out.bulk(m.bytes)
             return
         }
@@ -128,17 +138,20 @@ extension Server {
         for m in picked { c.out.bulk(m.bytes) }
     }
 
+    /// SMOVE source destination member.
     func smoveCommand(_ c: Client) throws {
         let src = c.key(1), dst = c.key(2), member = c.key(3)
         let from = try writeSet(c.db, src, create: false)
         if let v = lookupWrite(c.db, dst) { guard case .set = v else { throw CommandError.wrongType } }
         guard let source = from else { c.out.integer(0); return }
+        source.scanOrder = nil
         if src == dst { c.out.integer(source.members.contains(member) ? 1 : 0); return }
         guard source.members.remove(member) != nil else { c.out.integer(0); return }
         dirty += 1
         signalModifiedKey(c.db, src)
         deleteIfEmpty(c.db, src)
         if let target = try writeSet(c.db, dst, create: true), target.members.insert(member).inserted {
+            target.scanOrder = nil
             target.noteAdd(member.bytes, config)
             dirty += 1
             signalModifiedKey(c.db, dst)
@@ -176,6 +189,7 @@ extension Server {
         }
     }
 
+    /// SINTER, SUNION, SDIFF and their STORE forms.
     func setAlgebraCommand(_ c: Client, _ op: SetOperation, store: Bool) throws {
         let first = store ? 2 : 1
         let keys = (first..<c.argc).map { c.key($0) }
@@ -203,6 +217,7 @@ extension Server {
         c.out.integer(result.count)
     }
 
+    /// SINTERCARD numkeys key [key ...] [LIMIT limit].
     func sintercardCommand(_ c: Client) throws {
         guard let n = NumberFormat.parseInt(c.arg(1)), n > 0 else { throw CommandError("ERR numkeys should be greater than 0") }
         guard Int(n) <= c.argc - 2 else { throw CommandError("ERR Number of keys can't be greater than number of args") }
@@ -220,6 +235,7 @@ extension Server {
         c.out.integer(limit > 0 ? Swift.min(limit, result.count) : result.count)
     }
 
+    /// SSCAN key cursor [MATCH p] [COUNT n].
     func sscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)

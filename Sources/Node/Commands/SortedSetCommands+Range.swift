@@ -4,6 +4,7 @@
 import Shared
 
 extension CommandTable {
+    /// Range commands of the sorted-set family.
     static var sortedSetRanges: [CommandSpec] {
         let r: CommandFlags = [.readonly]
         let rcat = ["read", "sortedset", "slow"], wcat = ["write", "sortedset", "slow"]
@@ -64,6 +65,7 @@ extension Server {
         return reverse ? (count - 1 - end)..<(count - start) : start..<(end + 1)
     }
 
+    /// ZRANGE in every form, ZRANGESTORE, and the legacy ZREVRANGE/ZRANGEBYSCORE/ZRANGEBYLEX family.
     func zrangeGeneric(_ c: Client, _ fixedType: ZRangeType, reverse fixedReverse: Bool?, store: Bool) throws {
         let base = store ? 2 : 1
         var type = fixedType
@@ -177,13 +179,15 @@ extension Server {
     /// Replaces `dst` with a sorted set of `items` (the STORE forms).
     func storeZSet(_ db: Database, _ dst: Key, _ items: [(member: Bytes, score: Double)]) {
         let z = SortedSetValue()
+        // Redis sizes the new set up front: a skiplist from the start keeps -0 as -0.
+        z.wasSkiplist = items.count > config.zsetMaxListpackEntries || items.contains { $0.member.count > config.zsetMaxListpackValue }
         for (m, s) in items { z.set(Key(m), s) }
-        z.wasSkiplist = !z.isListpack(config)
         db.set(dst, .zset(z))
         signalModifiedKey(db, dst)
         dirty += 1
     }
 
+    /// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX.
     func zremrangeCommand(_ c: Client, _ type: ZRangeType) throws {
         let key = c.key(1)
         var scoreRange: ScoreRange? = nil, lexRange: LexRange? = nil
@@ -210,9 +214,10 @@ extension Server {
         c.out.integer(items.count)
     }
 
+    /// ZRANDMEMBER key [count [WITHSCORES]].
     func zrandmemberCommand(_ c: Client) throws {
         guard c.argc >= 3 else {
-            guard let z = try readZSet(c.db, c.key(1)), let k = z.scores.keys.randomElement() else { c.out.null(); return }
+            guard let z = try readZSet(c.db, c.key(1)), let k = RandomPick.one(z.scores.keys) else { c.out.null(); return }
             c.out.bulk(k.bytes)
             return
         }
@@ -235,6 +240,7 @@ extension Server {
         replyZItems(c, picked, withScores: withScores)
     }
 
+    /// ZSCAN key cursor [MATCH p] [COUNT n]; scores as bulk strings, as Redis 7.0 sends them.
     func zscanCommand(_ c: Client) throws {
         let cursor = try CollectionArgs.cursor(c.arg(2))
         let opts = try ScanCursor.options(c, from: 3)

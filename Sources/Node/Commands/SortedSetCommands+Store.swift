@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// Set algebra and blocking pops of the sorted-set family.
     static var sortedSetStores: [CommandSpec] {
         let wcat = ["write", "sortedset", "slow"], rcat = ["read", "sortedset", "slow"]
         let w: CommandFlags = [.write, .denyOOM]
@@ -29,6 +30,7 @@ extension Server {
     /// ZUNION/ZINTER's AGGREGATE.
     enum ZAggregate { case sum, min, max }
 
+    /// ZUNION, ZINTER, ZDIFF and their STORE forms (WEIGHTS, AGGREGATE, WITHSCORES).
     func zsetAlgebra(_ c: Client, _ op: SetOperation, store: Bool) throws {
         let numIdx = store ? 2 : 1
         let name = c.option(0).lowercased()

@@ -3,6 +3,7 @@
 import Shared
 
 extension CommandTable {
+    /// The sorted-set family.
     static var sortedSets: [CommandSpec] {
         let w: CommandFlags = [.write, .denyOOM, .fast]
         let r: CommandFlags = [.readonly, .fast]
@@ -62,6 +63,7 @@ extension Server {
         return (.added, score)
     }
 
+    /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...].
     func zaddCommand(_ c: Client) throws {
         var f = ZAddFlags()
         var i = 2
@@ -90,7 +92,12 @@ extension Server {
         let key = c.key(1)
         var added = 0, updated = 0
         var last: (ZAddOutcome, Double) = (.skipped, 0)
+        let isNew = lookupWrite(c.db, key) == nil
         if let z = try writeZSet(c.db, key, create: !f.xx) {
+            // Like zsetTypeCreate's size hint: a big first ZADD makes a skiplist at once.
+            if isNew && (pairs.count > config.zsetMaxListpackEntries || pairs.contains { $0.1.bytes.count > config.zsetMaxListpackValue }) {
+                z.wasSkiplist = true
+            }
             defer {
                 if added + updated > 0 { dirty += added + updated; signalModifiedKey(c.db, key) }
                 deleteIfEmpty(c.db, key)
@@ -107,6 +114,7 @@ extension Server {
         }
     }
 
+    /// ZINCRBY key increment member.
     func zincrbyCommand(_ c: Client) throws {
         let incr = try CollectionArgs.double(c.arg(2))
         let key = c.key(1)
@@ -126,11 +134,13 @@ extension Server {
 
     // MARK: - Single-member reads and removal
 
+    /// ZRANK/ZREVRANK key member.
     func zrankCommand(_ c: Client, reverse: Bool) throws {
         guard let z = try readZSet(c.db, c.key(1)), let r = z.rank(c.key(2)) else { c.out.null(); return }
         c.out.integer(reverse ? z.count - 1 - r : r)
     }
 
+    /// ZREM key member [member ...].
     func zremCommand(_ c: Client) throws {
         let key = c.key(1)
         guard let z = try writeZSet(c.db, key, create: false) else { c.out.integer(0); return }
@@ -159,6 +169,7 @@ extension Server {
         return items
     }
 
+    /// ZPOPMIN/ZPOPMAX key [count].
     func zpopCommand(_ c: Client, min: Bool) throws {
         guard c.argc <= 3 else { throw CommandError.syntax }
         var count = 1

@@ -53,9 +53,13 @@ enum CollectionArgs {
 
 /// A bound of a score range: `1.5`, `(1.5`, `-inf`, `+inf`.
 struct ScoreRange {
+    /// Lower bound.
     var min: Double
+    /// Upper bound.
     var max: Double
+    /// `(min`.
     var minExclusive = false
+    /// `(max`.
     var maxExclusive = false
 
     /// Parses min and max; `ERR min or max is not a float` on failure.
@@ -84,10 +88,14 @@ struct ScoreRange {
 
 /// A lexicographic range: `[a`, `(a`, `-`, `+`.
 struct LexRange {
+    /// One end of a lex range.
     enum Bound { case minusInf, plusInf, inclusive(Bytes), exclusive(Bytes) }
+    /// Start of the range.
     var min: Bound
+    /// End of the range.
     var max: Bound
 
+    /// Parses min and max; `ERR min or max not valid string range item` on failure.
     init(_ minArg: Bytes, _ maxArg: Bytes) throws {
         func bound(_ b: Bytes) throws -> Bound {
             guard let f = b.first else { throw CommandError("ERR min or max not valid string range item") }
@@ -137,6 +145,7 @@ enum ScanCursor {
         var count = 10
     }
 
+    /// Parses MATCH and COUNT (`ERR syntax error` on anything else or COUNT < 1).
     static func options(_ c: Client, from: Int) throws -> Options {
         var o = Options()
         var i = from

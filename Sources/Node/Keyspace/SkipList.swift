@@ -9,12 +9,17 @@ import Glibc
 
 /// One skiplist node. `backward` is unowned(unsafe): the forward chain owns the nodes.
 final class SkipListNode {
+    /// The member's bytes.
     let member: Bytes
+    /// The member's score.
     var score: Double
+    /// Next node at each level.
     var forward: [SkipListNode?]
+    /// How many level-0 steps each forward link skips (ranks are sums of spans).
     var span: [Int]
     unowned(unsafe) var backward: SkipListNode?
 
+    /// A node with `level` levels.
     init(member: Bytes, score: Double, level: Int) {
         self.member = member
         self.score = score
@@ -39,13 +44,16 @@ final class SkipListNode {
 
 /// A skiplist of (member, score) ordered by score then member.
 final class SkipList {
+    /// Highest level a node may have (ZSKIPLIST_MAXLEVEL).
     static let maxLevel = 32
+    /// Sentinel before the first element.
     let header = SkipListNode(member: [], score: 0, level: SkipList.maxLevel)
     unowned(unsafe) var tail: SkipListNode?
     private(set) var count = 0
     private var level = 1
     private var rng: UInt64
 
+    /// An empty skiplist.
     init() {
         rng = UInt64(UInt(bitPattern: ObjectIdentifier(header).hashValue)) | 1
     }

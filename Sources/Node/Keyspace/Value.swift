@@ -51,12 +51,17 @@ enum Value {
 /// A list: a double-ended sequence of elements, stored with a gap at the front so pushes and pops
 /// at both ends are amortized O(1).
 final class ListValue {
+    /// Backing storage; live elements are `items[head...]`.
     var items: [Bytes] = []
     /// Start of live elements in `items`; slots before it are free.
     var head = 0
+    /// An empty container.
     init() {}
+    /// A list holding `items` in order.
     init(_ items: [Bytes]) { self.items = items }
+    /// Number of elements.
     var count: Int { items.count - head }
+    /// An independent copy.
     func copy() -> ListValue { ListValue(Array(items[head...])) }
     /// Live elements, in order.
     var elements: ArraySlice<Bytes> { items[head...] }
@@ -67,6 +72,7 @@ final class ListValue {
         set { items[head + i] = newValue }
     }
 
+    /// Prepends an element (LPUSH), opening a gap at the front when none is left.
     func pushFront(_ b: Bytes) {
         if head == 0 {
             let gap = Swift.max(16, count)
@@ -77,8 +83,10 @@ final class ListValue {
         items[head] = b
     }
 
+    /// Appends an element (RPUSH).
     func pushBack(_ b: Bytes) { items.append(b) }
 
+    /// Removes and returns the first element.
     func popFront() -> Bytes? {
         guard count > 0 else { return nil }
         let v = items[head]
@@ -88,6 +96,7 @@ final class ListValue {
         return v
     }
 
+    /// Removes and returns the last element.
     func popBack() -> Bytes? {
         guard count > 0 else { return nil }
         let v = items.removeLast()
@@ -98,6 +107,7 @@ final class ListValue {
     /// Replaces the live elements.
     func replace(_ new: [Bytes]) { items = new; head = 0 }
 
+    /// Drops a large free prefix to give memory back.
     func compact() {
         if head > 32 && head * 2 > items.count { items.removeFirst(head); head = 0 }
     }
@@ -107,14 +117,20 @@ final class ListValue {
 
 /// A hash: field → value.
 final class HashValue {
-    var fields: [Key: Bytes] = [:] { didSet { scanOrder = nil } }
+    /// Field → value.
+    var fields: [Key: Bytes] = [:]
     /// Set once the hash outgrew the listpack limits (Redis never converts back).
     var wasHashtable = false
-    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    /// Cached SCAN order (see ScanCursor); commands that change the container drop it. (No didSet on
+    /// the container: an observed property is copied on every in-place mutation.)
     var scanOrder: [(UInt64, Key)]? = nil
+    /// An empty container.
     init() {}
+    /// A hash holding `fields`.
     init(_ fields: [Key: Bytes]) { self.fields = fields }
+    /// Number of fields.
     var count: Int { fields.count }
+    /// An independent copy.
     func copy() -> HashValue { let h = HashValue(fields); h.wasHashtable = wasHashtable; return h }
 
     /// Records a conversion to a hashtable after a write of `field`/`value` (never converted back).
@@ -123,6 +139,7 @@ final class HashValue {
             || value.count > config.hashMaxListpackValue) { wasHashtable = true }
     }
 
+    /// Whether Redis 7.0 would still hold this hash as a listpack.
     func isListpack(_ config: ServerConfig) -> Bool {
         if wasHashtable { return false }
         if count > config.hashMaxListpackEntries { return false }
@@ -137,15 +154,27 @@ final class HashValue {
 
 /// A set of members.
 final class SetValue {
-    var members: Set<Key> = [] { didSet { scanOrder = nil } }
+    /// The members.
+    var members: Set<Key> = []
     /// Set once the set became a hashtable (Redis never converts back to an intset).
     var wasHashtable = false
-    /// Cached SCAN order (see ScanCursor), dropped on every change.
+    /// Cached SCAN order (see ScanCursor); commands that change the container drop it. (No didSet on
+    /// the container: an observed property is copied on every in-place mutation.)
     var scanOrder: [(UInt64, Key)]? = nil
+    /// An empty container.
     init() {}
+    /// A set holding `members`.
     init(_ members: Set<Key>) { self.members = members }
+    /// Number of members.
     var count: Int { members.count }
+    /// An independent copy.
     func copy() -> SetValue { let s = SetValue(members); s.wasHashtable = wasHashtable; return s }
+
+    /// Rehashes into a smaller table after many removals: Swift sets never shrink, and finding
+    /// the first element of a mostly empty table costs a scan of its buckets.
+    func shrinkIfSparse() {
+        if members.capacity > 1024 && members.count * 8 < members.capacity { members = Set(members) }
+    }
 
     /// Records a conversion to a hashtable after adding `member` (never converted back).
     func noteAdd(_ member: Bytes, _ config: ServerConfig) {
@@ -178,20 +207,26 @@ final class SortedSetValue {
     private(set) var scores: [Key: Double] = [:]
     /// The ordered index; ranks and ranges are answered here.
     let index = SkipList()
+    /// Cached SCAN order (see ScanCursor), dropped on every change.
     var scanOrder: [(UInt64, Key)]? = nil
     /// Set once the zset became a skiplist (Redis never converts back).
     var wasSkiplist = false
+    /// An empty container.
     init() {}
+    /// A sorted set holding `scores`.
     init(_ scores: [Key: Double]) {
         self.scores = scores
         for (k, v) in scores { index.insert(k.bytes, score: v) }
     }
+    /// Number of members.
     var count: Int { scores.count }
+    /// An independent copy.
     func copy() -> SortedSetValue { let z = SortedSetValue(scores); z.wasSkiplist = wasSkiplist; return z }
 
     /// (member, score) pairs in Redis order: score, then member bytes.
     var ordered: [(member: Bytes, score: Double)] { index.all }
 
+    /// The member's score, or nil.
     func score(_ member: Key) -> Double? { scores[member] }
 
     /// Sets a member's score, inserting it if new; returns the previous score.
@@ -229,6 +264,7 @@ final class SortedSetValue {
         if !wasSkiplist && (count > config.zsetMaxListpackEntries || member.count > config.zsetMaxListpackValue) { wasSkiplist = true }
     }
 
+    /// Whether Redis 7.0 would still hold this sorted set as a listpack.
     func isListpack(_ config: ServerConfig) -> Bool {
         if wasSkiplist { return false }
         if count > config.zsetMaxListpackEntries { return false }

@@ -3,7 +3,7 @@ import Testing
 import Shared
 
 /// HSCAN/SSCAN/ZSCAN cursors and MATCH patterns.
-@Suite struct ScanCursorTests {
+@Suite struct SetScanCursorTests {
     @Test func everyElementPresentThroughoutIsReturned() {
         var members = Set((0..<5000).map { Key("m\($0)") })
         let stable = members.filter { $0.bytes.last.map { $0 % 2 == 0 } ?? false }
