@@ -193,65 +193,9 @@ enum ScanCursor {
         return (out, next == 0 ? 1 : next)
     }
 
-    /// Glob-style matching as Redis's stringmatchlen (`*`, `?`, `[...]`, `\`).
+    /// SCAN-family MATCH: Redis skips filtering for a lone `*` (so even "" matches); otherwise
+    /// stringmatchlen, through the one matcher in Shared/GlobMatch.
     static func matches(_ pattern: Bytes, _ s: Bytes) -> Bool {
-        match(pattern[...], s[...], depth: 0)
-    }
-
-    private static func match(_ p: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>, depth: Int) -> Bool {
-        if depth > 1000 { return false }
-        var p = p, s = s
-        while let pc = p.first {
-            switch pc {
-            case UInt8(ascii: "*"):
-                while p.count > 1 && p[p.startIndex + 1] == UInt8(ascii: "*") { p = p.dropFirst() }
-                if p.count == 1 { return true }
-                var t = s
-                while true {
-                    if match(p.dropFirst(), t, depth: depth + 1) { return true }
-                    if t.isEmpty { return false }
-                    t = t.dropFirst()
-                }
-            case UInt8(ascii: "?"):
-                guard !s.isEmpty else { return false }
-                s = s.dropFirst()
-                p = p.dropFirst()
-            case UInt8(ascii: "["):
-                guard let ch = s.first else { return false }
-                p = p.dropFirst()
-                var not = false
-                if p.first == UInt8(ascii: "^") { not = true; p = p.dropFirst() }
-                var matched = false
-                while let q = p.first, q != UInt8(ascii: "]") {
-                    if q == UInt8(ascii: "\\") && p.count >= 2 {
-                        p = p.dropFirst()
-                        if p.first == ch { matched = true }
-                        p = p.dropFirst()
-                    } else if p.count >= 3 && p[p.startIndex + 1] == UInt8(ascii: "-") {
-                        var a = q, b = p[p.startIndex + 2]
-                        if a > b { swap(&a, &b) }
-                        if ch >= a && ch <= b { matched = true }
-                        p = p.dropFirst(3)
-                    } else {
-                        if q == ch { matched = true }
-                        p = p.dropFirst()
-                    }
-                }
-                if !p.isEmpty { p = p.dropFirst() }  // the closing ]
-                if not { matched = !matched }
-                guard matched else { return false }
-                s = s.dropFirst()
-            case UInt8(ascii: "\\") where p.count >= 2:
-                p = p.dropFirst()
-                guard let ch = s.first, ch == p.first else { return false }
-                s = s.dropFirst()
-                p = p.dropFirst()
-            default:
-                guard let ch = s.first, ch == pc else { return false }
-                s = s.dropFirst()
-                p = p.dropFirst()
-            }
-        }
-        return s.isEmpty
+        pattern == [UInt8(ascii: "*")] || GlobMatch.matches(pattern, s)
     }
 }
