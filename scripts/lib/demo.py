@@ -138,7 +138,9 @@ class Deployment:
         binary = self.args.sentinel_bin if port in self.sentinels else self.args.node_bin
         extra = ["--sentinel"] if port in self.sentinels and os.path.basename(binary) == "redis-server" else []
         out = open(os.path.join(self.work, f"stdout-{port}.log"), "ab")
-        self.procs[port] = subprocess.Popen([binary, self.conf(port), *extra], cwd=self.work, stdout=out, stderr=subprocess.STDOUT)
+        # Detached (its own session) when the deployment must outlive this script: scripts/cluster up.
+        self.procs[port] = subprocess.Popen([binary, self.conf(port), *extra], cwd=self.work, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=getattr(self.args, "detach", False))
         password = None if port in self.sentinels else PASSWORD
         if not wait_until(lambda: Client(port, password).call("PING") == "PONG", 10):
             raise SystemExit(f"process on port {port} did not start; see {self.work}")
