@@ -84,7 +84,7 @@ enum NodeMain {
             writeStderr("Can't open the log file: \(error)\n")
             return 1
         }
-        if config.daemonize && !daemonize(log) { return 1 }
+        if config.daemonize && !Posix.daemonize() { return 1 }
         do { try Posix.chdir(config.dir) } catch {
             log.warning("Can't chdir to '\(config.dir)': \(error)")
             return 1
@@ -130,17 +130,4 @@ enum NodeMain {
         }
     }
 
-    /// Classic double-fork-free daemonize (fork, setsid, stdio to /dev/null), as Redis does.
-    static func daemonize(_ log: Logger) -> Bool {
-        let pid = fork()
-        if pid < 0 { return false }
-        if pid > 0 { exit(0) }
-        setsid()
-        let fd = open("/dev/null", O_RDWR)
-        if fd >= 0 {
-            dup2(fd, 0); dup2(fd, 1); dup2(fd, 2)
-            if fd > 2 { close(fd) }
-        }
-        return true
-    }
 }

@@ -139,25 +139,8 @@ extension Server {
         }
     }
 
-    static func monitorEscape(_ b: Bytes) -> String {
-        var s = ""
-        for ch in b {
-            switch ch {
-            case 0x5C: s += "\\\\"
-            case 0x22: s += "\\\""
-            case 0x0A: s += "\\n"
-            case 0x0D: s += "\\r"
-            case 0x09: s += "\\t"
-            case 0x07: s += "\\a"
-            case 0x08: s += "\\b"
-            case 0x20...0x7E: s.unicodeScalars.append(Unicode.Scalar(ch))
-            default:
-                let hex = Array("0123456789abcdef")
-                s += "\\x" + String(hex[Int(ch >> 4)]) + String(hex[Int(ch & 15)])
-            }
-        }
-        return s
-    }
+    /// MONITOR quotes each argument with Redis's sdscatrepr escaping.
+    static func monitorEscape(_ b: Bytes) -> String { ArgSplitter.escape(b) }
 }
 
 extension String {

@@ -58,7 +58,7 @@ enum SentinelMain {
             writeStderr("Can't open the log file: \(error)\n")
             return 1
         }
-        if sentinel.settings.daemonize && !daemonize() { return 1 }
+        if sentinel.settings.daemonize && !Posix.daemonize() { return 1 }
         if !sentinel.settings.dir.isEmpty {
             do { try Posix.chdir(sentinel.settings.dir) } catch {
                 log.warning("Can't chdir to '\(sentinel.settings.dir)': \(error)")
@@ -111,17 +111,4 @@ enum SentinelMain {
         return 0
     }
 
-    /// fork + setsid + stdio to /dev/null, as Redis's daemonize().
-    static func daemonize() -> Bool {
-        let pid = fork()
-        if pid < 0 { return false }
-        if pid > 0 { exit(0) }
-        setsid()
-        let fd = open("/dev/null", O_RDWR)
-        if fd >= 0 {
-            dup2(fd, 0); dup2(fd, 1); dup2(fd, 2)
-            if fd > 2 { close(fd) }
-        }
-        return true
-    }
 }

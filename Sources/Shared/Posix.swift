@@ -185,6 +185,20 @@ public enum Posix {
         return Int32(info.ssi_signo)
     }
 
+    /// Redis's daemonize(): fork (the parent exits), setsid, stdio to /dev/null. False if fork failed.
+    public static func daemonize() -> Bool {
+        let pid = fork()
+        if pid < 0 { return false }
+        if pid > 0 { exit(0) }
+        setsid()
+        let fd = Glibc.open("/dev/null", O_RDWR)
+        if fd >= 0 {
+            dup2(fd, 0); dup2(fd, 1); dup2(fd, 2)
+            if fd > 2 { Glibc.close(fd) }
+        }
+        return true
+    }
+
     public static func getcwd() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard Glibc.getcwd(&buf, buf.count) != nil else { return "." }

@@ -113,23 +113,5 @@ struct ConfigSpec {
 /// A directive line for CONFIG REWRITE: quotes a string as Redis's sdscatrepr does.
 enum ConfigQuote {
     /// `"value"` with C-style escapes for non-printables, quotes and backslashes.
-    static func repr(_ s: String) -> String {
-        var out = "\""
-        for b in s.utf8 {
-            switch b {
-            case 0x5C: out += "\\\\"
-            case 0x22: out += "\\\""
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x07: out += "\\a"
-            case 0x08: out += "\\b"
-            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = Array("0123456789abcdef")
-                out += "\\x" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
-            }
-        }
-        return out + "\""
-    }
+    static func repr(_ s: String) -> String { "\"" + ArgSplitter.escape(s.utf8) + "\"" }
 }

@@ -95,4 +95,28 @@ public enum ArgSplitter {
         }
         return out + "\""
     }
+
+    /// Redis's sdscatrepr without the surrounding quotes: printable ASCII as is, C escapes for
+    /// `\\ \" \n \r \t \a \b`, `\xHH` for the rest (MONITOR lines, CONFIG GET of odd values).
+    public static func escape(_ b: some Sequence<UInt8>) -> String {
+        var out = ""
+        let hex = Array("0123456789abcdef".unicodeScalars)
+        for c in b {
+            switch c {
+            case 0x5C: out += "\\\\"
+            case 0x22: out += "\\\""
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x07: out += "\\a"
+            case 0x08: out += "\\b"
+            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(c))
+            default:
+                out += "\\x"
+                out.unicodeScalars.append(hex[Int(c >> 4)])
+                out.unicodeScalars.append(hex[Int(c & 15)])
+            }
+        }
+        return out
+    }
 }
