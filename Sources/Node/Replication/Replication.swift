@@ -81,6 +81,8 @@ final class Replication {
     var link: ReplicaLink? = nil
     /// Clients that sent REPLCONF but no PSYNC yet, by client id.
     var pendingHandshakes: [Int: ReplicaInfo] = [:]
+    /// A SHUTDOWN waiting for lagging replicas (Replication+Shutdown.swift).
+    var pendingShutdown: PendingShutdown? = nil
     /// Set by the persistence layer (through `Server.rdbReplicationInfo`).
     var rdbInfoHook: (() -> (id: String, offset: Int64)?)? = nil
 
@@ -102,6 +104,10 @@ final class Replication {
             }
         }
         server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
+        server.shutdownHooks.append { [unowned self] _ in
+            self.logLaggingReplicas(now: Clock.monotonicMillis())
+            return true
+        }
     }
 
     // MARK: - IDs
@@ -303,6 +309,7 @@ final class Replication {
             if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
         }
         waiting.removeAll { $0.client === c }
+        pendingShutdown?.clients.removeAll { $0 === c }
         pendingHandshakes.removeValue(forKey: c.id)
     }
 }
