@@ -243,3 +243,20 @@ import Shared
         }
     }
 }
+
+extension ReplicationResyncTests {
+    @Test func aTenMegabyteValueFromRedisReachesAVigilReplica() throws {
+        guard let master = try ServerProcess.redisServer(args: ["--save", "", "--repl-diskless-sync-delay", "0"]) else { return }
+        defer { master.stop() }
+        let big = Bytes((0..<(10 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 40503 >> 5) })
+        let m = try master.client(timeoutMillis: 20000)
+        #expect(try m.call(bytes: [Array("SET".utf8), Array("inrdb".utf8), big]) == .simpleString("OK"))
+        let replica = try ServerProcess.vigilNode(args: ["--save", "", "--replicaof", "127.0.0.1", String(master.port)])
+        defer { replica.stop() }
+        #expect(waitUntil(timeout: 30) { Repl.linkUp(replica) })
+        #expect(try m.call(bytes: [Array("APPEND".utf8), Array("inrdb".utf8), big]) == .integer(Int64(2 * big.count)))
+        #expect(waitUntil(timeout: 30) { Repl.inSync(master, [replica]) })
+        let got = try replica.client(timeoutMillis: 20000).call("GET", "inrdb")
+        #expect(got == .bulkString(big + big))
+    }
+}
