@@ -52,6 +52,9 @@ extension Server {
             c.out.raw("+QUEUED\r\n")
             return
         }
+        // A shutdown waiting for replicas holds writers, so replicas can catch up (Redis pauses them).
+        if replication.pendingShutdown != nil && !isMasterLink && (writes || cmd.name == "exec")
+            && replication.holdWriteDuringShutdown(c) { return }
         call(c, cmd)
         serveBlockedClients()
     }

@@ -106,8 +106,12 @@ import Shared
         #expect(waitUntil { master.log().contains("Waiting for replicas before shutting down.") })
         // The loop keeps running while it waits.
         #expect(try master.client().call("PING") == .simpleString("PONG"))
+        // A write arriving meanwhile is held, never acknowledged: the replicas have all we answered.
+        let writer = try master.client()
+        try writer.send(["SET", "unacknowledged", "1"])
         replica.signal(SIGCONT)
         #expect(master.waitExit(timeout: 9) == 0)
+        #expect((try? writer.read()) == nil)
         #expect(master.log().contains("1 of 1 replicas are in sync when shutting down."))
         #expect(try replica.client().call("GET", "last") == .bulkString(Array("write".utf8)))
     }
@@ -118,9 +122,18 @@ import Shared
         let s = try master.client()
         try s.send(["SHUTDOWN"])
         #expect(waitUntil { master.log().contains("Waiting for replicas before shutting down.") })
+        // Writers are held while the shutdown waits (reads are served).
+        let writer = try master.client()
+        try writer.send(["SET", "held", "1"])
+        try writer.send(["GET", "held"])
         let other = try master.client()
+        #expect(try other.call("GET", "last") == .bulkString(Array("write".utf8)))
+        #expect(try other.call("EXISTS", "held") == .integer(0))
         #expect(try other.call("SHUTDOWN", "ABORT") == .simpleString("OK"))
         #expect(try s.read() == .error("ERR Errors trying to SHUTDOWN. Check logs."))
+        // Aborted: the held write runs, then what the writer pipelined behind it.
+        #expect(try writer.read() == .simpleString("OK"))
+        #expect(try writer.read() == .bulkString(Array("1".utf8)))
         #expect(try other.call("SHUTDOWN", "ABORT") == .error("ERR No shutdown in progress."))
         replica.signal(SIGCONT)
         #expect(waitUntil { Repl.inSync(master, [replica]) })

@@ -13,6 +13,8 @@ struct PendingShutdown {
     let deadline: Int64
     /// SHUTDOWN clients blocked until the outcome (an error reply if it fails or is aborted).
     var clients: [Client] = []
+    /// Writes held meanwhile (Redis pauses writers): they run if the shutdown does not happen.
+    var heldWrites: [(client: Client, argv: [Bytes])] = []
 }
 
 extension Replication {
@@ -44,12 +46,27 @@ extension Replication {
         pendingShutdown?.clients.append(c)
     }
 
+    /// Holds a write command while a shutdown waits, so the offset replicas must reach stays put.
+    func holdWriteDuringShutdown(_ c: Client) -> Bool {
+        guard pendingShutdown != nil else { return false }
+        c.flags.insert(.blocked)
+        pendingShutdown?.heldWrites.append((c, c.argv))
+        return true
+    }
+
+    /// Forgets a freed client's part in a pending shutdown.
+    func shutdownClientFreed(_ c: Client) {
+        pendingShutdown?.clients.removeAll { $0 === c }
+        pendingShutdown?.heldWrites.removeAll { $0.client === c }
+    }
+
     /// SHUTDOWN ABORT: cancels a pending shutdown; false when none is pending.
     func abortShutdown() -> Bool {
         guard let p = pendingShutdown else { return false }
         pendingShutdown = nil
         server.log.notice("Shutdown manually aborted.")
         failShutdownClients(p.clients)
+        releaseHeldWrites(p.heldWrites)
         return true
     }
 
@@ -61,6 +78,19 @@ extension Replication {
             // The shutdown failed (a save error): we keep running, as Redis does.
             server.log.warning("Errors trying to shut down the server. Check the logs for more information.")
             failShutdownClients(p.clients)
+            releaseHeldWrites(p.heldWrites)
+        }
+    }
+
+    /// Runs the writes held during a shutdown that did not happen, then what the clients pipelined.
+    private func releaseHeldWrites(_ held: [(client: Client, argv: [Bytes])]) {
+        for (c, argv) in held where !c.conn.isClosed {
+            c.flags.remove(.blocked)
+            c.argv = argv
+            server.processCommand(c)
+            c.argv = []
+            server.markPendingWrite(c)
+            if c.conn.pendingInput > 0 { server.processInput(c) }
         }
     }
 

@@ -321,7 +321,7 @@ final class Replication {
             if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
         }
         waiting.removeAll { $0.client === c }
-        pendingShutdown?.clients.removeAll { $0 === c }
+        shutdownClientFreed(c)
         pendingHandshakes.removeValue(forKey: c.id)
     }
 }
