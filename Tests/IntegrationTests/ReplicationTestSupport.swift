@@ -26,14 +26,17 @@ enum Repl {
         return out
     }
 
+    /// `master_repl_offset` (-1 when unreadable).
     static func offset(_ p: ServerProcess, password: String? = nil) throws -> Int64 {
         Int64(try info(p, "replication", password: password)["master_repl_offset"] ?? "") ?? -1
     }
 
+    /// Whether a replica reports `master_link_status:up`.
     static func linkUp(_ p: ServerProcess, password: String? = nil) -> Bool {
         (try? info(p, "replication", password: password)["master_link_status"]) == "up"
     }
 
+    /// An INFO stats counter (sync_full, sync_partial_ok...).
     static func stat(_ p: ServerProcess, _ name: String, password: String? = nil) throws -> Int {
         Int(try info(p, "stats", password: password)[name] ?? "") ?? -1
     }
