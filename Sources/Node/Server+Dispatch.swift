@@ -52,6 +52,9 @@ extension Server {
             c.out.raw("+QUEUED\r\n")
             return
         }
+        // A shutdown waiting for replicas holds writers, so replicas can catch up (Redis pauses them).
+        if replication.pendingShutdown != nil && !isMasterLink && (writes || cmd.name == "exec")
+            && replication.holdWriteDuringShutdown(c) { return }
         call(c, cmd)
         serveBlockedClients()
     }
@@ -87,6 +90,7 @@ extension Server {
     /// Runs a command and propagates its effects when it changed the dataset.
     func call(_ c: Client, _ cmd: CommandSpec) {
         let dirtyBefore = dirty
+        let offsetBefore = replication.masterReplOffset
         let previous = currentClient
         currentClient = c
         let outBefore = c.conn.output.bytes.count
@@ -121,6 +125,8 @@ extension Server {
             extraPropagation = []
             for (db, argv) in extra { propagate(db: db, argv) }
         }
+        // WAIT waits for this client's own last write, not for everybody's (Redis's c->woff).
+        if replication.masterReplOffset != offsetBefore { c.woff = replication.masterReplOffset }
     }
 
     /// Sends a write to the replication stream and the AOF.

@@ -17,8 +17,16 @@ extension Server {
 
     /// Starts a shutdown. `save`: nil = as configured (save if save rules exist), true/false forced.
     /// Returns false if a hook refused (SHUTDOWN then replies an error).
+    /// Unless `now`, lagging replicas first get up to shutdown-timeout to catch up: the loop keeps
+    /// running and the replication layer calls `finishShutdown` when the wait ends.
     @discardableResult
     func requestShutdown(save: Bool?, now: Bool, force: Bool) -> Bool {
+        if !now && replication.deferShutdown(save: save, force: force, now: Clock.monotonicMillis()) { return true }
+        return finishShutdown(save: save, force: force)
+    }
+
+    /// Runs the shutdown hooks (save...) and stops the loop; false if a hook refused.
+    func finishShutdown(save: Bool?, force: Bool) -> Bool {
         for hook in shutdownHooks {
             if !hook(save) && !force { return false }
         }

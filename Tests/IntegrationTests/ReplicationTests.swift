@@ -4,10 +4,7 @@ import TestSupport
 import Shared
 
 /// Replication between vigil-node and real redis-server processes, both directions, on loopback.
-/// vigil-node runs with VIGIL_REPLICATION_STANDIN=1, which registers minimal SET/GET/INCR/INFO
-/// until the real string commands and INFO land.
 @Suite(.serialized) struct ReplicationTests {
-    init() { setenv("VIGIL_REPLICATION_STANDIN", "1", 1) }
 
     // MARK: - Helpers
 

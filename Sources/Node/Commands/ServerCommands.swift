@@ -68,11 +68,15 @@ extension Server {
         }
         if abort {
             guard save == nil && !now && !force else { throw CommandError.syntax }
-            throw CommandError("ERR No shutdown in progress.")
+            guard replication.abortShutdown() else { throw CommandError("ERR No shutdown in progress.") }
+            c.out.ok()
+            return
         }
         if !requestShutdown(save: save, now: now, force: force) {
             throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
         }
+        // Waiting for replicas: the client stays blocked until we exit (or an error on ABORT).
+        if replication.shutdownPending && !now { replication.blockForShutdown(c); return }
         // Success: the connection closes without a reply, as with Redis.
         c.flags.insert(.closeASAP)
     }

@@ -72,7 +72,8 @@ extension Server {
             // A restarted replica (or master) resumes its replication history, so PSYNC can
             // continue partially instead of a full resync.
             if let id = contents.aux["repl-id"]?.text, let off = contents.aux["repl-offset"].flatMap({ NumberFormat.parseInt($0) }) {
-                replication.restoreHistory(id: id, offset: off)
+                let streamDB = contents.aux["repl-stream-db"].flatMap { NumberFormat.parseInt($0) } ?? 0
+                replication.restoreHistory(id: id, offset: off, streamDB: Int(streamDB))
             }
             persistence.lastLoadKeysLoaded = contents.keyCount
             persistence.lastLoadKeysExpired = contents.expiredSkipped
@@ -121,6 +122,7 @@ extension Server {
         o.compression = config.rdbcompression
         o.checksum = config.rdbchecksum
         o.replication = rdbReplicationInfo?()
+        o.replStreamDB = replication.streamDB
         return o
     }
 

@@ -94,6 +94,7 @@ extension Replication {
                 }
                 // Redis also accepts FACK <aof offset> after it; nothing to do with it here.
                 checkWaitingClients(now: now)
+                checkPendingShutdown(now: now)
                 return
             case "getack":
                 // Our master asks for an ACK: answered from the link, outside the (muted) reply path.
@@ -252,6 +253,7 @@ extension Replication {
             server.log.notice("Replication backlog freed after \(server.config.replBacklogTTL) seconds without connected replicas.")
         }
         checkWaitingClients(now: now)
+        checkPendingShutdown(now: now)
     }
 
     /// Before sleep: send GETACK when WAIT needs fresh acknowledgements.
@@ -284,9 +286,9 @@ extension Replication {
             throw CommandError("ERR timeout is not an integer or out of range")
         }
         guard t >= 0 else { throw CommandError("ERR timeout is negative") }
-        // We do not track per-client write offsets: waiting for the whole stream so far is a
-        // superset of the client's own writes, so the guarantee WAIT gives still holds.
-        let target = masterReplOffset
+        // As Redis's c->woff: the stream offset right after this client's last propagated write
+        // (recorded by `Server.call`), so other clients' later writes do not delay it.
+        let target = c.woff
         let acked = replicasAcked(target)
         if acked >= n || c.flags.contains(.multi) {
             c.out.integer(acked)

@@ -23,7 +23,9 @@ final class ReplicaLink {
     /// Whether our dataset continues a history we may PSYNC for (else `PSYNC ? -1`).
     var hasHistory: Bool
     /// The db the master's stream had selected when the link dropped (a partial resync continues it).
-    private var cachedDB = 0
+    var cachedDB = 0
+    /// The db the master's stream currently applies to.
+    var streamDB: Int { masterClient?.db.id ?? cachedDB }
     // Payload transfer state.
     private var fullResyncTarget: (replID: String, offset: Int64)? = nil
     private var preambleRead = false

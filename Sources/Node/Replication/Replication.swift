@@ -73,6 +73,8 @@ final class Replication {
     /// A history restored from a persisted RDB at start-up (else a configured replica asks
     /// for a full resync, as Redis does).
     private var historyKnown = false
+    /// The `repl-stream-db` of that persisted history.
+    private var restoredStreamDB = 0
     /// Clients blocked in WAIT.
     var waiting: [WaitingClient] = []
     /// Ask replicas for an ACK before the next sleep (WAIT is pending).
@@ -81,6 +83,8 @@ final class Replication {
     var link: ReplicaLink? = nil
     /// Clients that sent REPLCONF but no PSYNC yet, by client id.
     var pendingHandshakes: [Int: ReplicaInfo] = [:]
+    /// A SHUTDOWN waiting for lagging replicas (Replication+Shutdown.swift).
+    var pendingShutdown: PendingShutdown? = nil
     /// Set by the persistence layer (through `Server.rdbReplicationInfo`).
     var rdbInfoHook: (() -> (id: String, offset: Int64)?)? = nil
 
@@ -102,6 +106,10 @@ final class Replication {
             }
         }
         server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
+        server.shutdownHooks.append { [unowned self] _ in
+            self.logLaggingReplicas(now: Clock.monotonicMillis())
+            return true
+        }
     }
 
     // MARK: - IDs
@@ -149,6 +157,7 @@ final class Replication {
         // A former master continues its own history: the new master may know it (PSYNC2).
         let continues = atStartup ? historyKnown : (wasMaster || hadHistory)
         link = ReplicaLink(replication: self, host: host, port: port, hasHistory: continues)
+        if atStartup && historyKnown { link?.cachedDB = restoredStreamDB }
         server.masterLinkUp = false
     }
 
@@ -171,12 +180,21 @@ final class Replication {
 
     /// Called by persistence after loading an RDB that carries repl-id/repl-offset, so a
     /// restarted replica can PSYNC instead of a full resync.
-    func restoreHistory(id: String, offset: Int64) {
+    func restoreHistory(id: String, offset: Int64, streamDB: Int = 0) {
         guard RunID.isValid(id), offset >= 0 else { return }
         replID = id
         masterReplOffset = offset
         historyKnown = true
+        restoredStreamDB = streamDB
         link?.hasHistory = true
+        link?.cachedDB = streamDB
+    }
+
+    /// The db the replication stream has selected (RDB `repl-stream-db`): a continued stream
+    /// carries no new SELECT, so a restarted replica must apply it to this db.
+    var streamDB: Int {
+        if server.masterHost != nil { return link?.streamDB ?? 0 }
+        return max(0, lastSelectedDB)
     }
 
     /// Closes every replica connection (they reconnect and PSYNC).
@@ -303,6 +321,7 @@ final class Replication {
             if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
         }
         waiting.removeAll { $0.client === c }
+        shutdownClientFreed(c)
         pendingHandshakes.removeValue(forKey: c.id)
     }
 }
