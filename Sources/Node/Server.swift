@@ -64,6 +64,8 @@ final class Server {
     var cronHooks: [(Int64) -> Void] = []
     /// Replication state, backlog, replicas and the link to our master (Replication/).
     lazy var replication = Replication(server: self)
+    /// The append-only file (Persistence/AOF*.swift).
+    lazy var aof = AOF(server: self)
     /// Clients blocked on keys (Blocking.swift); created when a client first blocks.
     var blocking: BlockingTable? = nil
 
@@ -74,6 +76,7 @@ final class Server {
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
         installPersistence()
         replication.install()
+        aof.install()
     }
 
     var isReplica: Bool { masterHost != nil }
