@@ -197,7 +197,11 @@ final class Server {
     func readFromClient(_ c: Client) {
         c.lastInteraction = Clock.monotonicMillis()
         stats.netInputBytes += c.conn.pendingInput
+        // With output already pending, the write handler may send this read's replies in the same
+        // loop iteration, before before-sleep: appendfsync always must sync first (AE_BARRIER).
+        let hadOutput = c.conn.pendingOutput > 0
         processInput(c)
+        if hadOutput { aof.syncBeforeEarlyReplies() }
         if c.conn.pendingInput > config.clientQueryBufferLimit {
             log.warning("Closing client that reached max query buffer length: id=\(c.id) addr=\(c.addr) (qbuf initial bytes: \(c.conn.pendingInput))")
             freeClient(c)

@@ -323,4 +323,41 @@ import Shared
         #expect(try info(again, "replication")["master_link_status"] == "up")
         #expect(try dbsize(again) == 152)
     }
+
+    // MARK: - INFO and BGREWRITEAOF
+
+    /// INFO persistence lists the same fields in the same order as redis-server, AOF off and on.
+    @Test func infoPersistenceFieldsMatchRedis() throws {
+        guard Binaries.redisServer != nil else { return }
+        func fields(_ p: ServerProcess) throws -> [String] {
+            (try p.client().call("INFO", "persistence").string ?? "").split(separator: "\r\n")
+                .filter { !$0.hasPrefix("#") }.map { String($0.prefix { $0 != ":" }) }
+        }
+        for aof in ["no", "yes"] {
+            let node = try ServerProcess.vigilNode(args: Self.base + ["--appendonly", aof])
+            defer { node.stop() }
+            let redis = try ServerProcess(binary: Binaries.redisServer!, args: Self.base + ["--appendonly", aof])
+            defer { redis.stop() }
+            let mine = try fields(node)
+            #expect(mine == (try fields(redis)), "appendonly \(aof)")
+            #expect(mine.contains("aof_current_size") == (aof == "yes"))
+        }
+    }
+
+    /// BGREWRITEAOF with appendonly no writes a base and a manifest that redis-server loads.
+    @Test func bgrewriteaofWithAppendonlyNoWritesALoadableBase() throws {
+        guard Binaries.redisServer != nil else { return }
+        let node = try ServerProcess.vigilNode(args: Self.base)
+        defer { node.stop() }
+        let c = try node.client()
+        try populate(c, round: 1)
+        #expect(try c.call("BGREWRITEAOF") == .simpleString("Background append only file rewriting started"))
+        #expect(waitRewriteDone(node))
+        let manifest = try String(contentsOfFile: node.dir + "/appendonlydir/appendonly.aof.manifest", encoding: .utf8)
+        #expect(manifest == "file appendonly.aof.1.base.rdb seq 1 type b\n")
+        let expected = try contents(node)
+        let redis = try ServerProcess(binary: Binaries.redisServer!, args: Self.base + ["--appendonly", "yes"], dir: try copyAOFDir(from: node.dir))
+        defer { redis.stop() }
+        #expect(try contents(redis) == expected)
+    }
 }

@@ -31,8 +31,13 @@ final class AOF {
     var manifestLoaded = false
     /// The incremental file being appended to, -1 when none.
     var fd: Int32 = -1
-    /// Encoded commands not yet written (Redis's aof_buf).
-    var buffer: Bytes = []
+    /// Encoded commands not yet written (Redis's aof_buf); encoded in place, no per-command array.
+    var pending = RESPWriter()
+    /// The bytes of `pending`.
+    var buffer: Bytes {
+        get { pending.bytes }
+        set { pending.bytes = newValue }
+    }
     /// The db the current incremental file last selected; -1 forces a SELECT.
     var selectedDB = -1
     var lastFsyncMillis: Int64 = Clock.monotonicMillis()
@@ -89,14 +94,17 @@ final class AOF {
     func feed(db: Int, _ argv: [Bytes]) {
         guard state != .off, !server.loading else { return }
         if db != selectedDB && db >= 0 {
-            buffer += RESPWriter.command([Bytes("SELECT".utf8), Bytes(String(db).utf8)])
+            pending.arrayHeader(2)
+            pending.bulk("SELECT")
+            pending.bulk(String(db))
             selectedDB = db
         }
         if config.aofTimestampEnabled {
             // Redis 7's `#TS:<unix seconds>` annotation, written before commands when enabled.
-            buffer += Bytes("#TS:\(Clock.wallSeconds())\r\n".utf8)
+            pending.raw("#TS:\(Clock.wallSeconds())\r\n")
         }
-        buffer += RESPWriter.command(argv)
+        pending.arrayHeader(argv.count)
+        for a in argv { pending.bulk(a) }
     }
 
     // MARK: - Writing and fsync
@@ -104,16 +112,23 @@ final class AOF {
     /// Before-sleep: write the buffer (and fsync with `always`) before any reply leaves.
     func beforeSleep() {
         guard fd >= 0 else { return }
-        if !buffer.isEmpty { writeBuffer() }
+        if !pending.bytes.isEmpty { writeBuffer() }
         if config.appendfsync == "always" && unsynced && lastWriteOK { fsyncNow() }
+    }
+
+    /// A client's replies may leave before before-sleep (its socket was already being drained):
+    /// with `always`, write and fsync now so no reply acknowledges an unsynced write.
+    func syncBeforeEarlyReplies() {
+        guard fd >= 0, config.appendfsync == "always", !pending.bytes.isEmpty else { return }
+        beforeSleep()
     }
 
     /// Writes the whole buffer to the incremental file. A failure keeps the buffer for a retry
     /// (everysec/no) or stops the server (always: an acknowledged write could be lost).
     func writeBuffer() {
-        guard fd >= 0, !buffer.isEmpty else { return }
+        guard fd >= 0, !pending.bytes.isEmpty else { return }
         do {
-            try Posix.writeAll(fd, buffer)
+            try pending.bytes.withUnsafeBytes { try Posix.writeAll(fd, $0) }
         } catch {
             // A short write may have left part of the buffer in the file: cut it back so the
             // file stays a sequence of whole commands, and retry everything later.
@@ -130,9 +145,9 @@ final class AOF {
         }
         if !lastWriteOK { server.log.warning("AOF write error looks solved, Redis can write again.") }
         lastWriteOK = true
-        currentSize += buffer.count
-        incrFileSize += buffer.count
-        buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+        currentSize += pending.bytes.count
+        incrFileSize += pending.bytes.count
+        pending.bytes.removeAll(keepingCapacity: pending.bytes.capacity <= 1 << 20)
         unsynced = true
     }
 
