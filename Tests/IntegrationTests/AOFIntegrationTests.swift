@@ -360,4 +360,18 @@ import Shared
         defer { redis.stop() }
         #expect(try contents(redis) == expected)
     }
+
+    /// Growth past auto-aof-rewrite-percentage (and above the minimum size) starts a rewrite.
+    @Test func growthTriggersAutomaticRewrite() throws {
+        let node = try ServerProcess.vigilNode(args: Self.base + ["--appendonly", "yes", "--auto-aof-rewrite-min-size", "4kb",
+                                                               "--auto-aof-rewrite-percentage", "50"])
+        defer { node.stop() }
+        #expect(try info(node)["aof_rewrites"] == "0")
+        _ = try writeAcknowledged(node, count: 400, batch: 50)
+        #expect(waitRewriteDone(node))
+        #expect(node.log().contains("Starting automatic rewriting of AOF on"))
+        let i = try info(node)
+        #expect(Int(i["aof_base_size"] ?? "") ?? 0 > 0)
+        #expect(try dbsize(node) == 400)
+    }
 }

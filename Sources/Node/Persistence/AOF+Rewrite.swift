@@ -134,18 +134,18 @@ extension AOF {
             return
         }
         guard !server.bgsaveInProgress else { return }
-        if (rewriteScheduled || state == .waitRewrite) && now >= retryNotBefore {
-            try? startRewrite()
-            return
-        }
-        if state == .on && config.autoAofRewritePercentage > 0 && currentSize > config.autoAofRewriteMinSize && now >= retryNotBefore {
-            let base = max(1, rewriteBaseSize)
-            let growth = currentSize * 100 / base - 100
+        guard now >= retryNotBefore else { return }
+        var due = rewriteScheduled || state == .waitRewrite
+        if !due && state == .on && config.autoAofRewritePercentage > 0 && currentSize > config.autoAofRewriteMinSize {
+            let growth = currentSize * 100 / max(1, rewriteBaseSize) - 100
             if growth >= config.autoAofRewritePercentage {
                 server.log.notice("Starting automatic rewriting of AOF on \(growth)% growth")
-                try? startRewrite()
+                due = true
             }
         }
+        guard due else { return }
+        // A rewrite that cannot even start (fork, open) is retried later, not on every tick.
+        do { try startRewrite() } catch { retryNotBefore = now + 5000 }
     }
 
     /// Parent side of a finished child (backgroundRewriteDoneHandler).

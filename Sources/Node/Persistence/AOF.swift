@@ -184,6 +184,11 @@ final class AOF {
 
     /// Shutdown hook: everything buffered reaches the disk; a running rewrite is abandoned.
     func shutdown() -> Bool {
+        if state == .waitRewrite && childPID != nil {
+            // The AOF is not complete until this rewrite ends (SHUTDOWN FORCE goes on anyway).
+            server.log.warning("Writing initial AOF, can't exit.")
+            return false
+        }
         if childPID != nil {
             server.log.warning("There is a child rewriting the AOF. Killing it!")
             killRewriteChild()
