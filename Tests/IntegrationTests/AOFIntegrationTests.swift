@@ -374,4 +374,43 @@ import Shared
         #expect(Int(i["aof_base_size"] ?? "") ?? 0 > 0)
         #expect(try dbsize(node) == 400)
     }
+
+    /// A Redis 6 single-file `appendonly.aof` in `dir` is moved into the AOF directory as the base.
+    @Test func legacySingleFileAOFIsMigrated() throws {
+        let dir = newDir()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let legacy = RESPWriter.command(["SELECT", "0"]) + RESPWriter.command(["SET", "old", "style"])
+            + RESPWriter.command(["RPUSH", "l", "1", "2"])
+        try Data(legacy).write(to: URL(fileURLWithPath: dir + "/appendonly.aof"))
+        let node = try ServerProcess(binary: Binaries.vigilNode, args: Self.base + ["--appendonly", "yes"], dir: dir)
+        defer { node.stop() }
+        let c = try node.client()
+        #expect(try c.call("GET", "old").string == "style")
+        #expect(try c.call("LLEN", "l") == .integer(2))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/appendonly.aof"))
+        let manifest = try String(contentsOfFile: dir + "/appendonlydir/appendonly.aof.manifest", encoding: .utf8)
+        #expect(manifest.hasPrefix("file appendonly.aof seq 1 type b\n"))
+        #expect(manifest.contains("type i"))
+    }
+
+    /// aof-timestamp-enabled writes `#TS:` annotations that both servers skip when loading;
+    /// CONFIG SET appendonly no stops appending.
+    @Test func timestampAnnotationsLoadAndAppendonlyNoStops() throws {
+        guard Binaries.redisServer != nil else { return }
+        let node = try ServerProcess.vigilNode(args: Self.base + ["--appendonly", "yes", "--aof-timestamp-enabled", "yes"])
+        defer { node.stop() }
+        let c = try node.client()
+        try populate(c, round: 1)
+        let expected = try contents(node)
+        let incr = try incrFile(node.dir)
+        #expect(waitUntil { (try String(contentsOfFile: incr, encoding: .utf8)).contains("#TS:") })
+        #expect(try c.call("CONFIG", "SET", "appendonly", "no") == .simpleString("OK"))
+        #expect(try info(node)["aof_enabled"] == "0")
+        let size = fileSize(incr)
+        #expect(try c.call("SET", "not-in-aof", "1") == .simpleString("OK"))
+        let redis = try ServerProcess(binary: Binaries.redisServer!, args: Self.base + ["--appendonly", "yes"], dir: try copyAOFDir(from: node.dir))
+        defer { redis.stop() }
+        #expect(try contents(redis) == expected)
+        #expect(fileSize(incr) == size)
+    }
 }

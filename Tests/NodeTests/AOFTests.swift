@@ -99,6 +99,40 @@ import Shared
         #expect(failure(good) == nil)
     }
 
+    /// Random damage to a valid stream is always an error, a truncation or a clean end: the
+    /// reader never traps and never reads past the buffer.
+    @Test func randomDamageNeverTraps() throws {
+        var rng = SystemRandomNumberGenerator()
+        let valid = Self.stream + RESPWriter.command(["HSET", "h", "f", String(repeating: "v", count: 300)])
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let i = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[i] = UInt8.random(in: 0...255, using: &rng)
+                case 1: bytes.remove(at: i)
+                default: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: i)
+                }
+                if bytes.isEmpty { break }
+            }
+            var r = AOFCommandReader(bytes)
+            var steps = 0
+            do {
+                loop: while steps < 100 {
+                    steps += 1
+                    switch try r.next() {
+                    case .command(let argv, let start): #expect(!argv.isEmpty && start < r.pos && r.pos <= bytes.count)
+                    case .end: #expect(r.pos == bytes.count); break loop
+                    case .truncated(let v): #expect(v <= bytes.count); break loop
+                    }
+                }
+            } catch {
+                #expect(error.offset >= 0 && error.offset <= bytes.count)
+            }
+            #expect(steps < 100)
+        }
+    }
+
     // MARK: - Base as commands
 
     @Test func baseWriterEmitsBatchedCommandsThatRebuildTheData() throws {

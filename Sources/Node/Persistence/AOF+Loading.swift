@@ -53,11 +53,11 @@ extension AOF {
         var start = 0
         if bytes.starts(with: Array("REDIS".utf8)) {
             var reader = RDBReader(bytes)
+            server.log.notice("Reading RDB base file on AOF loading...")
             do {
                 let contents = try reader.read(now: server.config.replicaof == nil ? Clock.wallMillis() : nil)
                 for w in contents.warnings { server.log.warning(w) }
                 try merge(contents)
-                server.log.notice("Reading RDB base file on AOF loading...")
                 server.log.notice("Done loading RDB, keys loaded: \(contents.keyCount), keys expired: \(contents.expiredSkipped).")
             } catch let e as RDBError {
                 throw AOFLoadError(message: "Error reading the RDB preamble of the AOF file \(p), AOF loading aborted: \(e.message) at offset \(e.offset)")

@@ -49,6 +49,8 @@ final class AOF {
     var baseSize = 0
     /// Total size right after the last rewrite or load: auto-rewrite measures growth from here.
     var rewriteBaseSize = 0
+    /// The last `#TS:` annotation written (aof-timestamp-enabled).
+    var lastTimestamp: Int64 = 0
     var lastWriteOK = true
     var lastWriteError = ""
 
@@ -100,8 +102,12 @@ final class AOF {
             selectedDB = db
         }
         if config.aofTimestampEnabled {
-            // Redis 7's `#TS:<unix seconds>` annotation, written before commands when enabled.
-            pending.raw("#TS:\(Clock.wallSeconds())\r\n")
+            // Redis 7's `#TS:<unix seconds>` annotation, written when the second changed.
+            let now = Clock.wallSeconds()
+            if now != lastTimestamp {
+                pending.raw("#TS:\(now)\r\n")
+                lastTimestamp = now
+            }
         }
         pending.arrayHeader(argv.count)
         for a in argv { pending.bulk(a) }
@@ -134,7 +140,7 @@ final class AOF {
             // file stays a sequence of whole commands, and retry everything later.
             let size = Int(lseek(fd, 0, SEEK_END))
             if size > incrFileSize { _ = ftruncate(fd, off_t(incrFileSize)) }
-            lastWriteError = "\(error)"
+            lastWriteError = (error as? IOError).map { Posix.strerror($0.errnoCode) } ?? "\(error)"
             if lastWriteOK { server.log.warning("Error writing to the AOF file: \(error)") }
             lastWriteOK = false
             if config.appendfsync == "always" {
@@ -214,6 +220,7 @@ final class AOF {
         fd = newFD
         incrFileSize = size
         selectedDB = -1
+        lastTimestamp = 0
     }
 
     /// Writes the manifest atomically (temp, fsync, rename, fsync the directory).
@@ -246,6 +253,13 @@ final class AOF {
         }
         manifestLoaded = true
         return true
+    }
+
+    /// Why writes must be refused (Redis's -MISCONF for AOF write errors), or nil: a write that
+    /// cannot reach the AOF must not be acknowledged.
+    var writeRefusal: String? {
+        guard state != .off, !lastWriteOK else { return nil }
+        return "MISCONF Errors writing to the AOF file: \(lastWriteError)"
     }
 
     // MARK: - INFO
