@@ -39,6 +39,7 @@ extension AOF {
         }
         rewriteScheduled = false
         let useRDB = config.aofUseRdbPreamble
+        rewriteRDBPreamble = useRDB
         let pid = fork()
         if pid == 0 {
             Posix.unblockSignals([SIGTERM, SIGINT])
@@ -184,7 +185,7 @@ extension AOF {
         let tmp = path(tempName)
         var next = manifest
         next.currentBaseSeq += 1
-        let baseName = AOFManifest.baseName(config.appendfilename, seq: next.currentBaseSeq, rdbPreamble: config.aofUseRdbPreamble)
+        let baseName = AOFManifest.baseName(config.appendfilename, seq: next.currentBaseSeq, rdbPreamble: rewriteRDBPreamble)
         var obsolete: [AOFFileInfo] = next.history
         if let old = next.base { obsolete.append(AOFFileInfo(name: old.name, seq: old.seq, type: .history)) }
         // Every incremental file except the one opened at fork time is covered by the new base.

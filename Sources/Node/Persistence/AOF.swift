@@ -58,6 +58,8 @@ final class AOF {
     var childPID: pid_t? = nil
     var rewriteStartedMillis: Int64 = 0
     var rewriteScheduled = false
+    /// The base format the running child writes (the config may change meanwhile).
+    var rewriteRDBPreamble = true
     var lastRewriteSeconds = -1
     var lastRewriteOK = true
     var rewrites = 0
@@ -94,7 +96,9 @@ final class AOF {
 
     /// Propagation hook: the write in RESP, preceded by SELECT when the db changes.
     func feed(db: Int, _ argv: [Bytes]) {
-        guard state != .off, !server.loading else { return }
+        // While waiting for the first rewrite, only writes after its fork belong in the files:
+        // the base holds everything before (fed earlier, they would be replayed twice).
+        guard state == .on || (state == .waitRewrite && childPID != nil), !server.loading else { return }
         if db != selectedDB && db >= 0 {
             pending.arrayHeader(2)
             pending.bulk("SELECT")
