@@ -413,4 +413,26 @@ import Shared
         #expect(try contents(redis) == expected)
         #expect(fileSize(incr) == size)
     }
+
+    /// The AOF directives' defaults and CONFIG SET errors read exactly as redis-server's.
+    @Test func aofDirectivesMatchRedisInConfigGetAndSet() throws {
+        guard Binaries.redisServer != nil else { return }
+        let node = try ServerProcess.vigilNode(args: Self.base)
+        defer { node.stop() }
+        let redis = try ServerProcess(binary: Binaries.redisServer!, args: Self.base)
+        defer { redis.stop() }
+        func pairs(_ p: ServerProcess, _ pattern: String) throws -> [String] {
+            let flat = (try p.client().call("CONFIG", "GET", pattern).elements ?? []).compactMap { $0.string }
+            return stride(from: 0, to: flat.count - 1, by: 2).map { flat[$0] + "=" + flat[$0 + 1] }.sorted()
+        }
+        for pattern in ["append*", "*aof*"] {
+            let mine = try pairs(node, pattern), theirs = try pairs(redis, pattern)
+            #expect(mine == theirs.filter { !$0.hasPrefix("aof_rewrite_cpulist") || mine.contains($0) })
+        }
+        for cmd in [["CONFIG", "SET", "appendfsync", "sometimes"], ["CONFIG", "SET", "appendfilename", "x.aof"],
+                    ["CONFIG", "SET", "appenddirname", "d"], ["CONFIG", "SET", "auto-aof-rewrite-percentage", "-1"],
+                    ["CONFIG", "SET", "appendfsync", "always"], ["CONFIG", "GET", "appendfsync"]] {
+            #expect(try node.client().call(cmd) == (try redis.client().call(cmd)), "\(cmd)")
+        }
+    }
 }

@@ -85,7 +85,7 @@ import Shared
         #expect(try load("appendonly yes").appendonly == true)
         #expect(try load("appendonly no").appendonly == false)
         #expect(loadError("appendfilename a/b")?.message == "appendfilename can't be a path, just a filename")
-        #expect(loadError("appendfsync sometimes")?.message.contains("always, everysec, no") == true)
+        #expect(loadError("appendfsync sometimes")?.message.contains("everysec, always, no") == true)
         #expect(loadError("user bob on badrule")?.message == "Error in user declaration 'bob': Syntax error")
     }
 

@@ -36,7 +36,7 @@ extension ConfigTable {
                 guard AOF.isValidFileName(v) else { throw ConfigValueError("appenddirname can't be a path, just a dirname") }
                 c.appenddirname = v
             }),
-            row("appendfsync", [], .enumeration(["always", "everysec", "no"]), .mutable,
+            row("appendfsync", [], .enumeration(["everysec", "always", "no"]), .mutable,
                 get: { $0.appendfsync }, set: { c, v in c.appendfsync = v }),
             bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite),
             int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, 0, intMax),
