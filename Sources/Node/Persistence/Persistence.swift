@@ -224,6 +224,8 @@ extension Server {
             }
             return
         }
+        // One child at a time, as Redis: scheduled saves and save rules wait for an AOF rewrite.
+        if aof.childPID != nil { return }
         let nowSec = Clock.wallSeconds()
         if persistence.bgsaveScheduled {
             persistence.bgsaveScheduled = false
