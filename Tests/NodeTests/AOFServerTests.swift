@@ -80,4 +80,29 @@ import Glibc
         h.server.aof.childPID = nil
         h.server.persistence.childPID = nil
     }
+
+    /// The fsync policy, driven with explicit times: always syncs in before-sleep, everysec once a
+    /// second from the cron, no never (the kernel decides).
+    @Test(arguments: ["always", "everysec", "no"]) func fsyncPolicy(policy: String) throws {
+        let h = try Harness()
+        let c = try h.client()
+        let path = "/tmp/vigil-aof-unit-\(getpid())-\(policy).aof"
+        defer { unlink(path) }
+        let aof = h.server.aof
+        h.server.config.appendfsync = policy
+        aof.state = .on
+        aof.switchIncrFile(to: try Posix.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644), size: 0)
+        defer { aof.stop() }
+        h.run(c, "SET", "a", "1")
+        aof.beforeSleep()
+        #expect(aof.buffer.isEmpty)
+        #expect(try Posix.readFile(path) == RESPWriter.command(["SELECT", "0"]) + RESPWriter.command(["SET", "a", "1"]))
+        #expect(aof.unsynced == (policy != "always"))
+        let t0 = aof.lastFsyncMillis
+        aof.cron(now: t0 + 500)
+        #expect(aof.unsynced == (policy != "always"))
+        aof.cron(now: t0 + 1000)
+        #expect(aof.unsynced == (policy == "no"))
+        #expect(aof.currentSize == Int(try Posix.readFile(path)?.count ?? -1))
+    }
 }
