@@ -191,10 +191,12 @@ extension AOF {
 /// A client without a peer that runs AOF commands (Redis's fake client): a socketpair gives it
 /// a Connection; replies are discarded after each command.
 final class FakeClient {
+    /// The client commands run as (db 0, default user).
     let client: Client
     private let peer: Int32
     unowned let server: Server
 
+    /// A fake client on a fresh socketpair.
     init(server: Server) throws {
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {

@@ -9,7 +9,9 @@ import Glibc
 
 /// Why a rewrite could not start.
 struct AOFRewriteError: Error, CustomStringConvertible {
+    /// What went wrong.
     let message: String
+    /// The message.
     var description: String { message }
 }
 

@@ -25,7 +25,9 @@ final class AOF {
         case waitRewrite
     }
 
+    /// Off, on, or waiting for the first rewrite.
     var state: State = .off
+    /// The files that make up the AOF, as last read or written.
     var manifest = AOFManifest()
     /// Whether `manifest` reflects the file on disk (loaded or written by us).
     var manifestLoaded = false
@@ -40,6 +42,7 @@ final class AOF {
     }
     /// The db the current incremental file last selected; -1 forces a SELECT.
     var selectedDB = -1
+    /// Monotonic time of the last successful fsync (everysec measures from here).
     var lastFsyncMillis: Int64 = Clock.monotonicMillis()
     /// Bytes written since the last fsync.
     var unsynced = false
@@ -51,30 +54,43 @@ final class AOF {
     var rewriteBaseSize = 0
     /// The last `#TS:` annotation written (aof-timestamp-enabled).
     var lastTimestamp: Int64 = 0
+    /// False after a failed write or fsync until one succeeds (INFO aof_last_write_status, MISCONF).
     var lastWriteOK = true
+    /// The reason of the last failure, as strerror says it.
     var lastWriteError = ""
 
     // Rewrite bookkeeping.
+    /// The rewrite child, while one runs.
     var childPID: pid_t? = nil
+    /// When the running rewrite forked (monotonic ms).
     var rewriteStartedMillis: Int64 = 0
+    /// A rewrite waits for the current child to finish (INFO aof_rewrite_scheduled).
     var rewriteScheduled = false
     /// The base format the running child writes (the config may change meanwhile).
     var rewriteRDBPreamble = true
+    /// Duration of the last rewrite, -1 before the first.
     var lastRewriteSeconds = -1
+    /// Outcome of the last rewrite (INFO aof_last_bgrewrite_status).
     var lastRewriteOK = true
+    /// Rewrites started (INFO aof_rewrites).
     var rewrites = 0
+    /// Failed rewrites in a row (INFO aof_rewrites_consecutive_failures).
     var consecutiveFailures = 0
     /// Set after a failed rewrite: no automatic retry before this monotonic time.
     var retryNotBefore: Int64 = 0
 
+    /// State for `server`; `install()` wires it in.
     init(server: Server) { self.server = server }
 
+    /// The server's configuration.
     var config: ServerConfig { server.config }
     /// The AOF directory, relative to the working directory (`dir`).
     var dirPath: String { config.appenddirname }
     /// The path of a file of the AOF directory.
     func path(_ name: String) -> String { dirPath + "/" + name }
+    /// `<appenddirname>/<appendfilename>.manifest`.
     var manifestPath: String { path(AOFManifest.manifestName(config.appendfilename)) }
+    /// The incremental file used while waiting for the first rewrite.
     var tempIncrPath: String { path(AOFManifest.tempIncrName(config.appendfilename)) }
 
     /// A file or directory name without path separators (appendfilename, appenddirname).
@@ -301,6 +317,8 @@ final class AOF {
 
 /// A failure loading the AOF at start-up: the message names the file and the offset.
 struct AOFLoadError: Error, CustomStringConvertible {
+    /// What went wrong, naming the file and offset.
     let message: String
+    /// The message.
     var description: String { message }
 }

@@ -4,15 +4,18 @@
 
 /// A malformed AOF: what was wrong and where.
 struct AOFFormatError: Error, Equatable, CustomStringConvertible {
+    /// What is malformed.
     let message: String
     /// Byte offset in the file where the bad command starts.
     let offset: Int
+    /// The message with the offset.
     var description: String { "\(message) at offset \(offset)" }
 }
 
 /// Reads `*<argc>\r\n($<len>\r\n<bytes>\r\n)*` commands, skipping `#...` annotation lines
 /// (Redis 7's `aof-timestamp-enabled` writes `#TS:<unix>`).
 struct AOFCommandReader {
+    /// The whole file.
     let bytes: [UInt8]
     /// Offset of the next unread byte; always at a command boundary between calls.
     private(set) var pos: Int
@@ -30,6 +33,7 @@ struct AOFCommandReader {
     /// Longest argument count or bulk length accepted; larger is corruption, not data.
     static let maxLength = 1 << 32
 
+    /// Reads `bytes` from `start` (after an RDB preamble, for instance).
     init(_ bytes: [UInt8], from start: Int = 0) {
         self.bytes = bytes
         self.pos = start

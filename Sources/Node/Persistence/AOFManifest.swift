@@ -15,21 +15,29 @@ enum AOFFileType: String, Sendable {
 
 /// One `file <name> seq <n> type <t>` line.
 struct AOFFileInfo: Equatable, Sendable {
+    /// File name inside the AOF directory.
     var name: String
+    /// Sequence number (bases and incrementals are numbered separately).
     var seq: Int
+    /// Base, incremental or history.
     var type: AOFFileType
 }
 
 /// Why a manifest could not be read; the text is what start-up logs.
 struct AOFManifestError: Error, CustomStringConvertible {
+    /// What is wrong, with the line number.
     let message: String
+    /// The message.
     var description: String { message }
 }
 
 /// The parsed manifest.
 struct AOFManifest: Equatable {
+    /// The base file, if any.
     var base: AOFFileInfo? = nil
+    /// Incremental files in replay order.
     var incrs: [AOFFileInfo] = []
+    /// Replaced files not yet deleted.
     var history: [AOFFileInfo] = []
     /// Highest base sequence handed out; the next rewrite's base gets this + 1.
     var currentBaseSeq = 0
