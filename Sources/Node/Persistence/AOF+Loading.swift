@@ -235,6 +235,7 @@ extension Server {
     func loadAppendOnlyAtStartup() throws {
         aof.state = .on
         let dirtyBefore = dirty
+        let statsBefore = stats
         loading = true
         defer { loading = false }
         do {
@@ -244,7 +245,8 @@ extension Server {
             log.warning("Fatal error loading the append only file: \(error). Exiting.")
             throw error
         }
-        // Replaying is not a change to save: the files already hold it.
+        // Replaying is not a change to save (the files already hold it), nor client traffic.
         dirty = dirtyBefore
+        stats = statsBefore
     }
 }
