@@ -35,22 +35,29 @@ import Shared
     /// Every key of every database with its type, value and whether it has a TTL, sorted: equal
     /// for two servers exactly when they hold the same data.
     func contents(_ p: ServerProcess) throws -> [String] {
+        // ServerProcess counts a -LOADING reply as ready: wait for the load to finish.
+        guard waitUntil(timeout: 20, { try p.client().call("PING") == .simpleString("PONG") }) else {
+            throw TestClientError("server on \(p.port) still loading")
+        }
         let c = try p.client()
         var out: [String] = []
-        func strings(_ v: RESPValue) -> [String] { (v.elements ?? []).compactMap { $0.string } }
+        func strings(_ v: RESPValue) throws -> [String] {
+            guard let e = v.elements else { throw TestClientError("unexpected reply \(v)") }
+            return e.compactMap { $0.string }
+        }
         for db in 0..<16 {
             _ = try c.call("SELECT", "\(db)")
-            for k in strings(try c.call("KEYS", "*")).sorted() {
+            for k in try strings(try c.call("KEYS", "*")).sorted() {
                 let type = try c.call("TYPE", k).string ?? "?"
                 let value: String
                 switch type {
                 case "string": value = try c.call("GET", k).string ?? ""
-                case "list": value = strings(try c.call("LRANGE", k, "0", "-1")).joined(separator: ",")
-                case "set": value = strings(try c.call("SMEMBERS", k)).sorted().joined(separator: ",")
+                case "list": value = try strings(try c.call("LRANGE", k, "0", "-1")).joined(separator: ",")
+                case "set": value = try strings(try c.call("SMEMBERS", k)).sorted().joined(separator: ",")
                 case "hash":
-                    let flat = strings(try c.call("HGETALL", k))
+                    let flat = try strings(try c.call("HGETALL", k))
                     value = stride(from: 0, to: flat.count - 1, by: 2).map { flat[$0] + "=" + flat[$0 + 1] }.sorted().joined(separator: ",")
-                case "zset": value = strings(try c.call("ZRANGE", k, "0", "-1", "WITHSCORES")).joined(separator: ",")
+                case "zset": value = try strings(try c.call("ZRANGE", k, "0", "-1", "WITHSCORES")).joined(separator: ",")
                 default: value = "?"
                 }
                 let ttl = try c.call("PTTL", k).int ?? -2
@@ -136,7 +143,11 @@ import Shared
         return acked
     }
 
-    func dbsize(_ p: ServerProcess) throws -> Int { Int(try p.client().call("DBSIZE").int ?? -1) }
+    func dbsize(_ p: ServerProcess) throws -> Int {
+        let r = try p.client().call("DBSIZE")
+        guard let n = r.int else { throw TestClientError("DBSIZE: \(r)") }
+        return Int(n)
+    }
 
     // MARK: - Durability
 
@@ -410,7 +421,8 @@ import Shared
         #expect(try c.call("SET", "not-in-aof", "1") == .simpleString("OK"))
         let redis = try ServerProcess(binary: Binaries.redisServer!, args: Self.base + ["--appendonly", "yes"], dir: try copyAOFDir(from: node.dir))
         defer { redis.stop() }
-        #expect(try contents(redis) == expected)
+        let loaded = try contents(redis)
+        #expect(loaded == expected, "\(Set(loaded).symmetricDifference(expected))\n\(redis.log())")
         #expect(fileSize(incr) == size)
     }
 
