@@ -467,4 +467,22 @@ import Shared
         #expect(try again.client().call("GET", "counter").string == "\(incrs)")
         #expect(try dbsize(again) == keys + 1)
     }
+
+    /// A transaction without its EXEC at the end of the last file is reverted, not half applied.
+    @Test func unfinishedTransactionAtTheEndIsReverted() throws {
+        let node = try ServerProcess.vigilNode(args: Self.base + ["--appendonly", "yes"])
+        defer { node.stop() }
+        #expect(try node.client().call("SET", "before", "1") == .simpleString("OK"))
+        node.stop()
+        let incr = try incrFile(node.dir)
+        let goodSize = fileSize(incr)
+        try append("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$8\r\ninsidetx\r\n$1\r\n1\r\n", to: incr)
+        let again = try node.restart()
+        defer { again.stop() }
+        let c = try again.client()
+        #expect(try c.call("GET", "before").string == "1")
+        #expect(try c.call("EXISTS", "insidetx") == .integer(0))
+        #expect(again.log().contains("Revert incomplete MULTI/EXEC transaction"))
+        #expect(fileSize(incr) == goodSize)
+    }
 }

@@ -48,22 +48,22 @@ struct AOFCommandReader {
         let start = pos
         guard start < bytes.count else { return .end }
         guard bytes[start] == UInt8(ascii: "*") else {
-            throw AOFFormatError(message: "Bad file format reading the append only file (expected '*')", offset: start)
+            throw AOFFormatError(message: "expected '*'", offset: start)
         }
         var p = start
         guard let argc = try number(at: &p, prefix: UInt8(ascii: "*"), commandStart: start) else { return .truncated(validUpTo: start) }
-        guard argc >= 1 else { throw AOFFormatError(message: "Bad file format reading the append only file (argc < 1)", offset: start) }
+        guard argc >= 1 else { throw AOFFormatError(message: "argc < 1", offset: start) }
         var argv: [[UInt8]] = []
         argv.reserveCapacity(min(argc, 1024))
         for _ in 0..<argc {
             guard p < bytes.count else { return .truncated(validUpTo: start) }
             guard bytes[p] == UInt8(ascii: "$") else {
-                throw AOFFormatError(message: "Bad file format reading the append only file (expected '$')", offset: start)
+                throw AOFFormatError(message: "expected '$'", offset: start)
             }
             guard let len = try number(at: &p, prefix: UInt8(ascii: "$"), commandStart: start) else { return .truncated(validUpTo: start) }
             guard bytes.count - p >= len + 2 else { return .truncated(validUpTo: start) }
             guard bytes[p + len] == 0x0D && bytes[p + len + 1] == 0x0A else {
-                throw AOFFormatError(message: "Bad file format reading the append only file (missing CRLF after argument)", offset: start)
+                throw AOFFormatError(message: "missing CRLF after argument", offset: start)
             }
             argv.append(Array(bytes[p..<(p + len)]))
             p += len + 2
@@ -76,17 +76,17 @@ struct AOFCommandReader {
     private func number(at p: inout Int, prefix: UInt8, commandStart: Int) throws(AOFFormatError) -> Int? {
         guard let eol = try lineEnd(from: p) else {
             // Without a line end, only a short tail of digits can still be a truncation.
-            if bytes.count - p > 24 { throw AOFFormatError(message: "Bad file format reading the append only file (line too long)", offset: commandStart) }
+            if bytes.count - p > 24 { throw AOFFormatError(message: "line too long", offset: commandStart) }
             return nil
         }
         let digits = bytes[(p + 1)..<eol]
         guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw AOFFormatError(message: "Bad file format reading the append only file (invalid number)", offset: commandStart)
+            throw AOFFormatError(message: "invalid number", offset: commandStart)
         }
         var v = 0
         for d in digits { v = v * 10 + Int(d - 0x30) }
         guard v <= AOFCommandReader.maxLength else {
-            throw AOFFormatError(message: "Bad file format reading the append only file (length out of range)", offset: commandStart)
+            throw AOFFormatError(message: "length out of range", offset: commandStart)
         }
         p = eol + 2
         return v
@@ -100,9 +100,9 @@ struct AOFCommandReader {
             if bytes[i] == 0x0D {
                 guard i + 1 < bytes.count else { return nil }
                 if bytes[i + 1] == 0x0A { return i }
-                throw AOFFormatError(message: "Bad file format reading the append only file (bad line ending)", offset: from)
+                throw AOFFormatError(message: "bad line ending", offset: from)
             }
-            if bytes[i] == 0x0A { throw AOFFormatError(message: "Bad file format reading the append only file (bad line ending)", offset: from) }
+            if bytes[i] == 0x0A { throw AOFFormatError(message: "bad line ending", offset: from) }
             i += 1
         }
         return nil
