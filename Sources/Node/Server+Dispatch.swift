@@ -65,6 +65,7 @@ extension Server {
         if lastBgsaveFailed && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty && !isReplica {
             return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
         }
+        if let refusal = aof.writeRefusal { return refusal }
         if masterHost == nil && config.minReplicasToWrite > 0 && goodReplicas() < config.minReplicasToWrite {
             return CommandError.noReplicas.message
         }

@@ -64,6 +64,8 @@ final class Server {
     var cronHooks: [(Int64) -> Void] = []
     /// Replication state, backlog, replicas and the link to our master (Replication/).
     lazy var replication = Replication(server: self)
+    /// The append-only file (Persistence/AOF*.swift).
+    lazy var aof = AOF(server: self)
     /// Clients blocked on keys (Blocking.swift); created when a client first blocks.
     var blocking: BlockingTable? = nil
 
@@ -74,6 +76,7 @@ final class Server {
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
         installPersistence()
         replication.install()
+        aof.install()
     }
 
     var isReplica: Bool { masterHost != nil }
@@ -194,7 +197,11 @@ final class Server {
     func readFromClient(_ c: Client) {
         c.lastInteraction = Clock.monotonicMillis()
         stats.netInputBytes += c.conn.pendingInput
+        // With output already pending, the write handler may send this read's replies in the same
+        // loop iteration, before before-sleep: appendfsync always must sync first (AE_BARRIER).
+        let hadOutput = c.conn.pendingOutput > 0
         processInput(c)
+        if hadOutput { aof.syncBeforeEarlyReplies() }
         if c.conn.pendingInput > config.clientQueryBufferLimit {
             log.warning("Closing client that reached max query buffer length: id=\(c.id) addr=\(c.addr) (qbuf initial bytes: \(c.conn.pendingInput))")
             freeClient(c)

@@ -35,6 +35,16 @@ final class ServerConfig {
     var requirepass: Bytes? = nil
     var saveRules: [SaveRule] = [SaveRule(seconds: 3600, changes: 1), SaveRule(seconds: 300, changes: 100), SaveRule(seconds: 60, changes: 10000)]
     var appendonly = false
+    // Append-only file (Persistence/AOF*.swift).
+    var appendfilename = "appendonly.aof"
+    var appenddirname = "appendonlydir"
+    var appendfsync = "everysec"
+    var noAppendfsyncOnRewrite = false
+    var autoAofRewritePercentage = 100
+    var autoAofRewriteMinSize = 64 * 1024 * 1024
+    var aofUseRdbPreamble = true
+    var aofLoadTruncated = true
+    var aofTimestampEnabled = false
     var protoMaxBulkLen = 512 * 1024 * 1024
     var clientQueryBufferLimit = 1024 * 1024 * 1024
     var outputLimitNormal = OutputBufferLimit(hard: 0, soft: 0, softSeconds: 0)

@@ -30,9 +30,9 @@ import Shared
         #expect(u.output.contains("at line 2"))
         #expect(u.output.contains("Bad directive or wrong number of arguments"))
 
-        let aof = try runProgram(Binaries.vigilNode, ["--port", "1", "--appendonly", "yes"], timeout: 20)
+        let aof = try runProgram(Binaries.vigilNode, ["--port", "1", "--appendfsync", "sometimes"], timeout: 20)
         #expect(aof.status == 1)
-        #expect(aof.output.contains("AOF"))
+        #expect(aof.output.contains("appendfsync"))
     }
 
     @Test func rewriteKeepsCommentsAndRoundTrips() throws {

@@ -82,8 +82,10 @@ import Shared
         #expect(e?.message == "Bad directive or wrong number of arguments")
         #expect(e?.line == 2)
         #expect(e?.text == "nosuch thing")
-        #expect(loadError("appendonly yes")?.message.contains("AOF") == true)
+        #expect(try load("appendonly yes").appendonly == true)
         #expect(try load("appendonly no").appendonly == false)
+        #expect(loadError("appendfilename a/b")?.message == "appendfilename can't be a path, just a filename")
+        #expect(loadError("appendfsync sometimes")?.message.contains("everysec, always, no") == true)
         #expect(loadError("user bob on badrule")?.message == "Error in user declaration 'bob': Syntax error")
     }
 

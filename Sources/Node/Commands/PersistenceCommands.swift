@@ -10,12 +10,16 @@ extension CommandTable {
                 if s.saveRDB() { c.out.ok() } else { throw CommandError("ERR") }
             },
             CommandSpec("bgsave", -1, [.admin, .noscript], ["admin", "slow", "dangerous"]) { s, c in
-                // SCHEDULE only matters while another kind of child runs; we fork no other kind.
+                // SCHEDULE only matters while another kind of child (an AOF rewrite) runs.
                 if c.argv.count > 1 {
                     guard c.argv.count == 2, c.argv[1].text.lowercased() == "schedule" else { throw CommandError.syntax }
                 }
                 if s.bgsaveInProgress { throw CommandError("ERR Background save already in progress") }
-                if c.flags.contains(.multi) {
+                let schedule = c.argv.count == 2
+                if s.aof.childPID != nil && !schedule && !c.flags.contains(.multi) {
+                    throw CommandError("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+                }
+                if c.flags.contains(.multi) || s.aof.childPID != nil {
                     s.persistence.bgsaveScheduled = true
                     c.out.simple("Background saving scheduled")
                     return

@@ -26,12 +26,24 @@ extension ConfigTable {
             int("tcp-backlog", \.tcpBacklog, 0, intMax, .immutable),
             secret("requirepass", \.requirepass),
             save,
-            row("appendonly", [], .bool, .mutable, get: { $0.appendonly ? "yes" : "no" }, set: { c, v throws(ConfigValueError) in
-                if v == "yes" {
-                    throw ConfigValueError("appendonly yes is not supported by vigil-node: AOF persistence is not implemented yet (use RDB snapshots with 'save')")
-                }
-                c.appendonly = false
+            // Append-only file: CONFIG SET appendonly starts or stops it (Server.configChanged).
+            bool("appendonly", \.appendonly),
+            row("appendfilename", [], .string, .immutable, get: { $0.appendfilename }, set: { c, v throws(ConfigValueError) in
+                guard AOF.isValidFileName(v) else { throw ConfigValueError("appendfilename can't be a path, just a filename") }
+                c.appendfilename = v
             }),
+            row("appenddirname", [], .string, .immutable, get: { $0.appenddirname }, set: { c, v throws(ConfigValueError) in
+                guard AOF.isValidFileName(v) else { throw ConfigValueError("appenddirname can't be a path, just a dirname") }
+                c.appenddirname = v
+            }),
+            row("appendfsync", [], .enumeration(["everysec", "always", "no"]), .mutable,
+                get: { $0.appendfsync }, set: { c, v in c.appendfsync = v }),
+            bool("no-appendfsync-on-rewrite", \.noAppendfsyncOnRewrite),
+            int("auto-aof-rewrite-percentage", \.autoAofRewritePercentage, 0, intMax),
+            memory("auto-aof-rewrite-min-size", \.autoAofRewriteMinSize, 0, Int.max),
+            bool("aof-use-rdb-preamble", \.aofUseRdbPreamble),
+            bool("aof-load-truncated", \.aofLoadTruncated),
+            bool("aof-timestamp-enabled", \.aofTimestampEnabled),
             memory("proto-max-bulk-len", \.protoMaxBulkLen, 1024 * 1024),
             memory("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024),
             clientOutputBufferLimit,

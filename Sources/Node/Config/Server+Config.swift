@@ -142,6 +142,7 @@ extension Server {
         switch name {
         case "requirepass": acl.setRequirePass(config.requirepass)
         case "loglevel": log.level = config.loglevel
+        case "appendonly": try aof.appendOnlyChanged()
         default: break
         }
     }

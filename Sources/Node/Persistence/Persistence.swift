@@ -47,7 +47,9 @@ extension Server {
     // MARK: - Loading
 
     /// Loads `dbfilename` if it exists; a corrupt file is an error naming the file and offset.
+    /// With `appendonly yes` the AOF is loaded instead (AOF+Loading.swift).
     func loadDataAtStartup() throws {
+        if config.appendonly { return try loadAppendOnlyAtStartup() }
         let path = rdbPath
         let bytes: [UInt8]
         do {
@@ -139,6 +141,7 @@ extension Server {
         let contents = try reader.read(now: nil)
         for w in contents.warnings { log.warning(w) }
         try apply(contents)
+        aof.datasetReplaced()
         return (contents.aux["repl-id"].map { $0.text }, contents.aux["repl-offset"].flatMap { NumberFormat.parseInt($0) })
     }
 
@@ -223,6 +226,8 @@ extension Server {
             }
             return
         }
+        // One child at a time, as Redis: scheduled saves and save rules wait for an AOF rewrite.
+        if aof.childPID != nil { return }
         let nowSec = Clock.wallSeconds()
         if persistence.bgsaveScheduled {
             persistence.bgsaveScheduled = false
@@ -324,18 +329,9 @@ extension Server {
             "rdb_last_cow_size:0",
             "rdb_last_load_keys_expired:\(p.lastLoadKeysExpired)",
             "rdb_last_load_keys_loaded:\(p.lastLoadKeysLoaded)",
-            "aof_enabled:0",
-            "aof_rewrite_in_progress:0",
-            "aof_rewrite_scheduled:0",
-            "aof_last_rewrite_time_sec:-1",
-            "aof_current_rewrite_time_sec:-1",
-            "aof_last_bgrewrite_status:ok",
-            "aof_rewrites:0",
-            "aof_rewrites_consecutive_failures:0",
-            "aof_last_write_status:ok",
-            "aof_last_cow_size:0",
+        ] + aof.infoLines() + [
             "module_fork_in_progress:0",
             "module_fork_last_cow_size:0",
-        ]
+        ] + aof.enabledInfoLines()
     }
 }

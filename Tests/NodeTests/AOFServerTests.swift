@@ -1,0 +1,108 @@
+import Testing
+@testable import Node
+import Shared
+import Glibc
+
+/// In-process checks of what reaches the AOF buffer: the propagated stream with SELECTs, and
+/// nothing from before the first rewrite's fork while `appendonly yes` waits for it.
+@Suite(.serialized) struct AOFServerTests {
+    final class Harness {
+        let server: Server
+        var peers: [Int32] = []
+
+        init() throws {
+            let config = ServerConfig()
+            config.saveRules = []
+            server = Server(config: config, loop: try EventLoop(), log: Logger())
+        }
+
+        deinit { for fd in peers { close(fd) } }
+
+        func client() throws -> Client {
+            var sv: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
+            peers.append(sv[1])
+            let c = Client(id: 1, conn: try Connection(fd: sv[0], loop: server.loop), db: server.databases[0],
+                           authenticated: true, maxBulk: 1 << 20, now: 0)
+            server.clients[1] = c
+            return c
+        }
+
+        func run(_ c: Client, _ args: String...) {
+            c.argv = args.map { Bytes($0.utf8) }
+            server.processCommand(c)
+            c.argv = []
+            c.conn.output.bytes.removeAll()
+        }
+
+        /// The buffered AOF commands.
+        func buffered() throws -> [[String]] {
+            var r = AOFCommandReader(server.aof.buffer)
+            var out: [[String]] = []
+            while case .command(let argv, _) = try r.next() { out.append(argv.map { String(decoding: $0, as: UTF8.self) }) }
+            return out
+        }
+    }
+
+    @Test func onStateBuffersThePropagatedStreamWithSelects() throws {
+        let h = try Harness()
+        let c = try h.client()
+        h.server.aof.state = .on
+        h.run(c, "SET", "a", "1")
+        h.run(c, "SET", "ttl", "v", "EX", "100")
+        h.run(c, "SELECT", "2")
+        h.run(c, "INCR", "n")
+        h.run(c, "GET", "a")
+        let cmds = try h.buffered()
+        #expect(cmds.count == 5)
+        #expect(cmds[0] == ["SELECT", "0"] && cmds[1] == ["SET", "a", "1"])
+        // Relative expiries are stored absolute, as replicas get them.
+        #expect(cmds[2].first == "SET" && cmds[2].contains("PXAT"))
+        #expect(cmds[3] == ["SELECT", "2"] && cmds[4] == ["INCR", "n"])
+    }
+
+    @Test func waitRewriteBuffersNothingBeforeTheFork() throws {
+        let h = try Harness()
+        let c = try h.client()
+        // A BGSAVE child is running: enabling the AOF schedules its rewrite for later.
+        h.server.persistence.childPID = 999_999
+        h.server.config.appendonly = true
+        try h.server.aof.appendOnlyChanged()
+        #expect(h.server.aof.state == .waitRewrite)
+        #expect(h.server.aof.rewriteScheduled)
+        h.run(c, "INCR", "n")
+        h.run(c, "RPUSH", "l", "x")
+        // Those writes will be in the base the rewrite forks: buffering them would replay them twice.
+        #expect(h.server.aof.buffer.isEmpty)
+        h.server.aof.childPID = 999_998  // as if the rewrite had forked
+        h.run(c, "INCR", "n")
+        #expect(try h.buffered() == [["SELECT", "0"], ["INCR", "n"]])
+        h.server.aof.childPID = nil
+        h.server.persistence.childPID = nil
+    }
+
+    /// The fsync policy, driven with explicit times: always syncs in before-sleep, everysec once a
+    /// second from the cron, no never (the kernel decides).
+    @Test(arguments: ["always", "everysec", "no"]) func fsyncPolicy(policy: String) throws {
+        let h = try Harness()
+        let c = try h.client()
+        let path = "/tmp/vigil-aof-unit-\(getpid())-\(policy).aof"
+        defer { unlink(path) }
+        let aof = h.server.aof
+        h.server.config.appendfsync = policy
+        aof.state = .on
+        aof.switchIncrFile(to: try Posix.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644), size: 0)
+        defer { aof.stop() }
+        h.run(c, "SET", "a", "1")
+        aof.beforeSleep()
+        #expect(aof.buffer.isEmpty)
+        #expect(try Posix.readFile(path) == RESPWriter.command(["SELECT", "0"]) + RESPWriter.command(["SET", "a", "1"]))
+        #expect(aof.unsynced == (policy != "always"))
+        let t0 = aof.lastFsyncMillis
+        aof.cron(now: t0 + 500)
+        #expect(aof.unsynced == (policy != "always"))
+        aof.cron(now: t0 + 1000)
+        #expect(aof.unsynced == (policy == "no"))
+        #expect(aof.currentSize == Int(try Posix.readFile(path)?.count ?? -1))
+    }
+}
