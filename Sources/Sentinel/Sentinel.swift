@@ -9,6 +9,15 @@ enum SentinelTiming {
     static let pingPeriod: Int64 = 1000
     /// Faster than Redis's 1 s: once SDOWN we want agreement quickly.
     static let askPeriod: Int64 = 250
+    /// While SDOWN but not yet ODOWN: peers are expected to agree within a ping period.
+    static let askPeriodBeforeODown: Int64 = 50
+    /// Bounds of the master PING period (down-after / 10): the last valid reply before a crash is
+    /// then at most this old, which is what SDOWN counts from.
+    static let minFastPingPeriod: Int64 = 50
+    /// How long replica selection waits for the fresh INFO it asked for.
+    static let selectRefreshTimeout: Int64 = 250
+    /// "Recent" for hello messages that confirm our view of a master (two publish periods + slack).
+    static let helloConfirmWindow: Int64 = 5000
     static let askValidity: Int64 = 5000
     static let publishPeriod: Int64 = 2000
     static let maxPendingCommands = 100
@@ -141,13 +150,22 @@ final class Sentinel {
             tilt = false
             event(.warning, "-tilt", message: "#tilt mode exited")
         }
+        let wasSDown = ri.flags.contains(.sDown)
         checkSubjectivelyDown(ri, now: now)
         if ri.isMaster {
-            checkObjectivelyDown(ri, now: now)
-            if startFailoverIfNeeded(ri, now: now) { askMasterStateToOtherSentinels(ri, now: now, force: true) }
-            failoverStateMachine(ri, now: now)
+            // Just went SDOWN: ask peers at once instead of waiting for the ask period.
+            if !wasSDown && ri.flags.contains(.sDown) { askMasterStateToOtherSentinels(ri, now: now, force: true) }
+            advanceFailureHandling(ri, now: now)
             askMasterStateToOtherSentinels(ri, now: now, force: false)
         }
+    }
+
+    /// ODOWN check, failover start (asking for votes at once) and one failover step; also run when
+    /// a peer's answer arrives, so agreement and election take a round trip, not a timer tick.
+    func advanceFailureHandling(_ m: MonitoredInstance, now: Int64) {
+        checkObjectivelyDown(m, now: now)
+        if startFailoverIfNeeded(m, now: now) { askMasterStateToOtherSentinels(m, now: now, force: true) }
+        failoverStateMachine(m, now: now)
     }
 
     /// Enters TILT when the timer stalled or time went backwards: our view of time is unreliable.
@@ -177,7 +195,9 @@ final class Sentinel {
             if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }
         }
         if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }
-        let pingPeriod = ri.pingPeriod
+        // Masters are pinged every down-after/10: SDOWN counts from the last valid reply, so a fresh
+        // one means a crash is noticed close to down-after after it happened.
+        let pingPeriod = ri.isMaster ? ri.fastPingPeriod : ri.pingPeriod
         if !ri.isSentinel && (ri.infoRefresh == 0 || now - ri.infoRefresh > infoPeriod) && !link.infoInFlight {
             link.infoInFlight = true
             link.send([ri.command("INFO")]) { [weak self, weak ri] reply in

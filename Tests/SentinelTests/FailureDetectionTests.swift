@@ -18,6 +18,28 @@ import Testing
         #expect(rec.has("-sdown"))
     }
 
+    @Test func sdownCountsFromLastValidReplyAcrossReconnects() {
+        let (s, _, m) = Fixture.make()
+        s.handlePingReply(m, .simpleString("PONG"), now: 1000)
+        // The link broke and the reconnect attempt sent a fresh PING: unreachable since 1000 still.
+        m.link.close(now: 1050)
+        m.link.actPingTime = 1400
+        s.checkSubjectivelyDown(m, now: 1500)
+        #expect(!m.flags.contains(.sDown))
+        s.checkSubjectivelyDown(m, now: 1501)
+        #expect(m.flags.contains(.sDown))
+    }
+
+    @Test func mastersArePingedEveryTenthOfDownAfter() {
+        let (_, _, m) = Fixture.make()
+        m.downAfterMillis = 1000
+        #expect(m.fastPingPeriod == 100)
+        m.downAfterMillis = 200
+        #expect(m.fastPingPeriod == SentinelTiming.minFastPingPeriod)
+        m.downAfterMillis = 30_000
+        #expect(m.fastPingPeriod == 1000 && m.pingPeriod == 1000)
+    }
+
     @Test func invalidPingReplyDoesNotProveAvailability() {
         let (s, _, m) = Fixture.make()
         m.link.actPingTime = 1000
