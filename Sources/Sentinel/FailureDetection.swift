@@ -10,12 +10,17 @@ extension Sentinel {
     func checkSubjectivelyDown(_ ri: MonitoredInstance, now: Int64) {
         let link = ri.link
         // Redis counts from the oldest unanswered PING, so a reconnect attempt after a crash (which
-        // sends a fresh PING) restarts the count and SDOWN lands up to a ping period late. The
-        // instance has in fact been unreachable since its last valid reply: count from that, as
-        // soon as a PING is outstanding or the link is down. Masters are pinged often enough
-        // (`fastPingPeriod`) that a healthy one never gets near the limit between replies.
+        // sends a fresh PING) restarts the count and SDOWN lands up to a ping period late. A master
+        // has in fact been unreachable since its last valid reply: count from that, as soon as a
+        // PING is outstanding or the link is down. Only masters: they are pinged every
+        // down-after/10 (`fastPingPeriod`), so a healthy one never gets near the limit between
+        // replies; replicas and sentinels, pinged every down-after, keep Redis's rule.
         var elapsed: Int64 = 0
-        if link.actPingTime != 0 || link.disconnected {
+        if ri.isMaster && (link.actPingTime != 0 || link.disconnected) {
+            elapsed = now - link.lastAvailTime
+        } else if link.actPingTime != 0 {
+            elapsed = now - link.actPingTime
+        } else if link.disconnected {
             elapsed = now - link.lastAvailTime
         }
         // A connection that is up but does not answer may be broken in a way TCP hides: reconnect.

@@ -123,5 +123,7 @@ final class InstanceLink {
         p.close()
         if !disconnected { disconnectedSince = now }
         disconnected = true
+        // The command link still works: reopen the pub/sub side on the next tick, not a second later.
+        if cmd != nil { lastReconnTime = 0 }
     }
 }

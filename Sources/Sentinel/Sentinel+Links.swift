@@ -82,9 +82,11 @@ extension Sentinel {
                     guard let self, let ri else { return }
                     self.readPubsub(ri, conn)
                 }
+                // Only the pub/sub side: the failover's own CLIENT KILL TYPE pubsub ends it, and the
+                // command link must keep its pending replies (the INFO that shows the promotion).
                 c.onClose = { [weak self, weak ri] _, _ in
                     guard let self, let ri else { return }
-                    ri.link.close(now: self.clockNow())
+                    ri.link.closePubsub(now: self.clockNow())
                 }
             } catch {
                 log.debug("Failed to connect to \(ri.address.key): \(error)")

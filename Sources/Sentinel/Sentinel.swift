@@ -58,9 +58,8 @@ final class Sentinel {
     var onEvent: ((SentinelEvent) -> Void)?
     /// Random numbers: injected so tests are deterministic.
     var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
-    /// Script jobs waiting to run (notification and client-reconfig scripts).
-    var scriptQueue: [[String]] = []
-    var runningScripts = 0
+    /// Script jobs queued or running (notification and client-reconfig scripts).
+    var scripts = ScriptQueue()
     /// When the process started (INFO uptime).
     let startTime = Clock.monotonicMillis()
 
@@ -137,7 +136,7 @@ final class Sentinel {
             if m.failoverState == .updateConfig { switching.append(m) }
         }
         for m in switching { switchToPromotedReplica(m, now: now) }
-        runPendingScripts()
+        runPendingScripts(now: now)
         flushConfigIfDirty()
     }
 

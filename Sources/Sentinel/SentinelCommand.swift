@@ -171,7 +171,7 @@ extension Sentinel {
     func infoSection(now: Int64) -> String {
         var s = "# Sentinel\r\nsentinel_masters:\(masters.count)\r\nsentinel_tilt:\(tilt ? 1 : 0)\r\n"
         s += "sentinel_tilt_since_seconds:\(tilt ? (now - tiltStartTime) / 1000 : -1)\r\n"
-        s += "sentinel_running_scripts:\(runningScripts)\r\nsentinel_scripts_queue_length:\(scriptQueue.count)\r\n"
+        s += "sentinel_running_scripts:\(scripts.runningCount)\r\nsentinel_scripts_queue_length:\(scripts.jobs.count)\r\n"
         let sim = (simulateCrashAfterElection ? 1 : 0) | (simulateCrashAfterPromotion ? 2 : 0)
         s += "sentinel_simulate_failure_flags:\(sim)\r\n"
         for (i, m) in masters.values.sorted(by: { $0.name < $1.name }).enumerated() {
