@@ -226,7 +226,9 @@ final class VigilNodeDeployment {
     }
 
     @Test func aclUsersForNodeAndSentinelLinks() throws {
-        let d = try VigilNodeDeployment(acl: true, sentinelPassword: "sentinel-pw")
+        // Sentinels: the default user has requirepass; peers authenticate as the ACL user `peer`.
+        let d = try VigilNodeDeployment(acl: true, sentinelPassword: "sentinel-pw", sentinelExtra: [
+            "user peer on >peer-pw ~* &* +@all", "sentinel sentinel-user peer", "sentinel sentinel-pass peer-pw"])
         defer { d.stopAll() }
         for _ in 0..<3 { try d.startSentinel() }
         #expect(d.waitDiscovered(), "sentinels did not discover each other through ACL-protected links")
@@ -241,6 +243,12 @@ final class VigilNodeDeployment {
             let ss = (try? d.sentinelClient(d.sentinels[0]).call("SENTINEL", "SENTINELS", "mymaster").elements) ?? []
             return ss.count == 2 && ss.allSatisfy { fields($0)["flags"] == "sentinel" }
         })
+        let peerLinks = (try d.sentinelClient(d.sentinels[0]).call("CLIENT", "LIST").string ?? "")
+            .split(separator: "\n").filter { $0.contains("name=sentinel-") }
+        #expect(peerLinks.count == 2 && peerLinks.allSatisfy { $0.contains("user=peer") }, "\(peerLinks)")
+        let asPeer = try d.sentinels[1].client()
+        #expect(try asPeer.call("AUTH", "peer", "wrong") == .error("WRONGPASS invalid username-password pair or user is disabled."))
+        #expect(try asPeer.call("AUTH", "peer", "peer-pw") == .simpleString("OK"))
         d.master.signal(SIGKILL)
         #expect(d.waitAgreedNewMaster() != nil, "no failover through ACL-authenticated links within 10 s")
     }
