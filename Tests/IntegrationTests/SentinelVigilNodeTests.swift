@@ -243,9 +243,14 @@ final class VigilNodeDeployment {
             let ss = (try? d.sentinelClient(d.sentinels[0]).call("SENTINEL", "SENTINELS", "mymaster").elements) ?? []
             return ss.count == 2 && ss.allSatisfy { fields($0)["flags"] == "sentinel" }
         })
-        let peerLinks = (try d.sentinelClient(d.sentinels[0]).call("CLIENT", "LIST").string ?? "")
-            .split(separator: "\n").filter { $0.contains("name=sentinel-") }
-        #expect(peerLinks.count == 2 && peerLinks.allSatisfy { $0.contains("user=peer") }, "\(peerLinks)")
+        // Both peers connect to us (as soon as each has our hello) and authenticate as `peer`.
+        var peerLinks: [Substring] = []
+        #expect(waitUntil(timeout: 10) {
+            peerLinks = (try d.sentinelClient(d.sentinels[0]).call("CLIENT", "LIST").string ?? "")
+                .split(separator: "\n").filter { $0.contains("name=sentinel-") }
+            return peerLinks.count == 2
+        }, "\(peerLinks)")
+        #expect(peerLinks.allSatisfy { $0.contains("user=peer") }, "\(peerLinks)")
         let asPeer = try d.sentinels[1].client()
         #expect(try asPeer.call("AUTH", "peer", "wrong") == .error("WRONGPASS invalid username-password pair or user is disabled."))
         #expect(try asPeer.call("AUTH", "peer", "peer-pw") == .simpleString("OK"))
