@@ -14,6 +14,8 @@ enum SentinelTiming {
     /// Bounds of the master PING period (down-after / 10): the last valid reply before a crash is
     /// then at most this old, which is what SDOWN counts from.
     static let minFastPingPeriod: Int64 = 50
+    /// Reconnect period for data nodes (sentinels keep the ping period).
+    static let nodeReconnectPeriod: Int64 = 250
     /// How long replica selection waits for the fresh INFO it asked for.
     static let selectRefreshTimeout: Int64 = 250
     /// "Recent" for hello messages that confirm our view of a master (two publish periods + slack).
