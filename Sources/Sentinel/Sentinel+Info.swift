@@ -105,12 +105,16 @@ extension Sentinel {
             } else {
                 // A replica that says it is a master (an old master back from the dead, a manual
                 // REPLICAOF NO ONE). Redis waits for newer configs by hello before demoting it, and
-                // meanwhile it takes writes that will be lost. When a majority of sentinels just
-                // confirmed our view of the master there is nothing newer to wait for: demote now.
+                // meanwhile it takes writes that will be lost. A node that has just come back (our
+                // link to it is new) while a majority of sentinels confirm our view, and no newer
+                // election we voted in is pending, has nothing newer to wait for: demote it now. A
+                // replica we watched turn into a master keeps Redis's guard: it may be another
+                // partition's promotion whose hello has not reached us yet.
                 let wait = SentinelTiming.publishPeriod * 2
                 let guardPassed = ri.noDownFor(wait, now: now) && now - ri.roleReportedTime > wait
-                if !ri.flags.contains(.promoted) && masterLooksSane(master, now: now)
-                    && (guardPassed || viewConfirmedCurrent(master, now: now)) {
+                let cameBack = now - ri.link.cmdConnTime < SentinelTiming.helloConfirmWindow
+                let fastPath = cameBack && master.leaderEpoch <= master.configEpoch && viewConfirmedCurrent(master, now: now)
+                if !ri.flags.contains(.promoted) && masterLooksSane(master, now: now) && (guardPassed || fastPath) {
                     if sendSlaveOf(ri, to: master.address) { event(.notice, "+convert-to-slave", ri) }
                 }
             }

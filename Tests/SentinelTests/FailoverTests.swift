@@ -191,13 +191,34 @@ import Testing
         hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: 99_000)
         #expect(s.viewConfirmedCurrent(m, now: 100_000))
         let r = m.replicas["10.0.0.2:6000"]!
-        r.link.disconnectedSince = 99_900
+        r.link.disconnectedSince = 90_000
         r.flags.insert(.sDown)
         r.sDownSince = 90_000
-        // Back from the dead, down a moment ago: Redis's guard would wait; the confirmed view does not.
+        // Back from the dead (our link to it is 100 ms old): Redis's guard would wait; the confirmed
+        // view does not.
+        r.link.cmdConnTime = 99_900
         s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000)
         #expect(rec.has("+convert-to-slave"))
         #expect(r.link.simulatedSent?.contains(["SLAVEOF", "10.0.0.1", "6000"]) == true)
+    }
+
+    @Test func replicaWatchedTurningMasterOrPendingElectionKeepsRedisGuard() {
+        for pendingElection in [false, true] {
+            let (s, rec, m) = Fixture.make()
+            m.infoRefresh = 100_000
+            hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: 99_000)
+            let r = m.replicas["10.0.0.2:6000"]!
+            if pendingElection {
+                // Just reconnected, but we voted in epoch 3 and no config of epoch 3 reached us yet.
+                r.link.cmdConnTime = 99_900
+                m.leaderEpoch = 3
+            } else {
+                // Connected for a long time: we watched it become a master.
+                r.link.cmdConnTime = 10_000
+            }
+            s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000)
+            #expect(!rec.has("+convert-to-slave"))
+        }
     }
 
     @Test func unconfirmedViewKeepsRedisGuard() {
@@ -216,6 +237,7 @@ import Testing
             }
             #expect(!s.viewConfirmedCurrent(m, now: now))
             let r = m.replicas["10.0.0.2:6000"]!
+            r.link.cmdConnTime = now - 100
             s.refreshFromInfo(r, Fixture.masterInfo(), now: now)
             #expect(!rec.has("+convert-to-slave"))
             // Redis's guard still applies: after the wait it is converted anyway.
