@@ -5,6 +5,7 @@
 
 /// One script execution: its argv, and its run/retry state.
 struct ScriptJob: Equatable, Sendable {
+    /// The script path followed by its arguments.
     var argv: [String]
     /// Retries done so far (Redis's retry_num: incremented when the job starts).
     var retryNum = 0
@@ -12,17 +13,24 @@ struct ScriptJob: Equatable, Sendable {
     var startTime: Int64
     /// Non-zero while running.
     var pid: Int32 = 0
+    /// True while the child runs.
     var running: Bool { pid != 0 }
 }
 
 /// The queue of script jobs (Redis's sentinel.scripts_queue).
 struct ScriptQueue: Sendable {
+    /// Scripts running at once (SENTINEL_SCRIPT_MAX_RUNNING).
     static let maxRunning = 16
+    /// Jobs kept, running or not (SENTINEL_SCRIPT_MAX_QUEUE).
     static let maxQueued = 256
+    /// Attempts before giving up (SENTINEL_SCRIPT_MAX_RETRY).
     static let maxRetries = 10
+    /// A script running longer is killed (SENTINEL_SCRIPT_MAX_RUNTIME, ms).
     static let maxRuntime: Int64 = 60_000
+    /// Delay before the first retry, doubled for each further one (ms).
     static let retryDelay: Int64 = 30_000
 
+    /// Jobs in arrival order.
     private(set) var jobs: [ScriptJob] = []
 
     /// Jobs currently running.

@@ -5,8 +5,11 @@ import Shared
 
 /// One `user <name> rules...` definition: enabled flag and credentials.
 struct SentinelUser: Equatable, Sendable {
+    /// `on` / `off`.
     var enabled = false
+    /// `nopass`: any password opens the user.
     var nopass = false
+    /// Clear-text passwords from `>pass` rules.
     var passwords: Set<String> = []
     /// SHA-256 hex digests from `#<hash>` rules.
     var hashes: Set<String> = []
