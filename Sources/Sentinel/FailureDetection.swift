@@ -85,8 +85,10 @@ extension Sentinel {
                 s.leader = nil
             }
             guard m.flags.contains(.sDown), s.link.isUp else { continue }
-            // Until ODOWN every round trip counts: peers reach SDOWN within a ping period of us.
-            let period = m.flags.contains(.oDown) ? SentinelTiming.askPeriod : SentinelTiming.askPeriodBeforeODown
+            // Right after SDOWN every round trip counts: peers reach SDOWN within a ping period of
+            // us. Later (only we see it down, or it is ODOWN already) the usual period will do.
+            let fresh = !m.flags.contains(.oDown) && now - m.sDownSince < SentinelTiming.fastAskWindow
+            let period = fresh ? SentinelTiming.askPeriodBeforeODown : SentinelTiming.askPeriod
             if !force && elapsed < period { continue }
             if s.link.askInFlight && !force { continue }
             let runid = m.failoverState != .none ? myID : "*"

@@ -11,6 +11,8 @@ enum SentinelTiming {
     static let askPeriod: Int64 = 250
     /// While SDOWN but not yet ODOWN: peers are expected to agree within a ping period.
     static let askPeriodBeforeODown: Int64 = 50
+    /// How long after SDOWN the fast ask period applies.
+    static let fastAskWindow: Int64 = 2000
     /// Bounds of the master PING period (down-after / 10): the last valid reply before a crash is
     /// then at most this old, which is what SDOWN counts from.
     static let minFastPingPeriod: Int64 = 50

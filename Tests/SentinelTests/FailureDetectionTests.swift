@@ -80,6 +80,29 @@ import Testing
         #expect(!b.flags.contains(.masterDown))
     }
 
+    @Test func peersAreAskedOftenOnlyRightAfterSdown() {
+        let (s, _, m) = Fixture.make()
+        let b = m.sentinels[Fixture.peerB]!
+        m.flags.insert(.sDown)
+        m.sDownSince = 10_000
+        let down = RESPValue.array([.integer(0), .bulkString(Array("*".utf8)), .integer(0)])
+        s.askMasterStateToOtherSentinels(m, now: 10_000, force: false)
+        s.handleIsMasterDownReply(b, down, now: 10_001)
+        b.link.askInFlight = false
+        s.askMasterStateToOtherSentinels(m, now: 10_000 + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 1)
+        s.askMasterStateToOtherSentinels(m, now: 10_001 + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 2)
+        // Long after SDOWN (only we see it down): back to the usual period.
+        let late: Int64 = 10_000 + SentinelTiming.fastAskWindow + 10
+        s.handleIsMasterDownReply(b, down, now: late)
+        b.link.askInFlight = false
+        s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 2)
+        s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriod, force: false)
+        #expect(b.link.simulatedSent?.count == 3)
+    }
+
     @Test func malformedIsMasterDownReplyIsIgnored() {
         let (s, _, m) = Fixture.make()
         let b = m.sentinels[Fixture.peerB]!
