@@ -191,8 +191,12 @@ final class Sentinel {
         var infoPeriod = SentinelTiming.infoPeriod
         if ri.isSlave, let m = ri.master {
             if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = 1000 }
-            // A replica claiming to be a master must be converted soon: watch it closely.
-            if ri.roleReported == .master { infoPeriod = 1000 }
+            // A replica claiming to be a master must be converted soon: watch it closely, and very
+            // closely right after it came back (the fast demotion may be waiting for the new
+            // master's first INFO after a switch).
+            if ri.roleReported == .master {
+                infoPeriod = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow ? SentinelTiming.nodeReconnectPeriod : 1000
+            }
             // A replica still syncing is a poor failover candidate until we see it caught up.
             if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = 1000 }
             if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }

@@ -221,6 +221,18 @@ import Testing
         }
     }
 
+    @Test func returningNodeClaimingMasterIsPolledClosely() {
+        for (connectedAgo, expectInfo) in [(Int64(100), true), (Int64(60_000), false)] {
+            let (s, _, m) = Fixture.make()
+            let r = m.replicas["10.0.0.2:6000"]!
+            r.roleReported = .master
+            r.link.cmdConnTime = 100_000 - connectedAgo
+            r.infoRefresh = 100_000 - SentinelTiming.nodeReconnectPeriod - 1
+            s.sendPeriodicCommands(r, now: 100_000)
+            #expect((r.link.simulatedSent?.contains(["INFO"]) ?? false) == expectInfo)
+        }
+    }
+
     @Test func unconfirmedViewKeepsRedisGuard() {
         let clock: [Int64] = [100_000, 100_000 + SentinelTiming.helloConfirmWindow + 1]
         for (i, now) in clock.enumerated() {
