@@ -34,8 +34,9 @@ struct SentinelUser: Equatable, Sendable {
                     hashes.insert(h); nopass = false
                 }
                 else if r.hasPrefix("!") { hashes.remove(String(r.dropFirst()).lowercased()) }
-                else if !(r.hasPrefix("~") || r.hasPrefix("%") || r.hasPrefix("&") || r.hasPrefix("+") || r.hasPrefix("-")
-                          || ["allkeys", "resetkeys", "allchannels", "resetchannels", "allcommands", "nocommands", "sanitize-payload", "skip-sanitize-payload"].contains(lower)) {
+                else if !(r.hasPrefix("~") || r.hasPrefix("%") || r.hasPrefix("&") || r.hasPrefix("+") || r.hasPrefix("-") || r.hasPrefix("(")
+                          || ["allkeys", "resetkeys", "allchannels", "resetchannels", "allcommands", "nocommands", "sanitize-payload",
+                              "skip-sanitize-payload", "clearselectors"].contains(lower)) {
                     return r
                 }
             }

@@ -132,6 +132,8 @@ import Testing
         var h = SentinelUser()
         #expect(h.apply(["on", "#" + SHA256.hex(Array("secret".utf8))]) == nil)
         #expect(h.accepts("secret") && !h.accepts("other"))
+        // Redis 7 selectors are accepted (and, like all permission rules, not enforced).
+        #expect(h.apply(["(~temp:* +get)", "clearselectors", "%R~r:*"]) == nil)
         #expect(h.apply(["bogus-rule"]) == "bogus-rule")
         #expect(h.apply(["#nothex"]) == "#nothex")
     }
