@@ -189,17 +189,19 @@ final class Sentinel {
         guard link.isUp else { return }
         if link.pendingCommands >= SentinelTiming.maxPendingCommands { return }
         var infoPeriod = SentinelTiming.infoPeriod
+        // Each reason to watch closer can only shorten the period.
         if ri.isSlave, let m = ri.master {
-            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = 1000 }
+            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = min(infoPeriod, 1000) }
             // A replica claiming to be a master must be converted soon: watch it closely, and very
             // closely right after it came back (the fast demotion may be waiting for the new
             // master's first INFO after a switch).
             if ri.roleReported == .master {
-                infoPeriod = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow ? SentinelTiming.nodeReconnectPeriod : 1000
+                let cameBack = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow
+                infoPeriod = min(infoPeriod, cameBack ? SentinelTiming.nodeReconnectPeriod : 1000)
             }
             // A replica still syncing is a poor failover candidate until we see it caught up.
-            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = 1000 }
-            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }
+            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = min(infoPeriod, 1000) }
+            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = min(infoPeriod, SentinelTiming.promotionPollPeriod) }
         }
         if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }
         // Masters are pinged every down-after/10: SDOWN counts from the last valid reply, so a fresh

@@ -226,6 +226,8 @@ import Testing
             let (s, _, m) = Fixture.make()
             let r = m.replicas["10.0.0.2:6000"]!
             r.roleReported = .master
+            // As INFO leaves it for a node reporting role master: no replication link.
+            r.slaveMasterLinkUp = false
             r.link.cmdConnTime = 100_000 - connectedAgo
             r.infoRefresh = 100_000 - SentinelTiming.nodeReconnectPeriod - 1
             s.sendPeriodicCommands(r, now: 100_000)
