@@ -34,8 +34,18 @@ extension Sentinel {
 
     // MARK: - The state machine
 
-    /// Advances a failover in progress by one step.
+    /// Advances a failover in progress as far as it can go now: states that need no answer from
+    /// anyone (elected → select → send) follow each other in one call instead of one per tick.
     func failoverStateMachine(_ m: MonitoredInstance, now: Int64) {
+        for _ in 0..<4 {
+            let before = m.failoverState
+            failoverStep(m, now: now)
+            if m.failoverState == before || m.failoverState == .reconfSlaves || m.failoverState == .none { return }
+        }
+    }
+
+    /// One step of the failover state machine.
+    func failoverStep(_ m: MonitoredInstance, now: Int64) {
         guard m.flags.contains(.failoverInProgress) else { return }
         switch m.failoverState {
         case .none, .updateConfig:
@@ -56,6 +66,15 @@ extension Sentinel {
             if simulateCrashAfterElection { crashForSimulation() }
             setFailoverState(m, .selectSlave, now: now)
         case .selectSlave:
+            // Offsets from the periodic INFO can be seconds old: a replica that acknowledged a WAIT
+            // since then must not be passed over. Ask every replica now and choose once all
+            // answered (or after a short timeout).
+            if m.selectRefreshRequested == 0 {
+                m.selectRefreshRequested = now
+                for r in m.replicas.values where r.link.isUp { requestInfo(r, thenAdvance: m) }
+            }
+            let waiting = m.replicas.values.contains { $0.link.isUp && $0.infoRefresh < m.selectRefreshRequested }
+            if waiting && now - m.selectRefreshRequested < SentinelTiming.selectRefreshTimeout { return }
             guard let r = selectReplica(m, now: now) else {
                 event(.warning, "-failover-abort-no-good-slave", m)
                 abortFailover(m, now: now)
@@ -78,6 +97,9 @@ extension Sentinel {
             event(.notice, "+failover-state-wait-promotion", r)
             m.failoverState = .waitPromotion
             m.failoverStateChangeTime = now
+            // Replies come in order: this INFO is answered right after EXEC, so the promotion is
+            // seen one round trip after it happened instead of at the next INFO period.
+            requestInfo(r, thenAdvance: m)
         case .waitPromotion:
             // The promotion itself is noticed in the INFO reply of the promoted replica.
             if now - m.failoverStateChangeTime > m.failoverTimeout {
@@ -89,10 +111,22 @@ extension Sentinel {
         }
     }
 
+    /// Sends INFO to `r` now (even if one is in flight) and runs the failover state machine of
+    /// `m` when the answer is applied.
+    func requestInfo(_ r: MonitoredInstance, thenAdvance m: MonitoredInstance) {
+        r.link.send([r.command("INFO")]) { [weak self, weak r, weak m] reply in
+            guard let self, let r else { return }
+            let now = self.clockNow()
+            if let text = reply.string, !reply.isError { self.refreshFromInfo(r, text, now: now) }
+            if let m, !self.tilt { self.failoverStateMachine(m, now: now) }
+        }
+    }
+
     /// Moves to `state` and announces it as `+failover-state-<name>`.
     func setFailoverState(_ m: MonitoredInstance, _ state: FailoverState, now: Int64) {
         m.failoverState = state
         m.failoverStateChangeTime = now
+        if state == .selectSlave { m.selectRefreshRequested = 0 }
         event(.notice, "+failover-state-" + state.name.replacingUnderscores(), m)
     }
 
@@ -106,8 +140,10 @@ extension Sentinel {
         if simulateCrashAfterPromotion { crashForSimulation() }
         event(.notice, "+failover-state-reconf-slaves", m)
         callClientReconfigScript(m, role: "leader", state: "start", from: m.address, to: r.address)
-        // Tell everyone at once: the new config epoch stops other sentinels' failovers.
+        // Tell everyone at once: the new config epoch stops other sentinels' failovers and makes
+        // them (and the clients asking them) switch to the new master now, not at failover end.
         forceHelloUpdate(m)
+        for ri in [r] + Array(m.replicas.values.filter { $0 !== r }) + Array(m.sentinels.values) { sendHello(ri, now: now) }
     }
 
     /// Gives up the failover; promoted/reconf flags are cleared.

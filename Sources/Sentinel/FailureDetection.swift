@@ -9,8 +9,16 @@ extension Sentinel {
     /// (or a master keeps reporting itself a replica); also recycles links that look stuck.
     func checkSubjectivelyDown(_ ri: MonitoredInstance, now: Int64) {
         let link = ri.link
+        // Redis counts from the oldest unanswered PING, so a reconnect attempt after a crash (which
+        // sends a fresh PING) restarts the count and SDOWN lands up to a ping period late. A master
+        // has in fact been unreachable since its last valid reply: count from that, as soon as a
+        // PING is outstanding or the link is down. Only masters: they are pinged every
+        // down-after/10 (`fastPingPeriod`), so a healthy one never gets near the limit between
+        // replies; replicas and sentinels, pinged every down-after, keep Redis's rule.
         var elapsed: Int64 = 0
-        if link.actPingTime != 0 {
+        if ri.isMaster && (link.actPingTime != 0 || link.disconnected) {
+            elapsed = now - link.lastAvailTime
+        } else if link.actPingTime != 0 {
             elapsed = now - link.actPingTime
         } else if link.disconnected {
             elapsed = now - link.lastAvailTime
@@ -77,14 +85,22 @@ extension Sentinel {
                 s.leader = nil
             }
             guard m.flags.contains(.sDown), s.link.isUp else { continue }
-            if !force && elapsed < SentinelTiming.askPeriod { continue }
+            // Right after SDOWN every round trip counts: peers reach SDOWN within a ping period of
+            // us. Later (only we see it down, or it is ODOWN already) the usual period will do.
+            let fresh = !m.flags.contains(.oDown) && now - m.sDownSince < SentinelTiming.fastAskWindow
+            let period = fresh ? SentinelTiming.askPeriodBeforeODown : SentinelTiming.askPeriod
+            if !force && elapsed < period { continue }
             if s.link.askInFlight && !force { continue }
             let runid = m.failoverState != .none ? myID : "*"
             let ok = s.link.send([s.command("SENTINEL"), "is-master-down-by-addr", m.address.ip, String(m.address.port),
                                   String(currentEpoch), runid]) { [weak self, weak s] reply in
                 guard let self, let s else { return }
                 s.link.askInFlight = false
-                self.handleIsMasterDownReply(s, reply, now: self.clockNow())
+                let now = self.clockNow()
+                self.handleIsMasterDownReply(s, reply, now: now)
+                // Act on the answer now rather than on the next tick: it may complete the quorum or
+                // the election.
+                if let m = s.master, !self.tilt { self.advanceFailureHandling(m, now: now) }
             }
             if ok { s.link.askInFlight = true }
         }

@@ -123,5 +123,8 @@ final class InstanceLink {
         p.close()
         if !disconnected { disconnectedSince = now }
         disconnected = true
+        // The command link still works: reopen the pub/sub side on the next tick, not a second
+        // later, unless the pub/sub link keeps dying young (then the normal period applies).
+        if cmd != nil && now - pubsubConnTime > 1000 { lastReconnTime = 0 }
     }
 }

@@ -109,6 +109,8 @@ final class MonitoredInstance {
     var leaderEpoch: UInt64 = 0
 
     // Failover.
+    /// When select-slave asked the replicas for fresh INFO (0: not asked yet).
+    var selectRefreshRequested: Int64 = 0
     var failoverState: FailoverState = .none
     var failoverEpoch: UInt64 = 0
     var failoverStartTime: Int64 = 0
@@ -130,6 +132,9 @@ final class MonitoredInstance {
     var slaveReplOffset: Int64 = 0
     var replicaAnnounced = true
     var lastHelloTime: Int64 = 0
+    /// For sentinels: the master address and config epoch their last hello announced.
+    var helloMasterAddress: InstanceAddress?
+    var helloConfigEpoch: UInt64 = 0
     /// The last INFO text and when it arrived (SENTINEL INFO-CACHE).
     var lastInfo: (text: String, time: Int64)?
     var rebootTime: Int64 = 0
@@ -166,6 +171,9 @@ final class MonitoredInstance {
 
     /// PING period: min(down-after, 1 s).
     var pingPeriod: Int64 { min(downAfterMillis, 1000) }
+
+    /// PING period for masters: down-after / 10, between 50 ms and the Redis period.
+    var fastPingPeriod: Int64 { min(pingPeriod, max(SentinelTiming.minFastPingPeriod, downAfterMillis / 10)) }
 
     /// True when the instance has been reachable for the last `millis`.
     func noDownFor(_ millis: Int64, now: Int64) -> Bool {

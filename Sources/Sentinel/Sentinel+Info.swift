@@ -104,10 +104,17 @@ extension Sentinel {
                 promotionObserved(master, ri, now: now)
             } else {
                 // A replica that says it is a master (an old master back from the dead, a manual
-                // REPLICAOF NO ONE): wait a little for newer configs by hello, then demote it.
+                // REPLICAOF NO ONE). Redis waits for newer configs by hello before demoting it, and
+                // meanwhile it takes writes that will be lost. A node that has just come back (our
+                // link to it is new) while a majority of sentinels confirm our view, and no newer
+                // election we voted in is pending, has nothing newer to wait for: demote it now. A
+                // replica we watched turn into a master keeps Redis's guard: it may be another
+                // partition's promotion whose hello has not reached us yet.
                 let wait = SentinelTiming.publishPeriod * 2
-                if !ri.flags.contains(.promoted) && masterLooksSane(master, now: now)
-                    && ri.noDownFor(wait, now: now) && now - ri.roleReportedTime > wait {
+                let guardPassed = ri.noDownFor(wait, now: now) && now - ri.roleReportedTime > wait
+                let cameBack = now - ri.link.cmdConnTime < SentinelTiming.helloConfirmWindow
+                let fastPath = cameBack && master.leaderEpoch <= master.configEpoch && viewConfirmedCurrent(master, now: now)
+                if !ri.flags.contains(.promoted) && masterLooksSane(master, now: now) && (guardPassed || fastPath) {
                     if sendSlaveOf(ri, to: master.address) { event(.notice, "+convert-to-slave", ri) }
                 }
             }
@@ -135,6 +142,18 @@ extension Sentinel {
                 event(.notice, "+slave-reconf-done", ri)
             }
         }
+    }
+
+    /// True when hello messages from a majority of the known sentinels (us included), received
+    /// within the last few seconds, announce the same master address and config epoch as we hold.
+    func viewConfirmedCurrent(_ m: MonitoredInstance, now: Int64) -> Bool {
+        guard m.failoverState == .none else { return false }
+        var agreeing = 1
+        for s in m.sentinels.values where s.lastHelloTime != 0 && now - s.lastHelloTime <= SentinelTiming.helloConfirmWindow
+            && s.helloMasterAddress == m.address && s.helloConfigEpoch == m.configEpoch {
+            agreeing += 1
+        }
+        return agreeing >= (m.sentinels.count + 1) / 2 + 1
     }
 
     /// A master we can trust enough to reconfigure replicas towards it.
@@ -225,6 +244,8 @@ extension Sentinel {
             }
         }
         si?.lastHelloTime = now
+        si?.helloMasterAddress = InstanceAddress(ip: t[5], port: mport)
+        si?.helloConfigEpoch = mEpoch
     }
 
     /// Points `m` at a new address: the old master and the other replicas become its replicas.

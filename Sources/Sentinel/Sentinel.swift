@@ -9,6 +9,19 @@ enum SentinelTiming {
     static let pingPeriod: Int64 = 1000
     /// Faster than Redis's 1 s: once SDOWN we want agreement quickly.
     static let askPeriod: Int64 = 250
+    /// While SDOWN but not yet ODOWN: peers are expected to agree within a ping period.
+    static let askPeriodBeforeODown: Int64 = 50
+    /// How long after SDOWN the fast ask period applies.
+    static let fastAskWindow: Int64 = 2000
+    /// Bounds of the master PING period (down-after / 10): the last valid reply before a crash is
+    /// then at most this old, which is what SDOWN counts from.
+    static let minFastPingPeriod: Int64 = 50
+    /// Reconnect period for data nodes (sentinels keep the ping period).
+    static let nodeReconnectPeriod: Int64 = 250
+    /// How long replica selection waits for the fresh INFO it asked for.
+    static let selectRefreshTimeout: Int64 = 250
+    /// "Recent" for hello messages that confirm our view of a master (two publish periods + slack).
+    static let helloConfirmWindow: Int64 = 5000
     static let askValidity: Int64 = 5000
     static let publishPeriod: Int64 = 2000
     static let maxPendingCommands = 100
@@ -49,9 +62,8 @@ final class Sentinel {
     var onEvent: ((SentinelEvent) -> Void)?
     /// Random numbers: injected so tests are deterministic.
     var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
-    /// Script jobs waiting to run (notification and client-reconfig scripts).
-    var scriptQueue: [[String]] = []
-    var runningScripts = 0
+    /// Script jobs queued or running (notification and client-reconfig scripts).
+    var scripts = ScriptQueue()
     /// When the process started (INFO uptime).
     let startTime = Clock.monotonicMillis()
 
@@ -128,7 +140,7 @@ final class Sentinel {
             if m.failoverState == .updateConfig { switching.append(m) }
         }
         for m in switching { switchToPromotedReplica(m, now: now) }
-        runPendingScripts()
+        runPendingScripts(now: now)
         flushConfigIfDirty()
     }
 
@@ -141,13 +153,22 @@ final class Sentinel {
             tilt = false
             event(.warning, "-tilt", message: "#tilt mode exited")
         }
+        let wasSDown = ri.flags.contains(.sDown)
         checkSubjectivelyDown(ri, now: now)
         if ri.isMaster {
-            checkObjectivelyDown(ri, now: now)
-            if startFailoverIfNeeded(ri, now: now) { askMasterStateToOtherSentinels(ri, now: now, force: true) }
-            failoverStateMachine(ri, now: now)
+            // Just went SDOWN: ask peers at once instead of waiting for the ask period.
+            if !wasSDown && ri.flags.contains(.sDown) { askMasterStateToOtherSentinels(ri, now: now, force: true) }
+            advanceFailureHandling(ri, now: now)
             askMasterStateToOtherSentinels(ri, now: now, force: false)
         }
+    }
+
+    /// ODOWN check, failover start (asking for votes at once) and one failover step; also run when
+    /// a peer's answer arrives, so agreement and election take a round trip, not a timer tick.
+    func advanceFailureHandling(_ m: MonitoredInstance, now: Int64) {
+        checkObjectivelyDown(m, now: now)
+        if startFailoverIfNeeded(m, now: now) { askMasterStateToOtherSentinels(m, now: now, force: true) }
+        failoverStateMachine(m, now: now)
     }
 
     /// Enters TILT when the timer stalled or time went backwards: our view of time is unreliable.
@@ -168,16 +189,24 @@ final class Sentinel {
         guard link.isUp else { return }
         if link.pendingCommands >= SentinelTiming.maxPendingCommands { return }
         var infoPeriod = SentinelTiming.infoPeriod
+        // Each reason to watch closer can only shorten the period.
         if ri.isSlave, let m = ri.master {
-            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = 1000 }
-            // A replica claiming to be a master must be converted soon: watch it closely.
-            if ri.roleReported == .master { infoPeriod = 1000 }
+            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = min(infoPeriod, 1000) }
+            // A replica claiming to be a master must be converted soon: watch it closely, and very
+            // closely right after it came back (the fast demotion may be waiting for the new
+            // master's first INFO after a switch).
+            if ri.roleReported == .master {
+                let cameBack = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow
+                infoPeriod = min(infoPeriod, cameBack ? SentinelTiming.nodeReconnectPeriod : 1000)
+            }
             // A replica still syncing is a poor failover candidate until we see it caught up.
-            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = 1000 }
-            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = SentinelTiming.promotionPollPeriod }
+            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = min(infoPeriod, 1000) }
+            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = min(infoPeriod, SentinelTiming.promotionPollPeriod) }
         }
         if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }
-        let pingPeriod = ri.pingPeriod
+        // Masters are pinged every down-after/10: SDOWN counts from the last valid reply, so a fresh
+        // one means a crash is noticed close to down-after after it happened.
+        let pingPeriod = ri.isMaster ? ri.fastPingPeriod : ri.pingPeriod
         if !ri.isSentinel && (ri.infoRefresh == 0 || now - ri.infoRefresh > infoPeriod) && !link.infoInFlight {
             link.infoInFlight = true
             link.send([ri.command("INFO")]) { [weak self, weak ri] reply in

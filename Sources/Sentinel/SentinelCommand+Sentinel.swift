@@ -157,7 +157,7 @@ extension SentinelServer {
             }
             c.conn.output.ok()
         case "pending-scripts":
-            c.conn.output.arrayHeader(0)
+            s.writePendingScripts(&c.conn.output, proto: c.proto, now: s.clockNow())
         case "debug":
             let params: [(String, Int64)] = [("INFO-PERIOD", SentinelTiming.infoPeriod), ("PING-PERIOD", SentinelTiming.pingPeriod),
                 ("ASK-PERIOD", SentinelTiming.askPeriod), ("PUBLISH-PERIOD", SentinelTiming.publishPeriod),

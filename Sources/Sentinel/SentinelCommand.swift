@@ -32,19 +32,21 @@ extension SentinelServer {
             } else if args.count == 2 { c.conn.output.bulk(args[1]) } else { c.conn.output.simple("PONG") }
         case "auth":
             guard args.count == 2 || args.count == 3 else { _ = arity(2); return }
-            guard let pass = sentinel.settings.requirepass else {
+            if args.count == 2 && !sentinel.settings.authRequired {
                 c.conn.output.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
                 return
             }
             let user = args.count == 3 ? args[1] : "default"
-            if user == "default" && args[args.count - 1] == pass { c.authenticated = true; c.conn.output.ok() }
-            else { c.conn.output.error("WRONGPASS invalid username-password pair or user is disabled.") }
+            if sentinel.settings.authenticate(user: user, pass: args[args.count - 1]) {
+                c.authenticated = true; c.user = user; c.conn.output.ok()
+            } else { c.conn.output.error("WRONGPASS invalid username-password pair or user is disabled.") }
         case "hello": hello(c, args)
         case "quit":
             c.conn.output.ok(); c.closeAfterReply = true
         case "reset":
             c.channels.removeAll(); c.patterns.removeAll(); c.proto = 2; c.name = ""
-            c.authenticated = sentinel.settings.requirepass == nil
+            c.authenticated = !sentinel.settings.authRequired
+            c.user = "default"
             c.conn.output.simple("RESET")
         case "subscribe", "psubscribe":
             guard arity(-2) else { return }
@@ -93,11 +95,12 @@ extension SentinelServer {
         while i < args.count {
             let opt = args[i].lowercased()
             if opt == "auth" && i + 2 < args.count {
-                guard let pass = sentinel.settings.requirepass, args[i + 1] == "default", args[i + 2] == pass else {
+                guard sentinel.settings.authenticate(user: args[i + 1], pass: args[i + 2]) else {
                     c.conn.output.error("WRONGPASS invalid username-password pair or user is disabled.")
                     return
                 }
                 c.authenticated = true
+                c.user = args[i + 1]
                 i += 3
             } else if opt == "setname" && i + 1 < args.count {
                 c.name = args[i + 1]; i += 2
@@ -131,7 +134,7 @@ extension SentinelServer {
         case "list", "info":
             let list = (args[1].lowercased() == "info" ? [c] : clients.values.sorted { $0.id < $1.id }).map { cl -> String in
                 let addr = Socket.peerAddress(cl.conn.fd)?.description ?? "?"
-                return "id=\(cl.id) addr=\(addr) fd=\(cl.conn.fd) name=\(cl.name) sub=\(cl.channels.count) psub=\(cl.patterns.count) resp=\(cl.proto)\n"
+                return "id=\(cl.id) addr=\(addr) fd=\(cl.conn.fd) name=\(cl.name) sub=\(cl.channels.count) psub=\(cl.patterns.count) user=\(cl.user) resp=\(cl.proto)\n"
             }.joined()
             c.conn.output.verbatim(list)
         case "kill":
@@ -171,7 +174,7 @@ extension Sentinel {
     func infoSection(now: Int64) -> String {
         var s = "# Sentinel\r\nsentinel_masters:\(masters.count)\r\nsentinel_tilt:\(tilt ? 1 : 0)\r\n"
         s += "sentinel_tilt_since_seconds:\(tilt ? (now - tiltStartTime) / 1000 : -1)\r\n"
-        s += "sentinel_running_scripts:\(runningScripts)\r\nsentinel_scripts_queue_length:\(scriptQueue.count)\r\n"
+        s += "sentinel_running_scripts:\(scripts.runningCount)\r\nsentinel_scripts_queue_length:\(scripts.jobs.count)\r\n"
         let sim = (simulateCrashAfterElection ? 1 : 0) | (simulateCrashAfterPromotion ? 2 : 0)
         s += "sentinel_simulate_failure_flags:\(sim)\r\n"
         for (i, m) in masters.values.sorted(by: { $0.name < $1.name }).enumerated() {

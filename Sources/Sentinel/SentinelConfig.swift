@@ -12,6 +12,8 @@ struct SentinelSettings {
     var daemonize = false
     var pidfile = ""
     var requirepass: String?
+    /// `user` lines: ACL users clients (and peer sentinels, via sentinel-user) authenticate as.
+    var users: [String: SentinelUser] = [:]
     var protectedMode = false
     var announceIP: String?
     var announcePort = 0
@@ -60,12 +62,17 @@ extension Sentinel {
         case "protected-mode":
             guard let b = parseYesNo(try one()) else { throw d.error("argument must be 'yes' or 'no'") }
             settings.protectedMode = b
+        case "user":
+            guard let name = a.first else { throw d.error("wrong number of arguments") }
+            var u = settings.users[name] ?? SentinelUser()
+            if let bad = u.apply(Array(a.dropFirst())) { throw d.error("Error in user declaration '\(bad)'") }
+            settings.users[name] = u
         case "sentinel":
             // `--sentinel` on the command line is a mode flag, harmless here.
             if a.isEmpty { return }
             if let msg = try applySentinelDirective(a, now: now) { throw d.error(msg) }
         default:
-            // Other redis.conf directives (acllog-max-len, user, latency-tracking...) are accepted as
+            // Other redis.conf directives (acllog-max-len, latency-tracking...) are accepted as
             // redis-sentinel does; they are irrelevant to a sentinel and kept verbatim by rewrites.
             break
         }

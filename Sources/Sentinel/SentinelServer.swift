@@ -11,6 +11,8 @@ final class SentinelClient {
     let conn: Connection
     var parser = RequestParser()
     var authenticated: Bool
+    /// The user this client authenticated as (CLIENT LIST's `user=`).
+    var user = "default"
     var name = ""
     var channels: Set<String> = []
     var patterns: Set<String> = []
@@ -77,7 +79,7 @@ final class SentinelServer {
         do { conn = try Connection(fd: fd, loop: loop) } catch { Posix.close(fd); return }
         Socket.setNoDelay(fd)
         let now = Clock.monotonicMillis()
-        if sentinel.settings.protectedMode && sentinel.settings.requirepass == nil {
+        if sentinel.settings.protectedMode && !sentinel.settings.authRequired {
             let ip = Socket.peerAddress(fd)?.ip ?? ""
             if !Socket.isLoopback(ip) {
                 conn.send(Bytes("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n".utf8))
@@ -88,7 +90,7 @@ final class SentinelServer {
         }
         let id = nextClientID
         nextClientID += 1
-        let c = SentinelClient(id: id, conn: conn, authenticated: sentinel.settings.requirepass == nil, now: now)
+        let c = SentinelClient(id: id, conn: conn, authenticated: !sentinel.settings.authRequired, now: now)
         clients[id] = c
         conn.onInput = { [unowned self] _ in self.readFromClient(c) }
         conn.onClose = { [unowned self] _, _ in self.clients[c.id] = nil }

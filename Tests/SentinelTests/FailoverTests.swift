@@ -51,19 +51,24 @@ import Testing
         #expect(s.currentEpoch == 1 && m.failoverEpoch == 1)
         #expect(m.failoverState == .waitStart)
         #expect(rec.has("+try-failover"))
+        for r in m.replicas.values { r.infoRefresh = now - 500 }
         s.failoverStateMachine(m, now: now)
         #expect(rec.has("+elected-leader"))
+        // Selection waits for the fresh INFO it asked every replica for.
         #expect(m.failoverState == .selectSlave)
-        // Replica 10.0.0.3 has the higher offset.
-        m.replicas["10.0.0.3:6000"]!.slaveReplOffset = 900
+        for r in m.replicas.values { #expect(r.link.simulatedSent == [["INFO"]]) }
+        now += 5
+        // Replica 10.0.0.3 acknowledged more since the periodic INFO: the fresh offset decides.
+        s.refreshFromInfo(m.replicas["10.0.0.2:6000"]!, Fixture.replicaInfo(master: m.address, offset: 500), now: now)
+        #expect(m.failoverState == .selectSlave)
+        s.refreshFromInfo(m.replicas["10.0.0.3:6000"]!, Fixture.replicaInfo(master: m.address, offset: 900), now: now)
         s.failoverStateMachine(m, now: now)
         let promoted = m.replicas["10.0.0.3:6000"]!
         #expect(m.promotedReplica === promoted)
         #expect(rec.message("+selected-slave") == "slave 10.0.0.3:6000 10.0.0.3 6000 @ mymaster 10.0.0.1 6000")
-        #expect(m.failoverState == .sendSlaveofNoOne)
-        s.failoverStateMachine(m, now: now)
-        #expect(promoted.link.simulatedSent == [["MULTI"], ["SLAVEOF", "NO", "ONE"], ["CONFIG", "REWRITE"],
-                                                ["CLIENT", "KILL", "TYPE", "normal"], ["CLIENT", "KILL", "TYPE", "pubsub"], ["EXEC"]])
+        // send-slaveof-noone follows in the same call; INFO right behind EXEC shows the promotion.
+        #expect(promoted.link.simulatedSent == [["INFO"], ["MULTI"], ["SLAVEOF", "NO", "ONE"], ["CONFIG", "REWRITE"],
+                                                ["CLIENT", "KILL", "TYPE", "normal"], ["CLIENT", "KILL", "TYPE", "pubsub"], ["EXEC"], ["INFO"]])
         #expect(m.failoverState == .waitPromotion)
         #expect(rec.has("+failover-state-wait-promotion"))
         now += 100
@@ -77,6 +82,8 @@ import Testing
         s.failoverStateMachine(m, now: now)
         #expect(other.flags.contains(.reconfSent))
         #expect(other.link.simulatedSent?.contains(["SLAVEOF", "10.0.0.3", "6000"]) == true)
+        // The new configuration was published at once to every reachable link.
+        for p in m.sentinels.values { #expect(p.link.simulatedSent?.contains { $0.first == "PUBLISH" && $0.last?.hasSuffix(",10.0.0.3,6000,1") == true } == true) }
         #expect(rec.has("+slave-reconf-sent"))
         s.refreshFromInfo(other, Fixture.replicaInfo(master: promoted.address, linkUp: false), now: now)
         #expect(other.flags.contains(.reconfInprog))
@@ -95,6 +102,18 @@ import Testing
         let states = rec.types.filter { $0.hasPrefix("+failover-state-") }
         #expect(states == ["+failover-state-select-slave", "+failover-state-send-slaveof-noone",
                            "+failover-state-wait-promotion", "+failover-state-reconf-slaves"])
+    }
+
+    @Test func selectionProceedsWhenFreshInfoDoesNotArrive() {
+        let (s, rec, m) = odownWithVotes()
+        for r in m.replicas.values { r.infoRefresh = 29_000 }
+        #expect(s.startFailoverIfNeeded(m, now: 30_000))
+        s.failoverStateMachine(m, now: 30_000)
+        s.failoverStateMachine(m, now: 30_000 + SentinelTiming.selectRefreshTimeout - 1)
+        #expect(m.failoverState == .selectSlave && !rec.has("+selected-slave"))
+        s.failoverStateMachine(m, now: 30_000 + SentinelTiming.selectRefreshTimeout)
+        #expect(rec.has("+selected-slave"))
+        #expect(m.failoverState == .waitPromotion)
     }
 
     @Test func notElectedAbortsAfterElectionTimeout() {
@@ -159,6 +178,98 @@ import Testing
         s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000 + wait + 1)
         #expect(rec.has("+convert-to-slave"))
         #expect(r.link.simulatedSent?.contains(["SLAVEOF", "10.0.0.1", "6000"]) == true)
+    }
+
+    /// Hello from a peer as it arrives on the hello channel.
+    private func hello(_ s: Sentinel, from id: String, ip: String, master: InstanceAddress, configEpoch: UInt64, now: Int64) {
+        s.processHello("\(ip),26379,\(id),\(s.currentEpoch),mymaster,\(master.ip),\(master.port),\(configEpoch)", now: now)
+    }
+
+    @Test func returningOldMasterIsDemotedAtOnceWhenAMajorityConfirmsOurView() {
+        let (s, rec, m) = Fixture.make()
+        m.infoRefresh = 100_000
+        hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: 99_000)
+        #expect(s.viewConfirmedCurrent(m, now: 100_000))
+        let r = m.replicas["10.0.0.2:6000"]!
+        r.link.disconnectedSince = 90_000
+        r.flags.insert(.sDown)
+        r.sDownSince = 90_000
+        // Back from the dead (our link to it is 100 ms old): Redis's guard would wait; the confirmed
+        // view does not.
+        r.link.cmdConnTime = 99_900
+        s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000)
+        #expect(rec.has("+convert-to-slave"))
+        #expect(r.link.simulatedSent?.contains(["SLAVEOF", "10.0.0.1", "6000"]) == true)
+    }
+
+    @Test func replicaWatchedTurningMasterOrPendingElectionKeepsRedisGuard() {
+        for pendingElection in [false, true] {
+            let (s, rec, m) = Fixture.make()
+            m.infoRefresh = 100_000
+            hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: 99_000)
+            let r = m.replicas["10.0.0.2:6000"]!
+            if pendingElection {
+                // Just reconnected, but we voted in epoch 3 and no config of epoch 3 reached us yet.
+                r.link.cmdConnTime = 99_900
+                m.leaderEpoch = 3
+            } else {
+                // Connected for a long time: we watched it become a master.
+                r.link.cmdConnTime = 10_000
+            }
+            s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000)
+            #expect(!rec.has("+convert-to-slave"))
+        }
+    }
+
+    @Test func returningNodeClaimingMasterIsPolledClosely() {
+        for (connectedAgo, expectInfo) in [(Int64(100), true), (Int64(60_000), false)] {
+            let (s, _, m) = Fixture.make()
+            let r = m.replicas["10.0.0.2:6000"]!
+            r.roleReported = .master
+            // As INFO leaves it for a node reporting role master: no replication link.
+            r.slaveMasterLinkUp = false
+            r.link.cmdConnTime = 100_000 - connectedAgo
+            r.infoRefresh = 100_000 - SentinelTiming.nodeReconnectPeriod - 1
+            s.sendPeriodicCommands(r, now: 100_000)
+            #expect((r.link.simulatedSent?.contains(["INFO"]) ?? false) == expectInfo)
+        }
+    }
+
+    @Test func unconfirmedViewKeepsRedisGuard() {
+        let clock: [Int64] = [100_000, 100_000 + SentinelTiming.helloConfirmWindow + 1]
+        for (i, now) in clock.enumerated() {
+            let (s, rec, m) = Fixture.make()
+            m.infoRefresh = now
+            if i == 0 {
+                // A majority of hellos, but announcing a newer config epoch than ours.
+                hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: now - 10)
+                m.sentinels[Fixture.peerB]!.helloConfigEpoch = 7
+            } else {
+                // Hellos that agree, but too old to confirm anything now.
+                hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: m.address, configEpoch: 0, now: 100_000)
+                hello(s, from: Fixture.peerC, ip: "10.0.1.2", master: m.address, configEpoch: 0, now: 100_000)
+            }
+            #expect(!s.viewConfirmedCurrent(m, now: now))
+            let r = m.replicas["10.0.0.2:6000"]!
+            r.link.cmdConnTime = now - 100
+            s.refreshFromInfo(r, Fixture.masterInfo(), now: now)
+            #expect(!rec.has("+convert-to-slave"))
+            // Redis's guard still applies: after the wait it is converted anyway.
+            let later = now + SentinelTiming.publishPeriod * 2 + 1
+            m.infoRefresh = later
+            s.refreshFromInfo(r, Fixture.masterInfo(), now: later)
+            #expect(rec.has("+convert-to-slave"))
+        }
+    }
+
+    @Test func helloAnnouncingAnotherMasterDoesNotConfirm() {
+        let (s, _, m) = Fixture.make()
+        hello(s, from: Fixture.peerB, ip: "10.0.1.1", master: InstanceAddress(ip: "10.0.0.1", port: 6000), configEpoch: 0, now: 1000)
+        hello(s, from: Fixture.peerC, ip: "10.0.1.2", master: InstanceAddress(ip: "10.0.0.1", port: 6000), configEpoch: 0, now: 1000)
+        #expect(s.viewConfirmedCurrent(m, now: 1000))
+        m.sentinels[Fixture.peerB]!.helloMasterAddress = InstanceAddress(ip: "10.0.0.9", port: 6000)
+        m.sentinels[Fixture.peerC]!.helloMasterAddress = InstanceAddress(ip: "10.0.0.9", port: 6000)
+        #expect(!s.viewConfirmedCurrent(m, now: 1000))
     }
 
     @Test func replicaPointingElsewhereIsFixedAfterFailoverTimeout() {

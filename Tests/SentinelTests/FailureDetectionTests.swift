@@ -18,6 +18,28 @@ import Testing
         #expect(rec.has("-sdown"))
     }
 
+    @Test func sdownCountsFromLastValidReplyAcrossReconnects() {
+        let (s, _, m) = Fixture.make()
+        s.handlePingReply(m, .simpleString("PONG"), now: 1000)
+        // The link broke and the reconnect attempt sent a fresh PING: unreachable since 1000 still.
+        m.link.close(now: 1050)
+        m.link.actPingTime = 1400
+        s.checkSubjectivelyDown(m, now: 1500)
+        #expect(!m.flags.contains(.sDown))
+        s.checkSubjectivelyDown(m, now: 1501)
+        #expect(m.flags.contains(.sDown))
+    }
+
+    @Test func mastersArePingedEveryTenthOfDownAfter() {
+        let (_, _, m) = Fixture.make()
+        m.downAfterMillis = 1000
+        #expect(m.fastPingPeriod == 100)
+        m.downAfterMillis = 200
+        #expect(m.fastPingPeriod == SentinelTiming.minFastPingPeriod)
+        m.downAfterMillis = 30_000
+        #expect(m.fastPingPeriod == 1000 && m.pingPeriod == 1000)
+    }
+
     @Test func invalidPingReplyDoesNotProveAvailability() {
         let (s, _, m) = Fixture.make()
         m.link.actPingTime = 1000
@@ -56,6 +78,29 @@ import Testing
         // Without fresh answers the peer's opinion expires.
         s.askMasterStateToOtherSentinels(m, now: 10_010 + SentinelTiming.askValidity + 1, force: false)
         #expect(!b.flags.contains(.masterDown))
+    }
+
+    @Test func peersAreAskedOftenOnlyRightAfterSdown() {
+        let (s, _, m) = Fixture.make()
+        let b = m.sentinels[Fixture.peerB]!
+        m.flags.insert(.sDown)
+        m.sDownSince = 10_000
+        let down = RESPValue.array([.integer(0), .bulkString(Array("*".utf8)), .integer(0)])
+        s.askMasterStateToOtherSentinels(m, now: 10_000, force: false)
+        s.handleIsMasterDownReply(b, down, now: 10_001)
+        b.link.askInFlight = false
+        s.askMasterStateToOtherSentinels(m, now: 10_000 + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 1)
+        s.askMasterStateToOtherSentinels(m, now: 10_001 + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 2)
+        // Long after SDOWN (only we see it down): back to the usual period.
+        let late: Int64 = 10_000 + SentinelTiming.fastAskWindow + 10
+        s.handleIsMasterDownReply(b, down, now: late)
+        b.link.askInFlight = false
+        s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriodBeforeODown, force: false)
+        #expect(b.link.simulatedSent?.count == 2)
+        s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriod, force: false)
+        #expect(b.link.simulatedSent?.count == 3)
     }
 
     @Test func malformedIsMasterDownReplyIsIgnored() {

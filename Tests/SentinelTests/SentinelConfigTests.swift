@@ -119,3 +119,36 @@ import Testing
         #expect(Glob.match("h[^e]llo", "hallo") && !Glob.match("h[^e]llo", "hello"))
     }
 }
+
+@Suite struct SentinelUsersTests {
+    @Test func userRulesAndAuthentication() {
+        var u = SentinelUser()
+        #expect(u.apply(["on", ">a", ">b", "~*", "&*", "+@all", "-debug"]) == nil)
+        #expect(u.accepts("a") && u.accepts("b") && !u.accepts("c"))
+        #expect(u.apply(["<a"]) == nil)
+        #expect(!u.accepts("a"))
+        #expect(u.apply(["off"]) == nil)
+        #expect(!u.accepts("b"))
+        var h = SentinelUser()
+        #expect(h.apply(["on", "#" + SHA256.hex(Array("secret".utf8))]) == nil)
+        #expect(h.accepts("secret") && !h.accepts("other"))
+        // Redis 7 selectors are accepted (and, like all permission rules, not enforced).
+        #expect(h.apply(["(~temp:* +get)", "clearselectors", "%R~r:*"]) == nil)
+        #expect(h.apply(["bogus-rule"]) == "bogus-rule")
+        #expect(h.apply(["#nothex"]) == "#nothex")
+    }
+
+    @Test func requirepassAndUsersDecideAuthentication() {
+        var s = SentinelSettings()
+        #expect(!s.authRequired)
+        var peer = SentinelUser()
+        _ = peer.apply(["on", ">pw"])
+        s.users["peer"] = peer
+        #expect(!s.authRequired)
+        #expect(s.authenticate(user: "peer", pass: "pw") && !s.authenticate(user: "peer", pass: "x"))
+        #expect(!s.authenticate(user: "nobody", pass: "pw"))
+        s.requirepass = "rp"
+        #expect(s.authRequired)
+        #expect(s.authenticate(user: "default", pass: "rp") && !s.authenticate(user: "default", pass: "pw"))
+    }
+}
