@@ -57,6 +57,8 @@ enum Repl {
             let keys = (try c.call("KEYS", "*").elements ?? []).compactMap { $0.string }
             for key in keys {
                 let type = try c.call("TYPE", key).string ?? "?"
+                // A key that expired between KEYS and TYPE (the `PX 1` one) is simply gone.
+                if type == "none" { continue }
                 var value: String
                 switch type {
                 case "string": value = try c.call("GET", key).string ?? "nil"
