@@ -5,9 +5,8 @@ import Shared
 extension Server {
     /// Runs `c.argv` as a command, writing the reply into the client's buffer.
     func processCommand(_ c: Client) {
-        let name = String(decoding: c.argv[0], as: UTF8.self).lowercased()
         c.commandsProcessed += 1
-        guard let cmd = commandTable[name] else {
+        guard let cmd = lookupCommand(c.argv[0]) else {
             var args = ""
             for a in c.argv.dropFirst() {
                 if args.count >= 128 { break }
@@ -54,6 +53,20 @@ extension Server {
         }
         call(c, cmd)
         serveBlockedClients()
+    }
+
+    /// The command named by `raw` (any case). Lookups go through a cache keyed by the exact bytes
+    /// the client sent, so the common case hashes the raw name instead of building a lower-cased
+    /// `String` per command. Only known names are cached, and the cache is bounded, so clients
+    /// sending random names cannot grow it.
+    @inline(__always)
+    func lookupCommand(_ raw: Bytes) -> CommandSpec? {
+        let key = Key(raw)
+        if let hit = commandCache[key] { return hit }
+        guard let cmd = commandTable[String(decoding: raw, as: UTF8.self).lowercased()] else { return nil }
+        if commandCache.count >= 1024 { commandCache.removeAll() }
+        commandCache[key] = cmd
+        return cmd
     }
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks

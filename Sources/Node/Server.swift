@@ -15,7 +15,9 @@ final class Server {
     let startedWall = Clock.wallSeconds()
     var databases: [Database]
     /// Every command by lower-case name.
-    var commandTable: [String: CommandSpec] = CommandTable.build()
+    var commandTable: [String: CommandSpec] = CommandTable.build() { didSet { commandCache.removeAll() } }
+    /// `commandTable` entries by the exact bytes clients sent (see `lookupCommand`).
+    var commandCache: [Key: CommandSpec] = [:]
     var clients: [Int: Client] = [:]
     private var nextClientID = 1
     private var listeners: [Listener] = []
@@ -206,9 +208,9 @@ final class Server {
         while c.conn.pendingInput > 0 && !c.flags.contains(.closeAfterReply) && !c.flags.contains(.closeASAP)
                 && !c.flags.contains(.blocked) && !c.conn.isClosed {
             if clientPauseUntil > 0 && !c.flags.contains(.master) && !c.flags.contains(.replica) && isPaused(for: c) { break }
-            let parsed: (consumed: Int, command: [Bytes]?)
+            let parsed: (consumed: Int, complete: Bool)
             do {
-                parsed = try c.conn.withInput { buf in try c.parser.parse(buf) }
+                parsed = try c.conn.withInput { buf in try c.parser.parse(buf, into: &c.argv) }
             } catch let e as RESPError {
                 log.verbose("Protocol error (\(e.message)) from client: id=\(c.id) addr=\(c.addr)")
                 c.out.error("ERR Protocol error: \(e.message)")
@@ -221,9 +223,8 @@ final class Server {
             let isMaster = c.flags.contains(.master)
             if isMaster && parsed.consumed > 0 { masterStreamHook?(c, parsed.consumed) }
             c.conn.consume(parsed.consumed)
-            guard let args = parsed.command else { break }
-            if args.isEmpty { continue }
-            c.argv = args
+            guard parsed.complete else { break }
+            if c.argv.isEmpty { continue }
             if isMaster {
                 // The master never reads our replies: drop whatever the command wrote.
                 let mark = c.conn.output.bytes.count
@@ -232,7 +233,8 @@ final class Server {
             } else {
                 processCommand(c)
             }
-            c.argv = []
+            // Empty but keep the buffer: the parser fills it again for the next command.
+            if c.argv.capacity > 1024 { c.argv = [] } else { c.argv.removeAll(keepingCapacity: true) }
         }
         if !c.out.isEmpty || c.flags.contains(.closeAfterReply) { markPendingWrite(c) }
     }
@@ -258,8 +260,11 @@ final class Server {
         }
         for hook in beforeSleepHooks { hook() }
         if !pendingWrites.isEmpty {
-            let list = pendingWrites
-            pendingWrites.removeAll(keepingCapacity: true)
+            // Swap in the spare array instead of copying: the copy made `removeAll(keepingCapacity:)`
+            // allocate a fresh buffer on every event-loop iteration.
+            var list: [Client] = []
+            swap(&list, &pendingWrites)
+            defer { list.removeAll(keepingCapacity: true); if pendingWrites.isEmpty { swap(&list, &pendingWrites) } }
             for c in list {
                 c.flags.remove(.pendingWrite)
                 if c.conn.isClosed { continue }
