@@ -2,11 +2,18 @@
 // propagation of what it wrote. Handlers never repeat these checks.
 import Shared
 
+/// A command spec in a box, so a cache hit costs one retain instead of copying the struct.
+final class CommandRef {
+    /// The spec, as in `Server.commandTable`.
+    let spec: CommandSpec
+    init(_ spec: CommandSpec) { self.spec = spec }
+}
+
 extension Server {
     /// Runs `c.argv` as a command, writing the reply into the client's buffer.
     func processCommand(_ c: Client) {
         c.commandsProcessed += 1
-        guard let cmd = lookupCommand(c.argv[0]) else {
+        guard let ref = lookupCommand(c.argv[0]) else {
             var args = ""
             for a in c.argv.dropFirst() {
                 if args.count >= 128 { break }
@@ -15,6 +22,12 @@ extension Server {
             rejectCommand(c, "ERR unknown command '\(String(decoding: c.argv[0].prefix(128), as: UTF8.self))', with args beginning with: \(args)")
             return
         }
+        processCommand(c, ref.spec)
+    }
+
+    /// The checks and the call for a known command. `borrowing`: the spec is read in place from
+    /// the cache's box, not copied (a copy retained its name, categories, handler and subcommands).
+    private func processCommand(_ c: Client, _ cmd: borrowing CommandSpec) {
         if (cmd.arity > 0 && c.argc != cmd.arity) || c.argc < -cmd.arity {
             rejectCommand(c, "ERR wrong number of arguments for '\(cmd.name)' command")
             return
@@ -60,13 +73,14 @@ extension Server {
     /// `String` per command. Only known names are cached, and the cache is bounded, so clients
     /// sending random names cannot grow it.
     @inline(__always)
-    func lookupCommand(_ raw: Bytes) -> CommandSpec? {
+    func lookupCommand(_ raw: Bytes) -> CommandRef? {
         let key = Key(raw)
         if let hit = commandCache[key] { return hit }
         guard let cmd = commandTable[String(decoding: raw, as: UTF8.self).lowercased()] else { return nil }
         if commandCache.count >= 1024 { commandCache.removeAll() }
-        commandCache[key] = cmd
-        return cmd
+        let ref = CommandRef(cmd)
+        commandCache[key] = ref
+        return ref
     }
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks

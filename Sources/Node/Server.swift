@@ -17,7 +17,7 @@ final class Server {
     /// Every command by lower-case name.
     var commandTable: [String: CommandSpec] = CommandTable.build() { didSet { commandCache.removeAll() } }
     /// `commandTable` entries by the exact bytes clients sent (see `lookupCommand`).
-    var commandCache: [Key: CommandSpec] = [:]
+    var commandCache: [Key: CommandRef] = [:]
     var clients: [Int: Client] = [:]
     private var nextClientID = 1
     private var listeners: [Listener] = []
@@ -234,7 +234,9 @@ final class Server {
                 processCommand(c)
             }
             // Empty but keep the buffer: the parser fills it again for the next command.
-            if c.argv.capacity > 1024 { c.argv = [] } else { c.argv.removeAll(keepingCapacity: true) }
+            // (popLast releases each argument directly; removeAll(keepingCapacity:) went through the
+            // runtime's generic array destroy and value witnesses, ~2x the instructions.)
+            if c.argv.capacity > 1024 { c.argv = [] } else { while c.argv.popLast() != nil {} }
         }
         if !c.out.isEmpty || c.flags.contains(.closeAfterReply) { markPendingWrite(c) }
     }
