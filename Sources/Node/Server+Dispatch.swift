@@ -6,7 +6,9 @@ import Shared
 final class CommandRef {
     /// The spec, as in `Server.commandTable`.
     let spec: CommandSpec
-    init(_ spec: CommandSpec) { self.spec = spec }
+    /// The name exactly as a client spelled it (the cache key).
+    let rawName: Bytes
+    init(_ spec: CommandSpec, rawName: Bytes) { self.spec = spec; self.rawName = rawName }
 }
 
 extension Server {
@@ -68,20 +70,25 @@ extension Server {
         serveBlockedClients()
     }
 
-    /// The command named by `raw` (any case). Lookups go through a cache keyed by the exact bytes
-    /// the client sent, so the common case hashes the raw name instead of building a lower-cased
-    /// `String` per command. Only known names are cached, and the cache is bounded, so clients
+    /// The command named by `raw` (any case). Lookups go through a small direct-mapped cache keyed
+    /// by the exact bytes the client sent (FNV-1a of the name picks the slot, an exact compare
+    /// confirms), so the common case neither builds a lower-cased `String` nor runs SipHash over
+    /// a dictionary. Only known names are cached, and the cache has a fixed size, so clients
     /// sending random names cannot grow it.
     @inline(__always)
     func lookupCommand(_ raw: Bytes) -> CommandRef? {
-        let key = Key(raw)
-        if let hit = commandCache[key] { return hit }
+        var h: UInt32 = 2166136261
+        for b in raw.prefix(32) { h = (h ^ UInt32(b)) &* 16777619 }
+        let slot = Int(h & UInt32(Server.commandSlotCount - 1))
+        if let hit = commandSlots[slot], hit.rawName == raw { return hit }
         guard let cmd = commandTable[String(decoding: raw, as: UTF8.self).lowercased()] else { return nil }
-        if commandCache.count >= 1024 { commandCache.removeAll() }
-        let ref = CommandRef(cmd)
-        commandCache[key] = ref
+        let ref = CommandRef(cmd, rawName: raw)
+        commandSlots[slot] = ref
         return ref
     }
+
+    /// Size of the command cache (a power of two).
+    static let commandSlotCount = 256
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks
     /// too, for the writes it queued (Redis checks them when EXEC arrives, not when queued).

@@ -15,9 +15,11 @@ final class Server {
     let startedWall = Clock.wallSeconds()
     var databases: [Database]
     /// Every command by lower-case name.
-    var commandTable: [String: CommandSpec] = CommandTable.build() { didSet { commandCache.removeAll() } }
+    var commandTable: [String: CommandSpec] = CommandTable.build() {
+        didSet { commandSlots = Array(repeating: nil, count: Server.commandSlotCount) }
+    }
     /// `commandTable` entries by the exact bytes clients sent (see `lookupCommand`).
-    var commandCache: [Key: CommandRef] = [:]
+    var commandSlots: [CommandRef?] = Array(repeating: nil, count: Server.commandSlotCount)
     var clients: [Int: Client] = [:]
     private var nextClientID = 1
     private var listeners: [Listener] = []
