@@ -13,6 +13,8 @@ public struct RequestParser: Sendable {
     public var isMasterLink = false
 
     private var pendingArgs: [Bytes] = []
+    /// The last command name seen (argv[0]), shared by the next command if it is the same.
+    private var lastName: Bytes = []
     private var remaining = 0      // bulks still expected in the current multibulk; 0 = none open
     private var inMultibulk = false
 
@@ -114,7 +116,15 @@ public struct RequestParser: Sendable {
             let dataStart = cr + 2
             let total = dataStart + Int(len) + 2
             if total > n { return (pos, false) }
-            pendingArgs.append(Bytes(UnsafeRawBufferPointer(rebasing: buf[dataStart..<(dataStart + Int(len))])))
+            let arg = UnsafeRawBufferPointer(rebasing: buf[dataStart..<(dataStart + Int(len))])
+            if pendingArgs.isEmpty {
+                // The command name: clients repeat the same few, so share the previous name's
+                // array when the bytes match instead of a malloc, copy and free per command.
+                if !lastName.elementsEqual(arg) { lastName = len <= 32 ? Bytes(arg) : [] }
+                pendingArgs.append(len <= 32 ? lastName : Bytes(arg))
+            } else {
+                pendingArgs.append(Bytes(arg))
+            }
             pos = total
             remaining -= 1
         }
