@@ -24,6 +24,7 @@ struct Key: Hashable, Comparable {
     /// Longest key kept inline.
     static let inlineCapacity = 14
 
+    /// A key holding `bytes` (inline when short enough).
     @inline(__always) init(_ bytes: Bytes) {
         if bytes.count <= Key.inlineCapacity {
             storage = bytes.withUnsafeBytes { Key.pack($0) }
@@ -37,6 +38,7 @@ struct Key: Hashable, Comparable {
         storage = raw.count <= Key.inlineCapacity ? Key.pack(raw) : .heap(Bytes(raw))
     }
 
+    /// A key holding the string's UTF-8 bytes.
     init(_ s: String) { self.init(Bytes(s.utf8)) }
 
     /// Packs at most `inlineCapacity` bytes; unused bytes stay zero so equal keys have equal words.
@@ -79,6 +81,7 @@ struct Key: Hashable, Comparable {
         }
     }
 
+    /// Inline keys hash their two words (canonical: unused bytes are zero); heap keys their buffer.
     @inline(__always) func hash(into hasher: inout Hasher) {
         switch storage {
         case .heap(let b):
@@ -89,6 +92,7 @@ struct Key: Hashable, Comparable {
         }
     }
 
+    /// Byte-wise equality (an inline key never equals a heap one: the representation is canonical).
     @inline(__always) static func == (a: Key, b: Key) -> Bool {
         switch (a.storage, b.storage) {
         case let (.inline(a0, a1, a2, an), .inline(b0, b1, b2, bn)):
@@ -114,6 +118,7 @@ struct Key: Hashable, Comparable {
         }
     }
 
+    /// The key as text (lossy for invalid UTF-8), for logs and error messages.
     var string: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 }
 
