@@ -268,7 +268,7 @@ def main():
             path = os.path.join(a.root, "scripts", script)
             if os.access(path, os.X_OK):
                 log(f"running scripts/{script}")
-                r = subprocess.run([path, "--no-build"], capture_output=True, text=True, timeout=900)
+                r = subprocess.run([path], capture_output=True, text=True, timeout=900)  # their own defaults
                 print(r.stdout)
                 extra[script] = r.stdout
     if a.json:
