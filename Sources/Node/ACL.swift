@@ -21,6 +21,9 @@ final class ACLUser {
 
     /// Whether this user may run `cmd` (rules applied in order, last match wins).
     func canRun(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
+        // Fast path for the default user (`+@all` last wins over everything before it): this runs
+        // for every command, and building the `name|sub` string cost a third of a SET's CPU.
+        if let last = commandRules.last, last == "+@all" { return true }
         var allowed = false
         let sub = argv.count > 1 ? cmd.name + "|" + String(decoding: argv[1], as: UTF8.self).lowercased() : ""
         for r in commandRules {

@@ -2,12 +2,20 @@
 // propagation of what it wrote. Handlers never repeat these checks.
 import Shared
 
+/// A command spec in a box, so a cache hit costs one retain instead of copying the struct.
+final class CommandRef {
+    /// The spec, as in `Server.commandTable`.
+    let spec: CommandSpec
+    /// The name exactly as a client spelled it (the cache key).
+    let rawName: Bytes
+    init(_ spec: CommandSpec, rawName: Bytes) { self.spec = spec; self.rawName = rawName }
+}
+
 extension Server {
     /// Runs `c.argv` as a command, writing the reply into the client's buffer.
     func processCommand(_ c: Client) {
-        let name = String(decoding: c.argv[0], as: UTF8.self).lowercased()
         c.commandsProcessed += 1
-        guard let cmd = commandTable[name] else {
+        guard let ref = lookupCommand(c.argv[0]) else {
             var args = ""
             for a in c.argv.dropFirst() {
                 if args.count >= 128 { break }
@@ -16,6 +24,12 @@ extension Server {
             rejectCommand(c, "ERR unknown command '\(String(decoding: c.argv[0].prefix(128), as: UTF8.self))', with args beginning with: \(args)")
             return
         }
+        processCommand(c, ref.spec)
+    }
+
+    /// The checks and the call for a known command. `borrowing`: the spec is read in place from
+    /// the cache's box, not copied (a copy retained its name, categories, handler and subcommands).
+    private func processCommand(_ c: Client, _ cmd: borrowing CommandSpec) {
         if (cmd.arity > 0 && c.argc != cmd.arity) || c.argc < -cmd.arity {
             rejectCommand(c, "ERR wrong number of arguments for '\(cmd.name)' command")
             return
@@ -58,6 +72,26 @@ extension Server {
         call(c, cmd)
         serveBlockedClients()
     }
+
+    /// The command named by `raw` (any case). Lookups go through a small direct-mapped cache keyed
+    /// by the exact bytes the client sent (FNV-1a of the name picks the slot, an exact compare
+    /// confirms), so the common case neither builds a lower-cased `String` nor runs SipHash over
+    /// a dictionary. Only known names are cached, and the cache has a fixed size, so clients
+    /// sending random names cannot grow it.
+    @inline(__always)
+    func lookupCommand(_ raw: Bytes) -> CommandRef? {
+        var h: UInt32 = 2166136261
+        for b in raw.prefix(32) { h = (h ^ UInt32(b)) &* 16777619 }
+        let slot = Int(h & UInt32(Server.commandSlotCount - 1))
+        if let hit = commandSlots[slot], hit.rawName == raw { return hit }
+        guard let cmd = commandTable[String(decoding: raw, as: UTF8.self).lowercased()] else { return nil }
+        let ref = CommandRef(cmd, rawName: raw)
+        commandSlots[slot] = ref
+        return ref
+    }
+
+    /// Size of the command cache (a power of two).
+    static let commandSlotCount = 256
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks
     /// too, for the writes it queued (Redis checks them when EXEC arrives, not when queued).

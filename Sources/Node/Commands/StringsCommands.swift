@@ -121,7 +121,9 @@ extension Server {
         if o.get {
             if let old = try readString(db, key) { c.out.bulk(old) } else { c.out.null() }
         }
-        let found = lookupWrite(db, key) != nil
+        // A plain SET needs no lookup when no key has an expiry (nothing to expire first, and NX/XX
+        // are not asked): that saves a dictionary probe per SET.
+        let found = (o.nx || o.xx || !db.expires.isEmpty) && lookupWrite(db, key) != nil
         if (o.nx && found) || (o.xx && !found) {
             if !o.get { c.out.null() }
             return

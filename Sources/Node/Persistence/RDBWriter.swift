@@ -104,22 +104,22 @@ struct RDBWriter {
     mutating func writeObject(key: Key, value: Value) {
         switch value {
         case .string(let b):
-            raw([RDB.typeString]); string(key.bytes); string(b)
+            raw([RDB.typeString]); string(key); string(b)
         case .list(let l):
-            raw([RDB.typeListQuicklist2]); string(key.bytes)
+            raw([RDB.typeListQuicklist2]); string(key)
             writeQuicklist(l.elements)
         case .set(let s):
-            raw([RDB.typeSet]); string(key.bytes)
+            raw([RDB.typeSet]); string(key)
             length(s.members.count)
-            for m in s.members { string(m.bytes) }
+            for m in s.members { string(m) }
         case .hash(let h):
-            raw([RDB.typeHash]); string(key.bytes)
+            raw([RDB.typeHash]); string(key)
             length(h.fields.count)
-            for (f, v) in h.fields { string(f.bytes); string(v) }
+            for (f, v) in h.fields { string(f); string(v) }
         case .zset(let z):
-            raw([RDB.typeZset2]); string(key.bytes)
+            raw([RDB.typeZset2]); string(key)
             length(z.scores.count)
-            for (m, s) in z.scores { string(m.bytes); le(s.bitPattern, 8) }
+            for (m, s) in z.scores { string(m); le(s.bitPattern, 8) }
         }
     }
 
@@ -164,6 +164,21 @@ struct RDBWriter {
         } else {
             buffer.append(0x81)
             for s in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: n >> s)) }
+        }
+    }
+
+    /// A key, field or member: written from its inline bytes when it cannot be an integer or LZF
+    /// candidate, so saving does not allocate an array per short key.
+    mutating func string(_ k: Key) {
+        let n = k.count
+        if n > 20 { string(k.bytes); return }
+        k.withUnsafeBytes { p in
+            if n > 0 && n <= 11, (p[0] >= 0x30 && p[0] <= 0x39) || p[0] == 0x2D {
+                string(Bytes(p))
+            } else {
+                length(n)
+                buffer.append(contentsOf: p)
+            }
         }
     }
 

@@ -13,6 +13,8 @@ public struct RequestParser: Sendable {
     public var isMasterLink = false
 
     private var pendingArgs: [Bytes] = []
+    /// The last command name seen (argv[0]), shared by the next command if it is the same.
+    private var lastName: Bytes = []
     private var remaining = 0      // bulks still expected in the current multibulk; 0 = none open
     private var inMultibulk = false
 
@@ -24,12 +26,23 @@ public struct RequestParser: Sendable {
     /// Parses from `buf`. Returns bytes consumed and, if complete, one command's arguments
     /// (an empty array means an empty command to skip). Throws on protocol errors.
     public mutating func parse(_ buf: UnsafeRawBufferPointer) throws -> (consumed: Int, command: [Bytes]?) {
-        guard !buf.isEmpty else { return (0, nil) }
+        var argv: [Bytes] = []
+        let r = try parse(buf, into: &argv)
+        return (r.consumed, r.complete ? argv : nil)
+    }
+
+    /// Like `parse(_:)`, but a complete command's arguments replace the contents of `argv`. The
+    /// server passes the previous command's emptied argv back in, so the array buffers are reused
+    /// (ping-ponged with the parser's own) instead of allocated per command.
+    public mutating func parse(_ buf: UnsafeRawBufferPointer, into argv: inout [Bytes]) throws -> (consumed: Int, complete: Bool) {
+        guard !buf.isEmpty else { return (0, false) }
         if !inMultibulk {
-            if buf[0] == UInt8(ascii: "*") { return try startMultibulk(buf) }
-            return try parseInline(buf)
+            if buf[0] == UInt8(ascii: "*") { return try startMultibulk(buf, &argv) }
+            let r = try parseInline(buf)
+            if let args = r.command { argv = args }
+            return (r.consumed, r.command != nil)
         }
-        return try continueMultibulk(buf, from: 0)
+        return try continueMultibulk(buf, from: 0, &argv)
     }
 
     private func findCRLF(_ buf: UnsafeRawBufferPointer, from: Int) -> Int? {
@@ -64,33 +77,33 @@ public struct RequestParser: Sendable {
         return neg ? -v : v
     }
 
-    private mutating func startMultibulk(_ buf: UnsafeRawBufferPointer) throws -> (consumed: Int, command: [Bytes]?) {
+    private mutating func startMultibulk(_ buf: UnsafeRawBufferPointer, _ argv: inout [Bytes]) throws -> (consumed: Int, complete: Bool) {
         guard let cr = findCRLF(buf, from: 1) else {
             if buf.count > Self.inlineMaxSize { throw RESPError("too big mbulk count string") }
-            return (0, nil)
+            return (0, false)
         }
         guard let count = parseInt(buf, 1, cr), count <= Int64(Int32.max) else {
             throw RESPError("invalid multibulk length")
         }
         if count > 10 && !authenticated { throw RESPError("invalid multibulk length") }
         let headerEnd = cr + 2
-        if count <= 0 { return (headerEnd, []) }
+        if count <= 0 { argv.removeAll(keepingCapacity: true); return (headerEnd, true) }
         inMultibulk = true
         remaining = Int(count)
-        pendingArgs = []
+        // Keep a small buffer from earlier commands; drop a huge one so one big MSET does not pin it.
+        if pendingArgs.capacity > 1024 { pendingArgs = [] } else if !pendingArgs.isEmpty { pendingArgs.removeAll(keepingCapacity: true) }
         pendingArgs.reserveCapacity(min(Int(count), 1024))
-        let r = try continueMultibulk(buf, from: headerEnd)
-        return r
+        return try continueMultibulk(buf, from: headerEnd, &argv)
     }
 
-    private mutating func continueMultibulk(_ buf: UnsafeRawBufferPointer, from start: Int) throws -> (consumed: Int, command: [Bytes]?) {
+    private mutating func continueMultibulk(_ buf: UnsafeRawBufferPointer, from start: Int, _ argv: inout [Bytes]) throws -> (consumed: Int, complete: Bool) {
         var pos = start
         let n = buf.count
         while remaining > 0 {
-            guard pos < n else { return (pos, nil) }
+            guard pos < n else { return (pos, false) }
             guard let cr = findCRLF(buf, from: pos) else {
                 if n - pos > Self.inlineMaxSize { throw RESPError("too big bulk count string") }
-                return (pos, nil)
+                return (pos, false)
             }
             if buf[pos] != UInt8(ascii: "$") {
                 throw RESPError("expected '$', got '\(String(decoding: [buf[pos]], as: UTF8.self))'")
@@ -102,15 +115,23 @@ public struct RequestParser: Sendable {
             if len > 16384 && !authenticated { throw RESPError("invalid bulk length") }
             let dataStart = cr + 2
             let total = dataStart + Int(len) + 2
-            if total > n { return (pos, nil) }
-            pendingArgs.append(Bytes(UnsafeRawBufferPointer(rebasing: buf[dataStart..<(dataStart + Int(len))])))
+            if total > n { return (pos, false) }
+            let arg = UnsafeRawBufferPointer(rebasing: buf[dataStart..<(dataStart + Int(len))])
+            if pendingArgs.isEmpty {
+                // The command name: clients repeat the same few, so share the previous name's
+                // array when the bytes match instead of a malloc, copy and free per command.
+                if !lastName.elementsEqual(arg) { lastName = len <= 32 ? Bytes(arg) : [] }
+                pendingArgs.append(len <= 32 ? lastName : Bytes(arg))
+            } else {
+                pendingArgs.append(Bytes(arg))
+            }
             pos = total
             remaining -= 1
         }
         inMultibulk = false
-        let args = pendingArgs
-        pendingArgs = []
-        return (pos, args)
+        if !argv.isEmpty { argv.removeAll(keepingCapacity: true) }
+        swap(&argv, &pendingArgs)
+        return (pos, true)
     }
 
     private mutating func parseInline(_ buf: UnsafeRawBufferPointer) throws -> (consumed: Int, command: [Bytes]?) {
