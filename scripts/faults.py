@@ -94,12 +94,12 @@ class Proc:
 
 
 class Deployment:
-    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), others_bind=("127.0.0.1",)):
+    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=()):
         self.procs = []
         self.master = self.node(extra=master_extra, host=master_host, prefix=master_prefix,
                                 bind=["--bind", master_host])
-        self.replicas = [self.node(extra=["--replicaof", master_host, str(self.master.port), "--protected-mode", "no"],
-                                   bind=["--bind", *others_bind]) for _ in range(2)]
+        self.replicas = [self.node(extra=["--replicaof", master_host, str(self.master.port), *replica_extra])
+                         for _ in range(2)]
         for r in self.replicas:
             assert wait_until(lambda: r.client().info("replication").get("master_link_status") == "up", 10)
         self.sentinels = [self.sentinel() for _ in range(3)]
@@ -211,7 +211,8 @@ def stale_writes(dep, old):
     """Writes the resumed old master accepts from a client that still talks to it."""
     c = redis.Redis(host=old.host, port=old.port, socket_timeout=1)
     accepted, keys = 0, []
-    deadline = time.monotonic() + 10
+    start = time.monotonic()
+    deadline = start + 20
     i = 0
     while time.monotonic() < deadline:
         try:
@@ -226,7 +227,7 @@ def stale_writes(dep, old):
         except Exception:
             pass
         i += 1
-    return accepted, keys
+    return accepted, keys, time.monotonic() - start
 
 
 def scenario_sigstop(minrep):
@@ -244,11 +245,11 @@ def scenario_sigstop(minrep):
         w.stopped = True
         w.join()
         old.sig(signal.SIGCONT)
-        accepted, keys = stale_writes(dep, old)
+        accepted, keys, secs = stale_writes(dep, old)
         demoted = wait_until(lambda: old.client().info("replication").get("role") == "slave", 15)
         lost = lost_keys(dep, w.acked)
         name = "SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
-        note = ("failover" if ok else "NO FAILOVER") + (", old master demoted" if demoted else ", NOT demoted")
+        note = ("failover" if ok else "NO FAILOVER") + (f", old master refused writes after {secs:.1f}s" if demoted else ", NOT demoted")
         return (name, len(w.acked), lost, accepted, note)
     finally:
         dep.stop()
@@ -311,9 +312,9 @@ def scenario_two_sentinels_down():
         dep.stop()
 
 
-def scenario_partition():
+def scenario_partition(minrep=False):
     if os.geteuid() != 0:
-        return ("partition (netns)", "-", "-", "-", "SKIPPED: needs root for ip netns")
+        return ("partition (netns)" + (", min-replicas" if minrep else ""), "-", "-", "-", "SKIPPED: needs root for ip netns")
     ns, a, b = f"vglf{os.getpid()}", f"vgf{os.getpid() % 10000}a", f"vgf{os.getpid() % 10000}b"
     host, inner = "10.78.0.1", "10.78.0.2"
     run = lambda *c: subprocess.run(c, check=True, capture_output=True)
@@ -324,13 +325,18 @@ def scenario_partition():
         run("ip", "link", "set", b, "netns", ns)
         run("ip", "addr", "add", host + "/30", "dev", a)
         run("ip", "link", "set", a, "up")
+        # While the veth is down nothing for 10.78.0.0/30 may leave by the default route.
+        run("ip", "route", "add", "unreachable", "10.78.0.0/30", "metric", "4000")
         run("ip", "netns", "exec", ns, "ip", "addr", "add", inner + "/30", "dev", b)
         run("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
         run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
         # Master inside the namespace; replicas and sentinels outside reach it over the veth.
-        dep = Deployment(master_extra=["--protected-mode", "no"], master_host=inner,
-                         master_prefix=["ip", "netns", "exec", ns], others_bind=("127.0.0.1", host))
-        # The master sees the replicas as 10.78.0.1: they listen there too so the sentinels reach them.
+        extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
+        dep = Deployment(master_extra=["--protected-mode", "no", *extra], master_host=inner,
+                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"])
+        # The replicas announce 127.0.0.1 so the sentinels reach them while the veth is down (the
+        # demoted old master, inside the namespace, cannot follow 127.0.0.1 afterwards: it only has
+        # to stop accepting writes here).
         w = Writer(dep)
         w.start()
         assert wait_until(lambda: len(w.acked) >= 200, 20)
@@ -339,6 +345,7 @@ def scenario_partition():
         side = redis.Redis(host=inner, port=dep.master.port, socket_timeout=1)
         stale, stale_keys = 0, []
         ok = False
+        cut, last_ok = time.monotonic(), None
         deadline = time.monotonic() + 20
         i = 0
         while time.monotonic() < deadline:
@@ -347,6 +354,7 @@ def scenario_partition():
                 r = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-h", inner, "-p", str(dep.master.port),
                                     "SET", f"iso:{i}", "1"], capture_output=True, timeout=5)
                 if r.stdout.strip() == b"OK":
+                    last_ok = time.monotonic() - cut
                     stale += 1
                     stale_keys.append(f"iso:{i}")
             except Exception:
@@ -355,6 +363,9 @@ def scenario_partition():
             a_ = dep.master_addr()
             if a_ and a_[1] != dep.master.port:
                 ok = True
+            # Keep the partition (and the isolated client writing) for 3 s at least, so the
+            # min-replicas variant shows when the isolated master starts refusing.
+            if ok and time.monotonic() - cut > 3:
                 break
         # Heal; the sentinels demote the old master, which drops its isolated writes.
         run("ip", "link", "set", a, "up")
@@ -366,11 +377,14 @@ def scenario_partition():
         w.stopped = True
         w.join()
         del side
-        note = ("failover" if ok else "NO FAILOVER") + (", healed old master demoted" if demoted else ", old master NOT demoted")
-        return ("partition: master + 1 client isolated", len(w.acked), lost_keys(dep, w.acked), stale, note)
+        note = ("failover" if ok else "NO FAILOVER") + (f", last stale write {last_ok:.1f}s after cut" if last_ok is not None else "")
+        note += (", healed old master demoted" if demoted else ", old master NOT demoted")
+        name = "partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
+        return (name, len(w.acked), lost_keys(dep, w.acked), stale, note)
     finally:
         if dep:
             dep.stop()
+        subprocess.run(["ip", "route", "del", "unreachable", "10.78.0.0/30", "metric", "4000"], capture_output=True)
         subprocess.run(["ip", "link", "del", a], capture_output=True)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -382,6 +396,7 @@ SCENARIOS = {
     "sentinel-restart": scenario_sentinel_restart,
     "two-sentinels-down": scenario_two_sentinels_down,
     "partition": scenario_partition,
+    "partition-minrep": lambda: scenario_partition(True),
 }
 
 
