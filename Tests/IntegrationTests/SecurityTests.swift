@@ -85,6 +85,10 @@ final class TestNetns {
         let replica = try ServerProcess.vigilNode(args: ["--save", "", "--requirepass", nodePass, "--masterauth", nodePass,
                                                          "--replicaof", "127.0.0.1", String(master.port)], password: nodePass)
         defer { replica.stop() }
+        // The sentinel reads the master's INFO every 10 s: let the replica attach first.
+        let mcheck = try master.client()
+        _ = try mcheck.call("AUTH", nodePass)
+        #expect(waitUntil(timeout: 10) { (try mcheck.call("INFO", "replication").string ?? "").contains("connected_slaves:1") })
         let sport = FreePort.next()
         let conf = """
         port \(sport)
@@ -110,7 +114,8 @@ final class TestNetns {
         let s = try sentinel.client()
         #expect(try s.call("AUTH", sentinelPass) == .simpleString("OK"))
         // The sentinel's own links authenticate (auth-pass): it discovers the replica via INFO.
-        #expect(waitUntil(timeout: 10) { (try s.call("SENTINEL", "REPLICAS", "mymaster").elements?.count ?? 0) == 1 })
+        let found = waitUntil(timeout: 10) { (try s.call("SENTINEL", "REPLICAS", "mymaster").elements?.count ?? 0) == 1 }
+        #expect(found, "sentinel log:\n\(sentinel.log())\nreplica log:\n\(replica.log())")
         #expect(try s.call("SENTINEL", "SENTINELS", "mymaster").elements?.isEmpty == true, "the forged sentinel was not learned")
         #expect(try s.call("SENTINEL", "CKQUORUM", "mymaster").string?.hasPrefix("OK") == true)
 
