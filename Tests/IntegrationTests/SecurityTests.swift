@@ -68,6 +68,14 @@ final class TestNetns {
             let want = ns.run(cli, ["-h", ns.hostIP, "-p", String(redis.port), "PING"])
             #expect(got.replacingOccurrences(of: String(node.port), with: "P") == want.replacingOccurrences(of: String(redis.port), with: "P"))
         }
+        // The sentinel (protected-mode yes in its file, no requirepass) sends the same text.
+        let sport = FreePort.next()
+        let sentinel = try ServerProcess(binary: Binaries.vigilSentinel, port: sport,
+                                         config: "port \(sport)\nbind 127.0.0.1 \(ns.hostIP)\nprotected-mode yes\n", configName: "sentinel.conf")
+        defer { sentinel.stop() }
+        let fromSentinel = ns.run(cli, ["-h", ns.hostIP, "-p", String(sport), "PING"])
+        #expect(fromSentinel.replacingOccurrences(of: String(sport), with: "P") == got.replacingOccurrences(of: String(node.port), with: "P"), "\(fromSentinel)")
+        #expect(try sentinel.client().call("PING") == .simpleString("PONG"))
         // Loopback clients are still served, and a password lifts the restriction.
         let c = try node.client()
         #expect(try c.call("PING") == .simpleString("PONG"))
