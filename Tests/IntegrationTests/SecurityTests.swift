@@ -127,15 +127,29 @@ final class TestNetns {
         #expect(try s.call("SENTINEL", "SENTINELS", "mymaster").elements?.isEmpty == true, "the forged sentinel was not learned")
         #expect(try s.call("SENTINEL", "CKQUORUM", "mymaster").string?.hasPrefix("OK") == true)
 
-        // No password anywhere in logs or INFO.
+        // ACL users on the node: a limited user, wrong passwords and forbidden keys get Redis's texts.
         let mc = try master.client()
         _ = try mc.call("AUTH", nodePass)
+        let appPass = "AppPw-5a5a1"
+        #expect(try mc.call("ACL", "SETUSER", "app", "on", ">" + appPass, "~app:*", "+get", "+set") == .simpleString("OK"))
+        let app = try master.client()
+        #expect(try app.call("AUTH", "app", "nope") == .error("WRONGPASS invalid username-password pair or user is disabled."))
+        #expect(try app.call("AUTH", "app", appPass) == .simpleString("OK"))
+        #expect(try app.call("SET", "app:1", "x") == .simpleString("OK"))
+        #expect(try app.call("SET", "other", "x").string?.hasPrefix("NOPERM") == true)
+        #expect(try app.call("DEL", "app:1").string?.hasPrefix("NOPERM") == true)
+        let aclList = try mc.call("ACL", "LIST").elements?.compactMap { $0.string }.joined(separator: "\n") ?? ""
+        #expect(aclList.contains("user app on #"), "passwords are listed as hashes: \(aclList)")
+        #expect(!aclList.contains(appPass))
+
+        // No password anywhere in logs or INFO.
         let outputs = [master.log(), replica.log(), sentinel.log(),
                        try mc.call("INFO", "everything").string ?? "", try s.call("INFO").string ?? "",
                        try mc.call("CLIENT", "LIST").string ?? ""]
         for text in outputs {
             #expect(!text.contains(nodePass), "node password leaked")
             #expect(!text.contains(sentinelPass), "sentinel password leaked")
+            #expect(!text.contains(appPass), "ACL user password leaked")
         }
         #expect(!outputs[0].isEmpty && !outputs[2].isEmpty, "logs were captured")
     }
