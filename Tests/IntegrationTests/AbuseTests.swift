@@ -199,6 +199,7 @@ let malformedFrames: [String] = [
         #expect(waitUntil(timeout: 5) { (try pub.call("INFO", "clients").string ?? "").contains("connected_clients:1\r\n") })
         let after = processMemoryKB(node.pid).rss
         #expect(after - before < 100_000, "RSS grew by \(after - before) kB")
+        print("subscriberThatNeverReads: disconnected after \(published) messages of 64 KB, RSS \(before) -> \(after) kB")
         #expect(node.log().contains("output buffer limits"), "the disconnection is logged")
         #expect(try pub.call("PING") == .simpleString("PONG"))
     }
@@ -230,6 +231,7 @@ let malformedFrames: [String] = [
         let peak = processMemoryKB(node.pid).peak
         // 14 MB of requests and 7 MB of replies: the peak stays far below a copy per command.
         #expect(peak < 512_000, "peak RSS \(peak) kB")
+        print("giantUnreadPipeline: \(count) PINGs unread, server peak RSS \(peak) kB")
         #expect(try control.call("PING") == .simpleString("PONG"))
     }
 }

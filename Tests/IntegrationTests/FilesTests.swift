@@ -23,48 +23,53 @@ func umountCommand(_ path: String) -> Bool {
 @Suite(.serialized) struct FilesTests {
     static let baseArgs = ["--appendonly", "no", "--bind", "127.0.0.1"]
 
-    /// Kills the node while SAVE writes its temp file, again and again; every restart must load a
-    /// complete file whose generation marker is the last good save or the interrupted one.
+    /// Kills the node while SAVE writes its temp file (at different depths of the write), with
+    /// complete saves in between; every restart must load a complete file whose generation marker
+    /// is the last complete save or the interrupted one.
     @Test func rdbSaveIsNeverTornBySigkill() throws {
         let dir = NSTemporaryDirectory() + "vigil-files-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let port = FreePort.next()
-        let args = Self.baseArgs + ["--save", "", "--dir", dir, "--port", String(port)]
+        let args = Self.baseArgs + ["--save", "", "--dir", dir, "--port", String(port), "--rdbcompression", "no"]
         let value = String(repeating: "v", count: 8 * 1024)
-        var lastGood: Int? = nil  // generation known to be fully on disk
-        var killedMidWrite = 0
-        for gen in 0..<8 {
+        var lastComplete: Int? = nil
+        var killedMidWrite = 0, checked = 0
+        for gen in 0..<10 {
             let node = try ServerProcess(binary: Binaries.vigilNode, port: port, args: args, dir: dir)
             defer { node.stop() }
             let c = try node.client()
             let onDisk = try c.call("GET", "gen").string.flatMap { Int($0) }
-            if let lastGood {
-                // The file is the previous complete save or the one killed mid-way, never torn.
-                #expect(onDisk == lastGood || onDisk == gen - 1, "generation \(String(describing: onDisk)) after kill in gen \(gen)")
-                let n = try c.call("DBSIZE").int ?? -1
-                #expect(n == 0 || n == 1 + 600, "DBSIZE \(n)")
+            if let lastComplete {
+                #expect(onDisk == lastComplete || onDisk == gen - 1, "generation \(String(describing: onDisk)) after gen \(gen - 1), last complete \(lastComplete)")
+                #expect(try c.call("DBSIZE").int == 601)
+                checked += 1
             }
-            if let onDisk { lastGood = onDisk }
             // ~5 MB of values so the write takes long enough to be interrupted.
             for k in stride(from: 0, to: 600, by: 100) {
                 try c.send(["MSET"] + (k..<(k + 100)).flatMap { ["key:\($0)", value + String(gen)] })
                 _ = try c.read()
             }
             #expect(try c.call("SET", "gen", String(gen)) == .simpleString("OK"))
-            try c.send(["SAVE"])
-            let tmp = dir + "/temp-\(node.pid).rdb"
-            // Kill as soon as the temp file exists (or the save finished first).
-            _ = waitUntil(timeout: 5, interval: 0.001) { FileManager.default.fileExists(atPath: tmp) }
-            if FileManager.default.fileExists(atPath: tmp) { killedMidWrite += 1 }
+            if gen % 2 == 0 {
+                // A complete save, then a kill: the file must be this generation next time.
+                #expect(try c.call("SAVE") == .simpleString("OK"))
+                lastComplete = gen
+            } else {
+                try c.send(["SAVE"])
+                let tmp = dir + "/temp-\(node.pid).rdb"
+                let depth = UInt64((gen / 2) % 4) * 1_200_000  // 0, 1.2, 2.4, 3.6 MB into the write
+                let caught = waitUntil(timeout: 5, interval: 0.0005) {
+                    let size = (try? FileManager.default.attributesOfItem(atPath: tmp)[.size] as? UInt64) ?? nil
+                    return (size ?? 0) >= depth && size != nil
+                }
+                if caught { killedMidWrite += 1 }
+            }
             node.signal(SIGKILL)
             _ = node.waitExit()
         }
-        // Leftover temp files are fine (Redis leaves them too); the real file is what matters.
-        let final = try ServerProcess(binary: Binaries.vigilNode, port: port, args: args, dir: dir)
-        defer { final.stop() }
-        #expect(try final.client().call("PING") == .simpleString("PONG"))
-        print("rdbSaveIsNeverTornBySigkill: \(killedMidWrite)/8 kills landed while the temp file existed")
+        #expect(checked == 9)
+        print("rdbSaveIsNeverTornBySigkill: \(killedMidWrite)/5 interrupted saves were killed with the temp file present")
     }
 
     /// Same for CONFIG REWRITE, with a config file padded to make the rewrite window visible.
@@ -96,6 +101,40 @@ func umountCommand(_ path: String) -> Bool {
             }
             node.signal(SIGKILL)
             _ = node.waitExit()
+        }
+    }
+
+    /// The sentinel rewrites its file on SENTINEL SET: killed mid-rewrite, the file is old or new.
+    @Test func sentinelConfigIsNeverTornBySigkill() throws {
+        let master = try ServerProcess.vigilNode(args: ["--save", ""])
+        defer { master.stop() }
+        let dir = NSTemporaryDirectory() + "vigil-files-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = FreePort.next()
+        let padding = (0..<20_000).map { "# padding line \($0) keeps the file big enough to be caught mid-write" }.joined(separator: "\n")
+        let config = "port \(port)\nsentinel monitor m 127.0.0.1 \(master.port) 1\nsentinel down-after-milliseconds m 5000\n\(padding)\n"
+        let path = dir + "/sentinel.conf"
+        var expected: Set<String> = ["5000"]
+        for gen in 1...6 {
+            let s = try ServerProcess(binary: Binaries.vigilSentinel, port: port, config: config, configName: "sentinel.conf", dir: dir)
+            defer { s.stop() }
+            let c = try s.client()
+            let fields = try c.call("SENTINEL", "MASTER", "m").elements?.compactMap { $0.string } ?? []
+            let current = fields.firstIndex(of: "down-after-milliseconds").map { fields[$0 + 1] } ?? "?"
+            #expect(expected.contains(current), "down-after \(current) not one of \(expected)")
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            #expect(text.contains("# padding line 19999"), "the sentinel file lost its tail: torn")
+            #expect(text.contains("sentinel monitor m 127.0.0.1 \(master.port)"))
+            let next = String(5000 + gen)
+            try c.send(["SENTINEL", "SET", "m", "down-after-milliseconds", next])
+            expected = [current, next]
+            _ = waitUntil(timeout: 2, interval: 0.0005) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).contains { $0.hasPrefix("sentinel.conf.tmp") }
+                    || (try? String(contentsOfFile: path, encoding: .utf8))?.contains("down-after-milliseconds m \(next)") == true
+            }
+            s.signal(SIGKILL)
+            _ = s.waitExit()
         }
     }
 
