@@ -234,4 +234,37 @@ let malformedFrames: [String] = [
         print("giantUnreadPipeline: \(count) PINGs unread, server peak RSS \(peak) kB")
         #expect(try control.call("PING") == .simpleString("PONG"))
     }
+    @Test func sentinelSurvivesIdleConnectionsHalfFramesAndAnUnreadPipeline() throws {
+        let sentinel = try ServerProcess(binary: Binaries.vigilSentinel, config: "# abuse test\n", configName: "sentinel.conf")
+        defer { sentinel.stop() }
+        var idle: [TestClient] = []
+        for i in 0..<500 {
+            let c = try TestClient(port: sentinel.port, timeoutMillis: 2000)
+            if i % 50 == 0 { try c.sendRaw("*2\r\n$4\r\nPING\r\n$3\r\nab") }  // half-sent
+            idle.append(c)
+        }
+        let control = try sentinel.client()
+        #expect(try control.call("PING") == .simpleString("PONG"))
+        let count = 200_000
+        let c = try TestClient(port: sentinel.port, timeoutMillis: 60_000)
+        let ping = Bytes("*1\r\n$4\r\nPING\r\n".utf8)
+        var chunk = Bytes()
+        for _ in 0..<10_000 { chunk += ping }
+        for _ in 0..<(count / 10_000) { try c.sendRaw(chunk) }
+        #expect(try control.call("PING") == .simpleString("PONG"))
+        var got = 0
+        var buf = Bytes(repeating: 0, count: 1 << 16)
+        while got < count * 7 {
+            let n = buf.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress!, $0.count, 0) }
+            if n <= 0 { break }
+            got += n
+        }
+        #expect(got == count * 7)
+        let peak = processMemoryKB(sentinel.pid).peak
+        #expect(peak < 256_000, "sentinel peak RSS \(peak) kB")
+        print("sentinel: 500 idle connections + \(count) unread PINGs, peak RSS \(peak) kB")
+        idle.removeAll()
+        #expect(try control.call("PING") == .simpleString("PONG"))
+    }
 }
+
