@@ -96,6 +96,13 @@ class Proc:
 class Deployment:
     def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=()):
         self.procs = []
+        try:
+            self.setup(master_extra, master_host, master_prefix, replica_extra)
+        except BaseException:
+            self.stop()  # a failed start must not leave processes behind
+            raise
+
+    def setup(self, master_extra, master_host, master_prefix, replica_extra):
         self.master = self.node(extra=master_extra, host=master_host, prefix=master_prefix,
                                 bind=["--bind", master_host])
         self.replicas = [self.node(extra=["--replicaof", master_host, str(self.master.port), *replica_extra])
