@@ -164,6 +164,30 @@ func umountCommand(_ path: String) -> Bool {
         #expect(leftovers.isEmpty, "temp files left: \(leftovers)")
     }
 
+    /// The same fallback for the sentinel's file (it rewrites it on SENTINEL SET).
+    @Test func bindMountedSentinelConfigIsRewrittenInPlace() throws {
+        guard getuid() == 0 else { print("SKIP bindMountedSentinelConfigIsRewrittenInPlace: needs root for mount --bind"); return }
+        let master = try ServerProcess.vigilNode(args: ["--save", ""])
+        defer { master.stop() }
+        let dir = NSTemporaryDirectory() + "vigil-files-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = FreePort.next()
+        let host = dir + "/host.conf", target = dir + "/run/sentinel.conf"
+        try "port \(port)\nsentinel monitor m 127.0.0.1 \(master.port) 1\n# kept comment\n".write(toFile: host, atomically: true, encoding: .utf8)
+        try "".write(toFile: target, atomically: true, encoding: .utf8)
+        guard mountCommand(["--bind", host, target]) else { print("SKIP bindMountedSentinelConfigIsRewrittenInPlace: mount --bind failed"); return }
+        defer { umountCommand(target) }
+        let s = try ServerProcess(binary: Binaries.vigilSentinel, port: port, args: [target], dir: dir + "/run")
+        defer { s.stop() }
+        #expect(try s.client().call("SENTINEL", "SET", "m", "down-after-milliseconds", "4321") == .simpleString("OK"))
+        #expect(waitUntil(timeout: 5) {
+            ((try? String(contentsOfFile: host, encoding: .utf8)) ?? "").contains("down-after-milliseconds m 4321")
+        })
+        #expect(((try? String(contentsOfFile: host, encoding: .utf8)) ?? "").contains("# kept comment"))
+        #expect(s.log().contains("not atomic"), "\(s.log())")
+    }
+
     /// A tiny tmpfs as `dir`: BGSAVE fails, INFO and the log say so, reads go on, writes get MISCONF.
     @Test func fullDiskMakesBgsaveFailVisibly() throws {
         guard getuid() == 0 else { print("SKIP fullDiskMakesBgsaveFailVisibly: needs root to mount a tmpfs"); return }
