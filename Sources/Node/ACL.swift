@@ -39,6 +39,20 @@ final class ACLUser {
         return allowed
     }
 
+    /// Whether every key argument of `cmd` matches one of the user's key patterns (`~pattern`;
+    /// `%R~`/`%W~` selectors are treated as plain patterns).
+    func canAccessKeys(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
+        if keyRules.contains("~*") { return true }
+        let patterns = keyRules.compactMap { r -> [UInt8]? in
+            guard let t = r.firstIndex(of: "~") else { return nil }
+            return Array(r[r.index(after: t)...].utf8)
+        }
+        for i in cmd.keyIndexes(argv.count) where i < argv.count {
+            if !patterns.contains(where: { GlobMatch.matches($0, argv[i]) }) { return false }
+        }
+        return true
+    }
+
     /// Constant-time comparison of the password's digest with every stored digest.
     func checkPassword(_ p: Bytes) -> Bool {
         if nopass { return true }

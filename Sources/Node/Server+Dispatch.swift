@@ -43,6 +43,10 @@ extension Server {
             rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command")
             return
         }
+        if !cmd.flags.contains(.noAuth), let user = c.user, !user.canAccessKeys(cmd, c.argv) {
+            rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments")
+            return
+        }
         let isMasterLink = c.flags.contains(.master)
         let writes = cmd.flags.contains(.write) || (c.flags.contains(.multi) && false)
         if writes && !isMasterLink, let refusal = writeRefusal() {

@@ -82,7 +82,7 @@ final class SentinelServer {
         if sentinel.settings.protectedMode && !sentinel.settings.authRequired {
             let ip = Socket.peerAddress(fd)?.ip ?? ""
             if !Socket.isLoopback(ip) {
-                conn.send(Bytes("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n".utf8))
+                conn.send(Bytes(ProtectedMode.deniedReply.utf8))
                 conn.flush()
                 conn.close()
                 return

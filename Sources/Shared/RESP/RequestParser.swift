@@ -85,7 +85,7 @@ public struct RequestParser: Sendable {
         guard let count = parseInt(buf, 1, cr), count <= Int64(Int32.max) else {
             throw RESPError("invalid multibulk length")
         }
-        if count > 10 && !authenticated { throw RESPError("invalid multibulk length") }
+        if count > 10 && !authenticated { throw RESPError("unauthenticated multibulk length") }
         let headerEnd = cr + 2
         if count <= 0 { argv.removeAll(keepingCapacity: true); return (headerEnd, true) }
         inMultibulk = true
@@ -112,7 +112,7 @@ public struct RequestParser: Sendable {
                   isMasterLink || len <= Int64(maxBulkLength) else {
                 throw RESPError("invalid bulk length")
             }
-            if len > 16384 && !authenticated { throw RESPError("invalid bulk length") }
+            if len > 16384 && !authenticated { throw RESPError("unauthenticated bulk length") }
             let dataStart = cr + 2
             let total = dataStart + Int(len) + 2
             if total > n { return (pos, false) }

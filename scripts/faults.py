@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Fault scenarios against vigil-node (1 master + 2 replicas) and 3 vigil-sentinels on loopback.
+
+Prints a table: scenario, writes acknowledged, acknowledged writes lost, stale writes accepted.
+Run through scripts/faults (which builds the binaries). Every process started is stopped.
+
+- kill9:       kill -9 of the master under a steady write load with WAIT 1; after the failover every
+               acknowledged key must be on the new master.
+- sigstop:     SIGSTOP of the master past down-after, SIGCONT after the failover; a client still
+               talking to the old master counts the writes it accepts before being demoted (stale).
+- sigstop-minrep: the same with min-replicas-to-write 1 / min-replicas-max-lag 1.
+- sentinel-restart: kill -9 of the master, then kill -9 of the failover leader sentinel as soon as it
+               is elected, restarted a moment later; the failover must still finish with no loss.
+- two-sentinels-down: 2 of 3 sentinels killed, then the master restarted (kill -9 + restart):
+               no failover may happen (no majority), the old master serves again, nothing lost.
+- partition:   (root only) master in its own network namespace with a client on its side; the
+               link is cut until the others fail over, then healed; writes the isolated master
+               acknowledged are stale/lost.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import redis
+
+BIN = os.environ.get("VIGIL_BIN_DIR") or sys.exit("VIGIL_BIN_DIR not set")
+DOWN_AFTER = 400
+FAILOVER_TIMEOUT = 4000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if cond():
+                return True
+        except Exception:
+            pass
+        time.sleep(interval)
+    return False
+
+
+class Proc:
+    def __init__(self, argv, cwd, port, host="127.0.0.1", prefix=()):
+        self.argv, self.cwd, self.port, self.host, self.prefix = argv, cwd, port, host, list(prefix)
+        self.start()
+
+    def start(self):
+        self.logf = open(os.path.join(self.cwd, "out.log"), "ab")
+        self.p = subprocess.Popen(self.prefix + self.argv, cwd=self.cwd, stdout=self.logf, stderr=subprocess.STDOUT)
+
+    def client(self, **kw):
+        return redis.Redis(host=self.host, port=self.port, socket_timeout=2, socket_connect_timeout=2, **kw)
+
+    def ready(self):
+        return wait_until(lambda: self.client().ping(), timeout=10)
+
+    def sig(self, s):
+        if self.p.poll() is None:
+            os.kill(self.p.pid, s)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        self.logf.close()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.sig(signal.SIGCONT)
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        if not self.logf.closed:
+            self.logf.close()
+
+    def log(self):
+        with open(os.path.join(self.cwd, "out.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class Deployment:
+    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=()):
+        self.procs = []
+        try:
+            self.setup(master_extra, master_host, master_prefix, replica_extra)
+        except BaseException:
+            self.stop()  # a failed start must not leave processes behind
+            raise
+
+    def setup(self, master_extra, master_host, master_prefix, replica_extra):
+        self.master = self.node(extra=master_extra, host=master_host, prefix=master_prefix,
+                                bind=["--bind", master_host])
+        self.replicas = [self.node(extra=["--replicaof", master_host, str(self.master.port), *replica_extra])
+                         for _ in range(2)]
+        for r in self.replicas:
+            assert wait_until(lambda: r.client().info("replication").get("master_link_status") == "up", 10)
+        self.sentinels = [self.sentinel() for _ in range(3)]
+        assert wait_until(lambda: all(len(s.client().execute_command("SENTINEL", "SENTINELS", "m")) == 2 and
+                                      len(s.client().execute_command("SENTINEL", "REPLICAS", "m")) == 2
+                                      for s in self.sentinels), 15), "sentinels did not discover each other"
+
+    def node(self, extra=(), host="127.0.0.1", prefix=(), bind=("--bind", "127.0.0.1")):
+        port = free_port()
+        d = tempfile.mkdtemp(prefix="vigil-faults-")
+        p = Proc([os.path.join(BIN, "vigil-node"), "--port", str(port), "--save", "", "--appendonly", "no",
+                  *bind, *extra], d, port, host=host, prefix=prefix)
+        self.procs.append(p)
+        assert p.ready(), "node did not start:\n" + p.log()
+        return p
+
+    def sentinel(self):
+        port = free_port()
+        d = tempfile.mkdtemp(prefix="vigil-faults-s-")
+        with open(os.path.join(d, "sentinel.conf"), "w") as f:
+            f.write(f"port {port}\nbind 127.0.0.1\n"
+                    f"sentinel monitor m {self.master.host} {self.master.port} 2\n"
+                    f"sentinel down-after-milliseconds m {DOWN_AFTER}\n"
+                    f"sentinel failover-timeout m {FAILOVER_TIMEOUT}\n")
+        p = Proc([os.path.join(BIN, "vigil-sentinel"), os.path.join(d, "sentinel.conf")], d, port)
+        self.procs.append(p)
+        assert p.ready(), "sentinel did not start:\n" + p.log()
+        return p
+
+    def master_addr(self, sentinels=None):
+        for s in sentinels or self.sentinels:
+            try:
+                h, p = s.client().execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m")
+                return h.decode(), int(p)
+            except Exception:
+                continue
+        return None
+
+    def client_for(self, addr):
+        return redis.Redis(host=addr[0], port=addr[1], socket_timeout=1, socket_connect_timeout=1)
+
+    def stop(self):
+        for p in self.procs:
+            p.stop()
+
+
+class Writer(threading.Thread):
+    """SET w:<i> with WAIT 1 <ms> against whatever the sentinels call the master; records acks."""
+
+    def __init__(self, dep, wait_ms=1000):
+        super().__init__(daemon=True)
+        self.dep, self.wait_ms = dep, wait_ms
+        self.acked, self.i, self.stopped, self.errors = [], 0, False, 0
+
+    def run(self):
+        conn, addr = None, None
+        deadline = time.monotonic() + 60  # bounded even if nobody stops us
+        while not self.stopped and time.monotonic() < deadline:
+            try:
+                a = self.dep.master_addr()
+                if a != addr or conn is None:
+                    addr, conn = a, self.dep.client_for(a)
+                key = f"w:{self.i}"
+                self.i += 1
+                pipe = conn.pipeline(transaction=False)
+                pipe.set(key, "1")
+                pipe.execute_command("WAIT", 1, self.wait_ms)
+                ok, n = pipe.execute()
+                if ok and n >= 1:
+                    self.acked.append(key)
+            except Exception:
+                self.errors += 1
+                conn = None
+                time.sleep(0.02)  # back off while the master is away (not synchronization)
+
+
+def lost_keys(dep, keys):
+    addr = dep.master_addr()
+    c = dep.client_for(addr)
+    missing = 0
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        missing += sum(1 for v in c.mget(chunk) if v is None)
+    return missing
+
+
+def wait_failover(dep, old, timeout=15, sentinels=None):
+    return wait_until(lambda: (a := dep.master_addr(sentinels)) is not None and a[1] != old.port, timeout)
+
+
+def scenario_kill9():
+    dep = Deployment()
+    try:
+        w = Writer(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        dep.master.kill()
+        ok = wait_failover(dep, dep.master)
+        n0 = len(w.acked)
+        wait_until(lambda: len(w.acked) >= n0 + 200, 15)
+        w.stopped = True
+        w.join()
+        return ("kill -9 master, WAIT 1", len(w.acked), lost_keys(dep, w.acked), 0, "failover" if ok else "NO FAILOVER")
+    finally:
+        dep.stop()
+
+
+def stale_writes(dep, old):
+    """Writes the resumed old master accepts from a client that still talks to it."""
+    c = redis.Redis(host=old.host, port=old.port, socket_timeout=1)
+    accepted, keys = 0, []
+    start = time.monotonic()
+    deadline = start + 20
+    i = 0
+    while time.monotonic() < deadline:
+        try:
+            c.set(f"stale:{i}", "1")
+            keys.append(f"stale:{i}")
+            accepted += 1
+        except redis.exceptions.ReadOnlyError:
+            break
+        except redis.exceptions.ResponseError as e:
+            if "NOREPLICAS" not in str(e):
+                break
+        except Exception:
+            pass
+        i += 1
+    return accepted, keys, time.monotonic() - start
+
+
+def scenario_sigstop(minrep):
+    extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
+    dep = Deployment(master_extra=extra)
+    try:
+        w = Writer(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        old = dep.master
+        old.sig(signal.SIGSTOP)
+        ok = wait_failover(dep, old)
+        n0 = len(w.acked)
+        wait_until(lambda: len(w.acked) >= n0 + 100, 15)
+        w.stopped = True
+        w.join()
+        old.sig(signal.SIGCONT)
+        accepted, keys, secs = stale_writes(dep, old)
+        demoted = wait_until(lambda: old.client().info("replication").get("role") == "slave", 15)
+        lost = lost_keys(dep, w.acked)
+        name = "SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
+        note = ("failover" if ok else "NO FAILOVER") + (f", old master refused writes after {secs:.1f}s" if demoted else ", NOT demoted")
+        return (name, len(w.acked), lost, accepted, note)
+    finally:
+        dep.stop()
+
+
+def scenario_sentinel_restart():
+    dep = Deployment()
+    try:
+        w = Writer(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        dep.master.kill()
+        leader = []
+
+        def elected():
+            for s in dep.sentinels:
+                if "+elected-leader" in s.log() or "+failover-state-select-slave" in s.log():
+                    leader.append(s)
+                    return True
+            return False
+        wait_until(elected, 15, interval=0.005)
+        restarted = "no leader seen"
+        if leader:
+            leader[0].kill()
+            time.sleep(0.3)  # keep it down a moment: the scenario, not synchronization
+            leader[0].start()
+            restarted = "leader killed+restarted"
+        ok = wait_failover(dep, dep.master, timeout=FAILOVER_TIMEOUT / 1000 * 3 + 10)
+        n0 = len(w.acked)
+        wait_until(lambda: len(w.acked) >= n0 + 100, 15)
+        w.stopped = True
+        w.join()
+        agree = wait_until(lambda: len({dep.master_addr([s]) for s in dep.sentinels}) == 1, 10)
+        note = f"{restarted}, " + ("failover" if ok else "NO FAILOVER") + (", sentinels agree" if agree else ", sentinels DISAGREE")
+        return ("sentinel killed mid-failover", len(w.acked), lost_keys(dep, w.acked), 0, note)
+    finally:
+        dep.stop()
+
+
+def scenario_two_sentinels_down():
+    dep = Deployment()
+    try:
+        w = Writer(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 100, 20)
+        for s in dep.sentinels[1:]:
+            s.kill()
+        old = dep.master
+        old.sig(signal.SIGSTOP)  # down long enough for SDOWN, but no majority for ODOWN/failover
+        failed_over = wait_failover(dep, old, timeout=3, sentinels=dep.sentinels[:1])
+        old.sig(signal.SIGCONT)
+        n0 = len(w.acked)
+        wait_until(lambda: len(w.acked) >= n0 + 100, 15)
+        w.stopped = True
+        w.join()
+        still = old.client().info("replication").get("role") == "master"
+        note = ("FAILED OVER without majority" if failed_over else "no failover") + (", master kept its role" if still else ", master DEMOTED")
+        return ("2 of 3 sentinels down + master paused", len(w.acked), lost_keys(dep, w.acked), 0, note)
+    finally:
+        dep.stop()
+
+
+def scenario_partition(minrep=False):
+    if os.geteuid() != 0:
+        return ("partition (netns)" + (", min-replicas" if minrep else ""), "-", "-", "-", "SKIPPED: needs root for ip netns")
+    ns, a, b = f"vglf{os.getpid()}", f"vgf{os.getpid() % 10000}a", f"vgf{os.getpid() % 10000}b"
+    host, inner = "10.78.0.1", "10.78.0.2"
+    run = lambda *c: subprocess.run(c, check=True, capture_output=True)
+    run("ip", "netns", "add", ns)
+    dep = None
+    try:
+        run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+        run("ip", "link", "set", b, "netns", ns)
+        run("ip", "addr", "add", host + "/30", "dev", a)
+        run("ip", "link", "set", a, "up")
+        # While the veth is down nothing for 10.78.0.0/30 may leave by the default route.
+        run("ip", "route", "add", "unreachable", "10.78.0.0/30", "metric", "4000")
+        run("ip", "netns", "exec", ns, "ip", "addr", "add", inner + "/30", "dev", b)
+        run("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
+        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        # Master inside the namespace; replicas and sentinels outside reach it over the veth.
+        extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
+        dep = Deployment(master_extra=["--protected-mode", "no", *extra], master_host=inner,
+                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"])
+        # The replicas announce 127.0.0.1 so the sentinels reach them while the veth is down (the
+        # demoted old master, inside the namespace, cannot follow 127.0.0.1 afterwards: it only has
+        # to stop accepting writes here).
+        w = Writer(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        # Cut the link (drop every packet both ways); a client on the master's side keeps writing.
+        run("ip", "link", "set", a, "down")
+        side = redis.Redis(host=inner, port=dep.master.port, socket_timeout=1)
+        stale, stale_keys = 0, []
+        ok = False
+        cut, last_ok = time.monotonic(), None
+        deadline = time.monotonic() + 20
+        i = 0
+        while time.monotonic() < deadline:
+            try:
+                # The client on the master's side runs inside the namespace.
+                r = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-h", inner, "-p", str(dep.master.port),
+                                    "SET", f"iso:{i}", "1"], capture_output=True, timeout=5)
+                if r.stdout.strip() == b"OK":
+                    last_ok = time.monotonic() - cut
+                    stale += 1
+                    stale_keys.append(f"iso:{i}")
+            except Exception:
+                pass
+            i += 1
+            a_ = dep.master_addr()
+            if a_ and a_[1] != dep.master.port:
+                ok = True
+            # Keep the partition (and the isolated client writing) for 3 s at least, so the
+            # min-replicas variant shows when the isolated master starts refusing.
+            if ok and time.monotonic() - cut > 3:
+                break
+        # Heal; the sentinels demote the old master, which drops its isolated writes.
+        run("ip", "link", "set", a, "up")
+        demoted = wait_until(lambda: b"role:slave" in subprocess.run(
+            ["ip", "netns", "exec", ns, "redis-cli", "-h", inner, "-p", str(dep.master.port), "INFO", "replication"],
+            capture_output=True, timeout=5).stdout, 20)
+        n0 = len(w.acked)
+        wait_until(lambda: len(w.acked) >= n0 + 100, 15)
+        w.stopped = True
+        w.join()
+        del side
+        note = ("failover" if ok else "NO FAILOVER") + (f", last stale write {last_ok:.1f}s after cut" if last_ok is not None else "")
+        note += (", healed old master demoted" if demoted else ", old master NOT demoted")
+        name = "partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
+        return (name, len(w.acked), lost_keys(dep, w.acked), stale, note)
+    finally:
+        if dep:
+            dep.stop()
+        subprocess.run(["ip", "route", "del", "unreachable", "10.78.0.0/30", "metric", "4000"], capture_output=True)
+        subprocess.run(["ip", "link", "del", a], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+SCENARIOS = {
+    "kill9": scenario_kill9,
+    "sigstop": lambda: scenario_sigstop(False),
+    "sigstop-minrep": lambda: scenario_sigstop(True),
+    "sentinel-restart": scenario_sentinel_restart,
+    "two-sentinels-down": scenario_two_sentinels_down,
+    "partition": scenario_partition,
+    "partition-minrep": lambda: scenario_partition(True),
+}
+
+
+def main():
+    names = sys.argv[1:] or list(SCENARIOS)
+    rows = []
+    for n in names:
+        t = time.monotonic()
+        try:
+            row = SCENARIOS[n]()
+        except Exception as e:  # a broken scenario is a row, not a crash of the whole table
+            row = (n, "-", "-", "-", f"ERROR: {type(e).__name__}: {e}"[:120])
+        rows.append(row + (f"{time.monotonic() - t:.0f}s",))
+        print(f"done: {rows[-1]}", file=sys.stderr, flush=True)
+    hdr = ("scenario", "writes acknowledged", "acknowledged writes lost", "stale writes accepted", "notes", "time")
+    widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    print(line(hdr))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+
+
+if __name__ == "__main__":
+    main()
