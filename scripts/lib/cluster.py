@@ -6,9 +6,7 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import demo  # noqa: E402  (Deployment, Client, info, wait_until)
@@ -108,7 +106,6 @@ def status(_args):
             c = demo.Client(p)
             m = c.call("SENTINEL", "MASTER", "mymaster")
             d = dict(zip(m[::2], m[1::2]))
-            inf = c.call("INFO", "sentinel")
             c.close()
             epoch = d.get("config-epoch", "?")
             print(f"{'127.0.0.1:' + str(p):<18}{d['ip'] + ':' + d['port']:<18}{epoch:>6}  {d.get('flags', '')}")

@@ -64,3 +64,26 @@ def vigil_node():
     yield start
     for p in procs:
         p.stop()
+
+
+@pytest.fixture
+def deployment():
+    """The example deployment (copies of sentinel-examples/ on free ports), replicas in sync and
+    sentinels started; always stopped afterwards."""
+    import argparse
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lib"))
+    import demo
+    args = argparse.Namespace(
+        node_bin=os.path.join(BIN_DIR, "vigil-node"), sentinel_bin=os.path.join(BIN_DIR, "vigil-sentinel"),
+        base_port=demo.free_block(3), sentinel_base_port=demo.free_block(3), down_after=400)
+    dep = demo.Deployment(args)
+    try:
+        for p in dep.nodes:
+            dep.start(p)
+        assert wait_until(lambda: all(demo.info(p).get("master_link_status") == "up" for p in dep.nodes[1:]), 20)
+        for p in dep.sentinels:
+            dep.start(p)
+        yield dep
+    finally:
+        dep.stop_all()

@@ -1,34 +1,10 @@
 """Seed 001's redis-py failover script against the example deployment (sentinel-examples/), changed
 only in addresses, loop count and sleep: 40 writes every 0.2 s, the master killed after the 10th."""
-import argparse
-import os
-import sys
 import time
 
-import pytest
 from redis.sentinel import Sentinel
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lib"))
-import demo  # noqa: E402  (the demo's Deployment: copies of sentinel-examples on free ports)
-
-from conftest import BIN_DIR, wait_until  # noqa: E402
-
-
-@pytest.fixture
-def deployment():
-    args = argparse.Namespace(
-        node_bin=os.path.join(BIN_DIR, "vigil-node"), sentinel_bin=os.path.join(BIN_DIR, "vigil-sentinel"),
-        base_port=demo.free_block(3), sentinel_base_port=demo.free_block(3), down_after=500)
-    dep = demo.Deployment(args)
-    try:
-        for p in dep.nodes:
-            dep.start(p)
-        assert wait_until(lambda: all(demo.info(p).get("master_link_status") == "up" for p in dep.nodes[1:]), 20)
-        for p in dep.sentinels:
-            dep.start(p)
-        yield dep
-    finally:
-        dep.stop_all()
+from conftest import wait_until
 
 
 def test_seed_failover_script(deployment):

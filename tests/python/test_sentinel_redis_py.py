@@ -1,7 +1,6 @@
 """redis-py's Sentinel client (master_for / slave_for) following a kill -9 failover on
 vigil-sentinel + vigil-node, over RESP2 and RESP3: writes resume within 10 s on the new master and
 the replica handed out afterwards serves them."""
-import argparse
 import os
 import sys
 import time
@@ -13,24 +12,9 @@ from redis.sentinel import Sentinel
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lib"))
 import demo  # noqa: E402  (copies of sentinel-examples/ on free ports)
 
-from conftest import BIN_DIR, wait_until  # noqa: E402
+from conftest import wait_until  # noqa: E402
 
 
-@pytest.fixture
-def deployment():
-    args = argparse.Namespace(
-        node_bin=os.path.join(BIN_DIR, "vigil-node"), sentinel_bin=os.path.join(BIN_DIR, "vigil-sentinel"),
-        base_port=demo.free_block(3), sentinel_base_port=demo.free_block(3), down_after=400)
-    dep = demo.Deployment(args)
-    try:
-        for p in dep.nodes:
-            dep.start(p)
-        assert wait_until(lambda: all(demo.info(p).get("master_link_status") == "up" for p in dep.nodes[1:]), 20)
-        for p in dep.sentinels:
-            dep.start(p)
-        yield dep
-    finally:
-        dep.stop_all()
 
 
 @pytest.mark.parametrize("protocol", [2, 3])

@@ -75,25 +75,7 @@ public enum ArgSplitter {
     public static func quote(_ b: Bytes) -> String {
         let safe = !b.isEmpty && b.allSatisfy { c in c > 0x20 && c < 0x7F && c != 0x22 && c != 0x27 && c != 0x5C }
         if safe { return String(decoding: b, as: UTF8.self) }
-        var out = "\""
-        for c in b {
-            switch c {
-            case 0x5C: out += "\\\\"
-            case 0x22: out += "\\\""
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x07: out += "\\a"
-            case 0x08: out += "\\b"
-            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(c))
-            default:
-                let h = Array("0123456789abcdef".utf8)
-                out += "\\x"
-                out.unicodeScalars.append(Unicode.Scalar(h[Int(c >> 4)]))
-                out.unicodeScalars.append(Unicode.Scalar(h[Int(c & 15)]))
-            }
-        }
-        return out + "\""
+        return "\"" + escape(b) + "\""
     }
 
     /// Redis's sdscatrepr without the surrounding quotes: printable ASCII as is, C escapes for
