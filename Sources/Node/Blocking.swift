@@ -172,3 +172,20 @@ extension Server {
         if let b = blocking, b.hasReadyKeys { b.serveReadyKeys() }
     }
 }
+
+extension Server {
+    /// The list at `key` for a pop. While a blocked client is re-run because the key changed, a
+    /// key that now holds another type is skipped (the client stays blocked) instead of WRONGTYPE.
+    func listForPop(_ db: Database, _ key: Key) throws -> ListValue? {
+        guard blocking?.rerunning ?? false else { return try writeList(db, key, create: false) }
+        guard let v = lookupWrite(db, key), case .list(let l) = v else { return nil }
+        return l
+    }
+
+    /// The sorted set at `key` for a pop, with the same re-run rule as `listForPop`.
+    func zsetForPop(_ db: Database, _ key: Key) throws -> SortedSetValue? {
+        guard blocking?.rerunning ?? false else { return try writeZSet(db, key, create: false) }
+        guard let v = lookupWrite(db, key), case .zset(let z) = v else { return nil }
+        return z
+    }
+}

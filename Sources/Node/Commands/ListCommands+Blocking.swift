@@ -31,19 +31,11 @@ extension Server {
     /// BLPOP/BRPOP key [key ...] timeout.
     func bpopCommand(_ c: Client, front: Bool) throws {
         let timeout = try CollectionArgs.timeoutMillis(c.arg(c.argc - 1))
-        let rerun = blocking?.rerunning ?? false
         var keys: [Key] = []
         for i in 1..<(c.argc - 1) {
             let key = c.key(i)
             keys.append(key)
-            let l: ListValue?
-            if rerun {
-                guard let v = lookupWrite(c.db, key), case .list(let x) = v else { continue }
-                l = x
-            } else {
-                l = try writeList(c.db, key, create: false)
-            }
-            guard let list = l, let value = front ? list.popFront() : list.popBack() else { continue }
+            guard let list = try listForPop(c.db, key), let value = front ? list.popFront() : list.popBack() else { continue }
             listPopped(c.db, key, 1)
             propagateOverride = [[(front ? "LPOP" : "RPOP").bytes, key.bytes]]
             c.out.arrayHeader(2)

@@ -271,16 +271,7 @@ extension Server {
 
     /// LMOVE/RPOPLPUSH and their blocking forms (`timeout` non-nil).
     func moveCommand(_ c: Client, src: Key, dst: Key, fromFront: Bool, toFront: Bool, timeout: Int64?) throws {
-        let rerun = blocking?.rerunning ?? false
-        let source: ListValue?
-        if rerun, let v = lookupWrite(c.db, src), case .list = v {
-            source = try writeList(c.db, src, create: false)
-        } else if rerun {
-            source = nil
-        } else {
-            source = try writeList(c.db, src, create: false)
-        }
-        guard let l = source, l.count > 0 else {
+        guard let l = try listForPop(c.db, src), l.count > 0 else {
             if let t = timeout, canBlock(c) {
                 blockClient(c, keys: [src], timeout: t)
             } else {
@@ -306,16 +297,8 @@ extension Server {
     /// LMPOP/BLMPOP: `first` is the numkeys argument's position.
     func mpopCommand(_ c: Client, first: Int, timeout: Int64?) throws {
         let (keys, front, count) = try parseMpop(c, first: first, zset: false)
-        let rerun = blocking?.rerunning ?? false
         for key in keys {
-            let l: ListValue?
-            if rerun {
-                guard let v = lookupWrite(c.db, key), case .list(let x) = v else { continue }
-                l = x
-            } else {
-                l = try writeList(c.db, key, create: false)
-            }
-            guard let list = l, list.count > 0 else { continue }
+            guard let list = try listForPop(c.db, key), list.count > 0 else { continue }
             let items = popMany(list, count, front: front)
             listPopped(c.db, key, items.count)
             propagateOverride = [[(front ? "LPOP" : "RPOP").bytes, key.bytes, String(items.count).bytes]]

@@ -137,19 +137,11 @@ extension Server {
     /// BZPOPMIN/BZPOPMAX key [key ...] timeout.
     func bzpopCommand(_ c: Client, min: Bool) throws {
         let timeout = try CollectionArgs.timeoutMillis(c.arg(c.argc - 1))
-        let rerun = blocking?.rerunning ?? false
         var keys: [Key] = []
         for i in 1..<(c.argc - 1) {
             let key = c.key(i)
             keys.append(key)
-            let z: SortedSetValue?
-            if rerun {
-                guard let v = lookupWrite(c.db, key), case .zset(let x) = v else { continue }
-                z = x
-            } else {
-                z = try writeZSet(c.db, key, create: false)
-            }
-            guard let zs = z, zs.count > 0 else { continue }
+            guard let zs = try zsetForPop(c.db, key), zs.count > 0 else { continue }
             let items = zpopMany(c, key, zs, 1, min: min)
             guard let (m, s) = items.first else { continue }
             propagateOverride = [[(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes]]

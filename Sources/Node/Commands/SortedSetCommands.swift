@@ -190,16 +190,8 @@ extension Server {
     /// ZMPOP/BZMPOP: `first` is the numkeys argument's position.
     func zmpopCommand(_ c: Client, first: Int, timeout: Int64?) throws {
         let (keys, min, count) = try parseMpop(c, first: first, zset: true)
-        let rerun = blocking?.rerunning ?? false
         for key in keys {
-            let z: SortedSetValue?
-            if rerun {
-                guard let v = lookupWrite(c.db, key), case .zset(let x) = v else { continue }
-                z = x
-            } else {
-                z = try writeZSet(c.db, key, create: false)
-            }
-            guard let zs = z, zs.count > 0 else { continue }
+            guard let zs = try zsetForPop(c.db, key), zs.count > 0 else { continue }
             let items = zpopMany(c, key, zs, count, min: min)
             propagateOverride = [[(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes, String(items.count).bytes]]
             c.out.arrayHeader(2)
