@@ -69,6 +69,7 @@ extension Server {
                 log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
             }
             let contents = try reader.read(now: config.replicaof == nil ? Clock.wallMillis() : nil)
+            keyLoadDelay(keys: contents.keyCount)
             logAuxFields(contents)
             try apply(contents)
             // A restarted replica (or master) resumes its replication history, so PSYNC can
@@ -86,6 +87,18 @@ extension Server {
             log.warning("Fatal error loading the DB: \(e). Exiting.")
             throw e
         }
+    }
+
+    /// Redis's `key-load-delay` (a test directive): loading takes `key-load-delay` microseconds
+    /// per key longer (a negative value -N: one microsecond per N keys). Like the rest of the load,
+    /// the wait serves no clients.
+    private func keyLoadDelay(keys: Int) {
+        let d = config.keyLoadDelay
+        guard d != 0, keys > 0 else { return }
+        let micros = d > 0 ? Int64(keys) * Int64(d) : Int64(keys) / Int64(-d)
+        var ts = timespec(tv_sec: Int(micros / 1_000_000), tv_nsec: Int(micros % 1_000_000) * 1000)
+        var rest = timespec()
+        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
     }
 
     private func logAuxFields(_ contents: RDBContents) {
