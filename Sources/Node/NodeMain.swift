@@ -80,15 +80,17 @@ enum NodeMain {
         guard let (config, unimplemented) = loadConfigReportingUnimplemented(argv) else { return 1 }
         let log = Logger()
         log.level = config.loglevel
+        // Redis changes directory when it reads `dir`, so a relative logfile lives in `dir`.
+        do { try Posix.chdir(config.dir) } catch {
+            writeStderr("Can't chdir to '\(config.dir)': \(error)\n")
+            return 1
+        }
+        config.dir = Posix.getcwd()
         do { try log.setFile(config.logfile) } catch {
             writeStderr("Can't open the log file: \(error)\n")
             return 1
         }
         if config.daemonize && !Posix.daemonize() { return 1 }
-        do { try Posix.chdir(config.dir) } catch {
-            log.warning("Can't chdir to '\(config.dir)': \(error)")
-            return 1
-        }
         let loop: EventLoop
         do { loop = try EventLoop() } catch {
             log.warning("Failed creating the event loop: \(error)")
