@@ -105,9 +105,12 @@ enum NodeMain {
         for name in unimplemented {
             log.warning("Warning: config directive '\(name)' is accepted but not implemented by vigil-node; it has no effect")
         }
+        // Listen before loading, as Redis: while the dataset loads, clients get -LOADING instead
+        // of a refused connection (a sentinel then knows the node is alive, but not ready).
         do {
-            try server.configure()
+            try server.configureUsers()
             try server.start()
+            try server.runConfigureHooks()
         } catch {
             log.warning("Failed to start: \(error)")
             return 1

@@ -25,6 +25,8 @@ extension ConfigTable {
                 get: { $0.enableProtectedConfigs }, set: { c, v in c.enableProtectedConfigs = v }),
             // Redis's hidden test directive: microseconds slept per key loaded at start-up.
             int("key-load-delay", \.keyLoadDelay, Int(Int32.min), intMax),
+            // While loading, clients are served (with -LOADING) every this many bytes read.
+            int("loading-process-events-interval-bytes", \.loadingProcessEventsIntervalBytes, 1024, intMax),
             int("databases", \.databases, 1, intMax, .immutable),
             int("maxclients", \.maxclients, 1, intMax),
             int("timeout", \.timeout, 0, intMax),

@@ -52,8 +52,6 @@ extension ConfigTable {
             stored("enable-debug-command", .enumeration(["no", "yes", "local"]), "no", .immutable),
             stored("enable-module-command", .enumeration(["no", "yes", "local"]), "no", .immutable),
             stored("hll-sparse-max-bytes", .memory(min: 0, max: Int.max), "3000"),
-            // Redis serves clients while loading; vigil loads without serving them.
-            stored("loading-process-events-interval-bytes", .int(min: 1024, max: intMax), "2097152"),
             stored("ignore-warnings", .string, "", .immutable),
             stored("io-threads", .int(min: 0, max: Int.max), "1", .immutable),
             stored("io-threads-do-reads", .bool, "no", .immutable),

@@ -64,12 +64,23 @@ extension Server {
         defer { loading = false }
         do {
             var reader = RDBReader(bytes)
-            reader.progressInterval = 1_000_000
-            reader.progress = { [log] keys, at, total in
-                log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+            // Clients are served every loading-process-events-interval-bytes read (they get
+            // -LOADING); key-load-delay needs the callback for every key.
+            let delay = config.keyLoadDelay
+            let interval = max(1024, config.loadingProcessEventsIntervalBytes)
+            var servedAt = 0
+            reader.progressInterval = delay != 0 ? 1 : 64
+            reader.progress = { [unowned self] keys, at, total in
+                if delay != 0 { Self.keyLoadDelay(delay, keys: keys) }
+                if at / interval > servedAt / interval {
+                    servedAt = at
+                    self.loop.processReadyEvents()
+                }
+                if keys % 1_000_000 == 0 {
+                    self.log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+                }
             }
             let contents = try reader.read(now: config.replicaof == nil ? Clock.wallMillis() : nil)
-            keyLoadDelay(keys: contents.keyCount)
             logAuxFields(contents)
             try apply(contents)
             // A restarted replica (or master) resumes its replication history, so PSYNC can
@@ -89,14 +100,12 @@ extension Server {
         }
     }
 
-    /// Redis's `key-load-delay` (a test directive): loading takes `key-load-delay` microseconds
-    /// per key longer (a negative value -N: one microsecond per N keys). Like the rest of the load,
-    /// the wait serves no clients.
-    private func keyLoadDelay(keys: Int) {
-        let d = config.keyLoadDelay
-        guard d != 0, keys > 0 else { return }
-        let micros = d > 0 ? Int64(keys) * Int64(d) : Int64(keys) / Int64(-d)
-        var ts = timespec(tv_sec: Int(micros / 1_000_000), tv_nsec: Int(micros % 1_000_000) * 1000)
+    /// Redis's `key-load-delay` (a test directive): `d` microseconds per key loaded, or, negative
+    /// (-N), one microsecond every N keys.
+    private static func keyLoadDelay(_ d: Int, keys: Int) {
+        if d < 0 && keys % -d != 0 { return }
+        let micros = max(1, d)
+        var ts = timespec(tv_sec: micros / 1_000_000, tv_nsec: (micros % 1_000_000) * 1000)
         var rest = timespec()
         while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
     }
