@@ -37,7 +37,7 @@ extension SentinelCommandTable {
             },
             sub("getuser", 3, [.admin], since: "6.0.0", "Lists the ACL rules of a user.",
                 complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.") { s, c, a in
-                guard let u = s.sentinel.settings.users[a[2]] else { c.conn.output.nullArray(); return }
+                guard let u = s.sentinel.settings.users[a[2]] else { c.conn.output.null(); return }
                 c.mapHeader(6)
                 var flags = [u.enabled ? "on" : "off"]
                 if u.nopass { flags.append("nopass") }
@@ -83,8 +83,27 @@ extension SentinelCommandTable {
                 c.conn.output.bulk(String(out.prefix((bits + 3) / 4)))
             },
             sub("log", -2, [.admin], since: "6.0.0", "Lists recent security events generated due to ACL rules.",
-                complexity: "O(N) with N being the number of entries shown.") { _, c, a in
-                if a.count == 3 && a[2].lowercased() == "reset" { c.conn.output.ok() } else { c.conn.output.arrayHeader(0) }
+                complexity: "O(N) with N being the number of entries shown.") { s, c, a in
+                guard a.count <= 3 else { throw SentinelCommandError("ERR syntax error") }
+                if a.count == 3 && a[2].lowercased() == "reset" { s.aclLog = []; c.conn.output.ok(); return }
+                var count = 10
+                if a.count == 3 {
+                    guard let n = Int(a[2]), n >= 0 else { throw SentinelCommandError("ERR value is out of range, must be positive") }
+                    count = n
+                }
+                let now = Clock.wallMillis()
+                let shown = s.aclLog.prefix(count)
+                c.conn.output.arrayHeader(shown.count)
+                for e in shown {
+                    c.mapHeader(7)
+                    c.conn.output.bulk("count"); c.conn.output.integer(e.count)
+                    c.conn.output.bulk("reason"); c.conn.output.bulk(e.reason)
+                    c.conn.output.bulk("context"); c.conn.output.bulk("toplevel")
+                    c.conn.output.bulk("object"); c.conn.output.bulk(e.object)
+                    c.conn.output.bulk("username"); c.conn.output.bulk(e.username)
+                    c.conn.output.bulk("age-seconds"); c.conn.output.double(Double(now - e.time) / 1000)
+                    c.conn.output.bulk("client-info"); c.conn.output.bulk(e.clientInfo)
+                }
             },
             sub("dryrun", -4, [.admin], since: "7.0.0", "Simulates the execution of a command by a user, without executing the command.") { s, c, a in
                 guard s.sentinel.settings.users[a[2]] != nil else { throw SentinelCommandError("ERR User '\(a[2])' not found") }
@@ -118,4 +137,37 @@ extension SentinelCommandTable {
         ])
 
     static let noACLFile = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+}
+
+/// One ACL LOG entry: failed authentications, grouped as Redis groups them.
+struct ACLLogEntry: Sendable {
+    var count = 1
+    let reason: String
+    let object: String
+    let username: String
+    /// Wall-clock ms of the latest occurrence.
+    var time: Int64
+    var clientInfo: String
+}
+
+extension SentinelServer {
+    /// Redis's acllog-max-len default.
+    static let aclLogMaxLen = 128
+
+    /// Records a failed AUTH (or HELLO AUTH) by `c` as `user`: the same failure within 60 s
+    /// increments the entry's count, as Redis does.
+    func logAuthFailure(_ c: SentinelClient, user: String) {
+        let now = Clock.wallMillis()
+        let info = clientInfoLine(c, now: Clock.monotonicMillis())
+        if let i = aclLog.firstIndex(where: { $0.username == user && $0.reason == "auth" && now - $0.time < 60_000 }) {
+            var e = aclLog.remove(at: i)
+            e.count += 1
+            e.time = now
+            e.clientInfo = info
+            aclLog.insert(e, at: 0)
+        } else {
+            aclLog.insert(ACLLogEntry(reason: "auth", object: "AUTH", username: user, time: now, clientInfo: info), at: 0)
+            if aclLog.count > SentinelServer.aclLogMaxLen { aclLog.removeLast() }
+        }
+    }
 }

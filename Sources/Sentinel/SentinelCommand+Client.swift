@@ -35,6 +35,85 @@ extension SentinelCommandTable {
             sub("kill", -3, [.admin], since: "2.4.0", "Terminates open connections.", complexity: "O(N) where N is the number of client connections") { s, c, a in
                 try s.clientKill(c, a)
             },
+            sub("reply", 3, [], since: "3.2.0", "Instructs the server whether to reply to commands.") { _, c, a in
+                switch a[2].lowercased() {
+                case "on": c.replyMode = .on; c.conn.output.ok()
+                case "off": c.replyMode = .off
+                case "skip": if c.replyMode == .on { c.replyMode = .skipNext }
+                default: throw SentinelCommandError("ERR syntax error")
+                }
+            },
+            sub("no-evict", 3, [.admin], since: "7.0.0", "Sets the client eviction mode of the connection.") { _, c, a in
+                switch a[2].lowercased() {
+                case "on": c.noEvict = true
+                case "off": c.noEvict = false
+                default: throw SentinelCommandError("ERR syntax error")
+                }
+                c.conn.output.ok()
+            },
+            sub("pause", -3, [.admin], since: "3.0.0", "Suspends commands processing.") { s, c, a in
+                guard let ms = Int64(a[2]), ms >= 0 else { throw SentinelCommandError("ERR timeout is not an integer or out of range") }
+                var all = true
+                if a.count == 4 {
+                    switch a[3].lowercased() {
+                    case "write": all = false
+                    case "all": all = true
+                    default: throw SentinelCommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+                    }
+                } else if a.count > 4 { throw SentinelCommandError("ERR syntax error") }
+                s.pause(millis: ms, all: all)
+                c.conn.output.ok()
+            },
+            sub("unpause", 2, [.admin], since: "6.2.0", "Resumes processing commands from paused clients.") { s, c, _ in
+                s.unpause()
+                c.conn.output.ok()
+            },
+            sub("unblock", -3, [.admin], since: "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.",
+                complexity: "O(log N) where N is the number of client connections") { _, c, a in
+                guard Int(a[2]) != nil else { throw SentinelCommandError("ERR value is not an integer or out of range") }
+                if a.count == 4 && !["timeout", "error"].contains(a[3].lowercased()) {
+                    throw SentinelCommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                }
+                // No command of a sentinel blocks.
+                c.conn.output.integer(0)
+            },
+            sub("tracking", -3, [], since: "6.0.0", "Controls server-assisted client-side caching for the connection.",
+                complexity: "O(1). Some options may introduce additional complexity.") { s, c, a in
+                try s.tracking(c, a)
+            },
+            sub("caching", 3, [], since: "6.0.0", "Instructs the server whether to track the keys in the next request.") { _, c, a in
+                let yes = a[2].lowercased() == "yes"
+                guard yes || a[2].lowercased() == "no" else { throw SentinelCommandError("ERR syntax error") }
+                guard var t = c.tracking, t.optIn || t.optOut else {
+                    throw SentinelCommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+                }
+                if yes && !t.optIn { throw SentinelCommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.") }
+                if !yes && !t.optOut { throw SentinelCommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.") }
+                t.caching = yes
+                c.tracking = t
+                c.conn.output.ok()
+            },
+            sub("getredir", 2, [], since: "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.") { _, c, _ in
+                c.conn.output.integer(c.tracking.map { $0.redirect } ?? -1)
+            },
+            sub("trackinginfo", 2, [], since: "6.2.0", "Returns information about server-assisted client-side caching for the connection.") { _, c, _ in
+                c.mapHeader(3)
+                c.conn.output.bulk("flags")
+                if let t = c.tracking {
+                    var f = ["on"]
+                    if t.bcast { f.append("bcast") }
+                    if t.optIn { f.append("optin") }
+                    if t.optOut { f.append("optout") }
+                    if let caching = t.caching { f.append(caching ? "caching-yes" : "caching-no") }
+                    if t.noLoop { f.append("noloop") }
+                    c.conn.output.setHeader(f.count)
+                    for x in f { c.conn.output.bulk(x) }
+                } else {
+                    c.conn.output.setHeader(1); c.conn.output.bulk("off")
+                }
+                c.conn.output.bulk("redirect"); c.conn.output.integer(c.tracking.map { $0.redirect } ?? -1)
+                c.conn.output.bulk("prefixes"); c.conn.output.bulks(c.tracking?.prefixes ?? [])
+            },
             sub("help", 2, [], since: "5.0.0", "Returns helpful text about the different subcommands.") { _, c, _ in
                 c.replyHelp("CLIENT", [
                     "GETNAME", "    Return the name of the current connection.",
@@ -60,6 +139,43 @@ extension SentinelCommandTable {
 }
 
 extension SentinelServer {
+    /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]. A
+    /// sentinel has no keys, so a tracking client is never sent an invalidation.
+    func tracking(_ c: SentinelClient, _ a: [String]) throws {
+        let on: Bool
+        switch a[2].lowercased() {
+        case "on": on = true
+        case "off": on = false
+        default: throw SentinelCommandError("ERR syntax error")
+        }
+        var t = TrackingMode()
+        var i = 3
+        while i < a.count {
+            switch a[i].lowercased() {
+            case "redirect" where i + 1 < a.count:
+                guard let id = Int(a[i + 1]) else { throw SentinelCommandError("ERR value is not an integer or out of range") }
+                guard id == c.id || clients[id] != nil else {
+                    throw SentinelCommandError("ERR The client ID you want redirect to does not exist")
+                }
+                t.redirect = id
+                i += 1
+            case "prefix" where i + 1 < a.count:
+                t.prefixes.append(a[i + 1])
+                i += 1
+            case "bcast": t.bcast = true
+            case "optin": t.optIn = true
+            case "optout": t.optOut = true
+            case "noloop": t.noLoop = true
+            default: throw SentinelCommandError("ERR syntax error")
+            }
+            i += 1
+        }
+        if t.optIn && t.optOut { throw SentinelCommandError("ERR You can't use both OPTIN and OPTOUT") }
+        if !t.prefixes.isEmpty && !t.bcast { throw SentinelCommandError("ERR PREFIX option requires BCAST mode to be enabled") }
+        c.tracking = on ? t : nil
+        c.conn.output.ok()
+    }
+
     /// CLIENT SETNAME / HELLO SETNAME: no spaces or newlines, as Redis checks.
     func setName(_ c: SentinelClient, _ name: String) throws {
         guard name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -88,12 +204,15 @@ extension SentinelServer {
         let omem = conn.pendingOutput
         let rbs = max(1024, conn.output.bytes.capacity)
         let totMem = conn.input.capacity + rbs + 2048
-        let flags = cl.subscriptionCount > 0 ? "P" : "N"
+        var flags = cl.subscriptionCount > 0 ? "P" : ""
+        if cl.tracking != nil { flags += "t" }
+        if cl.noEvict { flags += "e" }
+        if flags.isEmpty { flags = "N" }
         let events = omem > 0 ? "rw" : "r"
         return "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(conn.fd) name=\(cl.name) age=\((now - cl.createdAt) / 1000) "
             + "idle=\((now - cl.lastInteraction) / 1000) flags=\(flags) db=0 sub=\(cl.channels.count) psub=\(cl.patterns.count) ssub=0 "
             + "multi=-1 qbuf=\(qbuf) qbuf-free=\(qfree) argv-mem=0 multi-mem=0 rbs=\(rbs) rbp=\(rbs) obl=\(omem) oll=0 omem=\(omem) "
-            + "tot-mem=\(totMem) events=\(events) cmd=\(cl.lastCommand) user=\(cl.user) redir=-1 resp=\(cl.proto)"
+            + "tot-mem=\(totMem) events=\(events) cmd=\(cl.lastCommand) user=\(cl.user) redir=\(cl.tracking.map { $0.redirect } ?? -1) resp=\(cl.proto)"
     }
 
     /// The client type CLIENT LIST/KILL TYPE filter on: sentinel clients are normal or pubsub.

@@ -61,6 +61,7 @@ extension SentinelServer {
         }
         let user = a.count == 3 ? a[1] : "default"
         guard users.authenticate(user: user, pass: a[a.count - 1]) else {
+            logAuthFailure(c, user: user)
             throw SentinelCommandError("WRONGPASS invalid username-password pair or user is disabled.")
         }
         c.authenticated = true
@@ -81,6 +82,7 @@ extension SentinelServer {
             let opt = a[i].lowercased(), more = a.count - 1 - i
             if opt == "auth" && more >= 2 {
                 guard sentinel.settings.users.authenticate(user: a[i + 1], pass: a[i + 2]) else {
+                    logAuthFailure(c, user: a[i + 1])
                     throw SentinelCommandError("WRONGPASS invalid username-password pair or user is disabled.")
                 }
                 c.authenticated = true

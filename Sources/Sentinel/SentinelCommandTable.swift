@@ -21,12 +21,11 @@ struct SentinelCommandFlags: OptionSet, Sendable {
     static let sentinel = SentinelCommandFlags(rawValue: 1 << 10)
     static let onlySentinel = SentinelCommandFlags(rawValue: 1 << 11)
 
-    /// The names COMMAND INFO lists, in Redis's order.
+    /// The names COMMAND INFO lists, in Redis's order (it does not list sentinel / only_sentinel).
     var names: [String] {
         let all: [(SentinelCommandFlags, String)] = [
             (.admin, "admin"), (.pubsub, "pubsub"), (.noscript, "noscript"), (.loading, "loading"), (.stale, "stale"),
-            (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.sentinel, "sentinel"),
-            (.onlySentinel, "only_sentinel"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+            (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
         ]
         return all.filter { contains($0.0) }.map(\.1)
     }

@@ -35,10 +35,20 @@ extension SentinelServer {
         c.lastCommand = fullName
         stats.commandsProcessed += 1
         guard let handler = cmd.handler else { return }
+        let before = c.conn.output.count
+        if c.replyMode == .skipNext { c.replyMode = .skipThis }
         do { try handler(self, c, args) } catch let e as SentinelCommandError {
             replyError(c, e.message)
         } catch {
             replyError(c, "ERR \(error)")
+        }
+        // CLIENT REPLY OFF / SKIP: the reply is produced (and counted) but not sent.
+        switch c.replyMode {
+        case .off, .skipThis:
+            let extra = c.conn.output.count - before
+            if extra > 0 && c.conn.outSent <= before { c.conn.output.bytes.removeLast(extra) }
+            if c.replyMode == .skipThis { c.replyMode = .on }
+        case .on, .skipNext: break
         }
     }
 

@@ -26,6 +26,14 @@ final class SentinelClient {
     /// The last command run, as `name` or `container|sub` (CLIENT LIST's cmd).
     var lastCommand = "NULL"
     var closeAfterReply = false
+    /// CLIENT REPLY: whether replies are sent.
+    var replyMode: ReplyMode = .on
+    /// A command read while CLIENT PAUSE holds it, run when the pause ends.
+    var heldCommand: [String]?
+    /// CLIENT NO-EVICT (a sentinel never evicts clients; the flag is shown).
+    var noEvict = false
+    /// CLIENT TRACKING state (a sentinel has no keys, so no invalidation is ever sent).
+    var tracking: TrackingMode?
     /// Peer and local addresses, read once at accept (they do not change).
     let addr: String
     let laddr: String
@@ -49,6 +57,24 @@ final class SentinelClient {
     }
 
     var subscriptionCount: Int { channels.count + patterns.count }
+}
+
+/// CLIENT REPLY ON | OFF | SKIP.
+enum ReplyMode: Sendable {
+    case on, off
+    /// The next command's reply is dropped.
+    case skipNext
+    /// This command's reply is dropped (then back to on).
+    case skipThis
+}
+
+/// CLIENT TRACKING options (kept for CLIENT TRACKINGINFO and CACHING).
+struct TrackingMode: Sendable {
+    var redirect = 0
+    var bcast = false, optIn = false, optOut = false, noLoop = false
+    var prefixes: [String] = []
+    /// CLIENT CACHING yes|no for the next command.
+    var caching: Bool?
 }
 
 /// Counters INFO's stats section reports (Redis's server.stat_*).
@@ -81,6 +107,11 @@ final class SentinelServer {
     let maxClients = 10_000
     /// Clients to close once the current command has replied (CLIENT KILL of the caller).
     var pendingKills: [SentinelClient] = []
+    /// ACL LOG entries, newest first.
+    var aclLog: [ACLLogEntry] = []
+    /// CLIENT PAUSE: until when, and whether every command waits (ALL) or only PUBLISH (WRITE).
+    var pausedUntil: Int64 = 0
+    var pauseAll = false
 
     init(sentinel: Sentinel, loop: EventLoop) {
         self.sentinel = sentinel
@@ -148,7 +179,12 @@ final class SentinelServer {
         stats.readsProcessed += 1
         stats.recentMaxInput = max(stats.recentMaxInput, c.conn.pendingInput)
         let outBefore = c.conn.output.count
-        while !c.conn.isClosed && c.conn.pendingInput > 0 {
+        if let held = c.heldCommand {
+            if isPaused(held) { return }
+            c.heldCommand = nil
+            process(c, held)
+        }
+        while !c.conn.isClosed && c.conn.pendingInput > 0 && !c.closeAfterReply {
             let result: (consumed: Int, command: [Bytes]?)
             do { result = try c.conn.withInput { try c.parser.parse($0) } } catch {
                 replyError(c, "ERR Protocol error: \((error as? RESPError)?.message ?? "invalid request")")
@@ -162,7 +198,13 @@ final class SentinelServer {
                 continue
             }
             if args.isEmpty { continue }
-            process(c, args.map { String(decoding: $0, as: UTF8.self) })
+            let argv = args.map { String(decoding: $0, as: UTF8.self) }
+            if isPaused(argv) {
+                // Held until CLIENT PAUSE ends: put the command back and stop reading this client.
+                c.heldCommand = argv
+                break
+            }
+            process(c, argv)
             if c.closeAfterReply { break }
         }
         sentinel.flushConfigIfDirty()
@@ -172,6 +214,33 @@ final class SentinelServer {
         pendingKills = []
         for k in kills where k !== c { k.conn.close() }
         if shutdownRequested { loop.stop() }
+    }
+
+    /// True while CLIENT PAUSE holds this command.
+    func isPaused(_ argv: [String]) -> Bool {
+        pausedUntil > Clock.monotonicMillis() && (pauseAll || argv.first?.lowercased() == "publish")
+    }
+
+    /// CLIENT PAUSE for `millis`; the held clients resume when it ends (or at CLIENT UNPAUSE).
+    func pause(millis: Int64, all: Bool) {
+        pausedUntil = max(pausedUntil, Clock.monotonicMillis() + millis)
+        pauseAll = pauseAll || all
+        loop.schedule(at: pausedUntil) { [weak self] in self?.resumeIfPauseEnded() }
+    }
+
+    /// Ends the pause now.
+    func unpause() {
+        pausedUntil = 0
+        pauseAll = false
+        resumeIfPauseEnded()
+    }
+
+    private func resumeIfPauseEnded() {
+        guard pausedUntil <= Clock.monotonicMillis() else { return }
+        pauseAll = false
+        for c in clients.values.sorted(by: { $0.id < $1.id }) where c.heldCommand != nil || c.conn.pendingInput > 0 {
+            readFromClient(c)
+        }
     }
 
     /// Flushes a client's replies and counts the bytes written.
