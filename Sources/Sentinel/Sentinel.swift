@@ -211,7 +211,8 @@ final class Sentinel {
             if ri.roleReported == .slave { period = min(period, 1000) }
             // A master we just reached may still be gaining replicas (a deployment that is starting):
             // Redis learns of a replica that attached after its first INFO only 10 s later.
-            if now - link.cmdConnTime < timings.infoPeriod { period = min(period, 1000) }
+            let linkAge = now - link.cmdConnTime
+            if linkAge < timings.infoPeriod { period = min(period, linkAge < 3000 ? SentinelTiming.nodeReconnectPeriod : 1000) }
         }
         return period
     }
