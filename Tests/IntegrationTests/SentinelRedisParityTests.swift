@@ -156,6 +156,39 @@ func isOrderedSubset(_ sub: [String], of all: [String]) -> Bool {
     }
 }
 
+@Suite(.serialized) struct SentinelClientCommandTests {
+    /// CLIENT REPLY OFF/SKIP/ON, CLIENT PAUSE, CLIENT KILL of the caller, ACL users on the sentinel.
+    @Test func replyModesPauseKillAndUsers() throws {
+        let s = try SuiteStyleSentinel(base: monitorFirstConfig)
+        let c = try s.client()
+        try c.send(["CLIENT", "REPLY", "OFF"]); try c.send(["PING", "a"]); try c.send(["CLIENT", "REPLY", "ON"])
+        #expect(try c.read() == .simpleString("OK"))
+        try c.send(["CLIENT", "REPLY", "SKIP"]); try c.send(["PING", "b"]); try c.send(["PING", "c"])
+        #expect(try c.read() == .bulkString(Array("c".utf8)))
+        // PAUSE ALL holds every client's commands until it ends.
+        #expect(try c.call("CLIENT", "PAUSE", "400", "ALL") == .simpleString("OK"))
+        let other = try s.client()
+        let start = Date()
+        #expect(try other.call("PING") == .simpleString("PONG"))
+        #expect(Date().timeIntervalSince(start) > 0.3)
+        // Users: turn default off, authenticate as another, kill the default user's clients.
+        #expect(try c.call("ACL", "SETUSER", "ops", "on", ">pw", "+@all") == .simpleString("OK"))
+        #expect(try c.call("ACL", "SETUSER", "default", "off") == .simpleString("OK"))
+        #expect(try c.call("CLIENT", "KILL", "USER", "default", "SKIPME", "no") == .integer(2))
+        #expect(other.isClosedByPeer())
+        let fresh = try s.client()
+        #expect(try fresh.call("PING") == .error("NOAUTH Authentication required."))
+        #expect(try fresh.call("AUTH", "ops", "pw") == .simpleString("OK"))
+        #expect(try fresh.call("ACL", "WHOAMI") == .bulkString(Array("ops".utf8)))
+        #expect(try fresh.call("ACL", "LIST") == .array([.bulkString(Array("user default off nopass ~* &* +@all".utf8)),
+            .bulkString(Array("user ops on #\(SHA256.hex(Array("pw".utf8))) resetchannels +@all".utf8))]))
+        #expect(try fresh.call("ACL", "SETUSER", "default", "on") == .simpleString("OK"))
+        #expect(try fresh.call("ACL", "DELUSER", "ops") == .integer(1))
+        #expect(fresh.isClosedByPeer())
+        #expect(try s.client().call("PING") == .simpleString("PONG"))
+    }
+}
+
 /// A RESP3 map as a flat RESP2-style array (so `fieldNames` reads it).
 func mapAsArray(_ v: RESPValue) -> RESPValue {
     guard case .map(let pairs) = v else { return v }
