@@ -4,6 +4,12 @@ import Shared
 extension Server {
     /// Applies the parts of the configuration that need the server (ACL users, requirepass).
     func configure() throws {
+        try configureUsers()
+        try runConfigureHooks()
+    }
+
+    /// ACL users and requirepass: in place before the first client is accepted.
+    func configureUsers() throws {
         acl.setRequirePass(config.requirepass)
         for line in config.userLines {
             guard let name = line.first else { continue }
@@ -12,6 +18,10 @@ extension Server {
                                   message: "Error in user declaration '\(name)': \(bad.reason)")
             }
         }
+    }
+
+    /// The subsystems' start-up steps (loading the dataset, starting replication).
+    func runConfigureHooks() throws {
         for hook in configureHooks { try hook() }
     }
 

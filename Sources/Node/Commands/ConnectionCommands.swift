@@ -20,6 +20,11 @@ extension CommandTable {
 extension Server {
     func pingCommand(_ c: Client) throws {
         guard c.argc <= 2 else { throw CommandError.wrongArity("ping") }
+        // Redis refuses PING as it refuses writes when the data cannot be persisted, so that a
+        // sentinel sees such a master as down (its own master's PINGs are obeyed).
+        if !c.flags.contains(.master), let refusal = writeRefusal(), refusal.hasPrefix("MISCONF") {
+            throw CommandError(refusal)
+        }
         if c.flags.contains(.pubsub) && c.proto == 2 {
             c.out.arrayHeader(2)
             c.out.bulk("pong")

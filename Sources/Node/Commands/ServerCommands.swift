@@ -93,6 +93,8 @@ extension Server {
             var rest = timespec()
             while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
             c.out.ok()
+        case "POPULATE":
+            try debugPopulate(c)
         case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
         case "LOG":
@@ -100,11 +102,44 @@ extension Server {
             log.warning("DEBUG LOG: \(c.arg(2).text)")
             c.out.ok()
         case "HELP":
-            replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+            replyHelp(c, "DEBUG", ["POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                                   "    it is used instead of the 'key' prefix. These are not propagated to",
+                                   "    replicas. Cluster slots are not respected so keys not belonging to the",
+                                   "    current node can be created in cluster mode.",
+                                   "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
+    }
+
+    /// DEBUG POPULATE <count> [prefix] [size]: creates `prefix:N` → `value:N` (padded with zero
+    /// bytes, or cut, to `size`) for N below count, skipping keys that exist, as Redis does. Like
+    /// Redis, the keys are not propagated to replicas.
+    private func debugPopulate(_ c: Client) throws {
+        guard c.argc >= 3 && c.argc <= 5 else { throw CommandError("ERR unknown subcommand or wrong number of arguments for 'populate'. Try DEBUG HELP.") }
+        guard let count = NumberFormat.parseInt(c.arg(2)), count >= 0 else {
+            throw CommandError("ERR value is out of range, must be positive")
+        }
+        var size = 0
+        if c.argc == 5 {
+            guard let n = NumberFormat.parseInt(c.arg(4)), n >= 0 else { throw CommandError("ERR value is out of range, must be positive") }
+            size = Int(n)
+        }
+        let prefix = c.argc >= 4 ? c.arg(3) : Bytes("key".utf8)
+        let db = c.db
+        for j in 0..<Int(count) {
+            let key = Key(prefix + Bytes(":\(j)".utf8))
+            if lookupWrite(db, key) != nil { continue }
+            var value = Bytes("value:\(j)".utf8)
+            if size > 0 {
+                if value.count > size { value.removeLast(value.count - size) }
+                else { value += Bytes(repeating: 0, count: size - value.count) }
+            }
+            db.set(key, .string(value))
+            signalModifiedKey(db, key)
+        }
+        c.out.ok()
     }
 
     /// SLOWLOG: vigil keeps no slow log yet, so it is always empty.

@@ -64,9 +64,21 @@ extension Server {
         defer { loading = false }
         do {
             var reader = RDBReader(bytes)
-            reader.progressInterval = 1_000_000
-            reader.progress = { [log] keys, at, total in
-                log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+            // Clients are served every loading-process-events-interval-bytes read (they get
+            // -LOADING); key-load-delay needs the callback for every key.
+            let delay = config.keyLoadDelay
+            let interval = max(1024, config.loadingProcessEventsIntervalBytes)
+            var servedAt = 0
+            reader.progressInterval = delay != 0 ? 1 : 64
+            reader.progress = { [unowned self] keys, at, total in
+                if delay != 0 { Self.keyLoadDelay(delay, keys: keys) }
+                if at / interval > servedAt / interval {
+                    servedAt = at
+                    self.loop.processReadyEvents()
+                }
+                if keys % 1_000_000 == 0 {
+                    self.log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+                }
             }
             let contents = try reader.read(now: config.replicaof == nil ? Clock.wallMillis() : nil)
             logAuxFields(contents)
@@ -86,6 +98,16 @@ extension Server {
             log.warning("Fatal error loading the DB: \(e). Exiting.")
             throw e
         }
+    }
+
+    /// Redis's `key-load-delay` (a test directive): `d` microseconds per key loaded, or, negative
+    /// (-N), one microsecond every N keys.
+    private static func keyLoadDelay(_ d: Int, keys: Int) {
+        if d < 0 && keys % -d != 0 { return }
+        let micros = max(1, d)
+        var ts = timespec(tv_sec: micros / 1_000_000, tv_nsec: (micros % 1_000_000) * 1000)
+        var rest = timespec()
+        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
     }
 
     private func logAuxFields(_ contents: RDBContents) {
