@@ -211,7 +211,7 @@ extension Server {
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
             "latest_fork_usec:0",
-            "total_forks:0",
+            "total_forks:\(stats.totalForks)",
             "total_error_replies:\(stats.totalErrorReplies)",
         ]
     }

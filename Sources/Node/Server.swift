@@ -345,4 +345,5 @@ struct ServerStats {
     var syncFull = 0
     var syncPartialOK = 0
     var syncPartialErr = 0
+    var totalForks = 0
 }

@@ -64,8 +64,11 @@ import Glibc
     @Test func waitRewriteBuffersNothingBeforeTheFork() throws {
         let h = try Harness()
         let c = try h.client()
-        // A BGSAVE child is running: enabling the AOF schedules its rewrite for later.
-        h.server.persistence.childPID = 999_999
+        // A BGSAVE child is running: enabling the AOF schedules its rewrite for later. Real
+        // children that only sleep stand in for the save and the rewrite.
+        let save = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        defer { save.terminate() }
+        h.server.persistence.child = save
         h.server.config.appendonly = true
         try h.server.aof.appendOnlyChanged()
         #expect(h.server.aof.state == .waitRewrite)
@@ -74,11 +77,13 @@ import Glibc
         h.run(c, "RPUSH", "l", "x")
         // Those writes will be in the base the rewrite forks: buffering them would replay them twice.
         #expect(h.server.aof.buffer.isEmpty)
-        h.server.aof.childPID = 999_998  // as if the rewrite had forked
+        let rewrite = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        defer { rewrite.terminate() }
+        h.server.aof.child = rewrite  // as if the rewrite had forked
         h.run(c, "INCR", "n")
         #expect(try h.buffered() == [["SELECT", "0"], ["INCR", "n"]])
-        h.server.aof.childPID = nil
-        h.server.persistence.childPID = nil
+        h.server.aof.child = nil
+        h.server.persistence.child = nil
     }
 
     /// The fsync policy, driven with explicit times: always syncs in before-sleep, everysec once a

@@ -38,17 +38,9 @@ extension Server {
     static func parseCursor(_ b: Bytes) throws -> UInt64 {
         let invalid = CommandError("ERR invalid cursor")
         guard let first = b.first, first != 0x20, !(first >= 0x09 && first <= 0x0D), b.count < 64 else { throw invalid }
-        var cs = b.map { CChar(bitPattern: $0) }
-        cs.append(0)
-        var ok = false
-        let v = cs.withUnsafeMutableBufferPointer { p -> UInt64 in
-            guard let base = p.baseAddress else { return 0 }
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            let r = strtoull(base, &end, 10)
-            ok = end.map { $0 - base } == b.count && errno != ERANGE
-            return UInt64(r)
-        }
+        let p = Posix.strtoull(b)
+        let ok = p.consumed == b.count && !p.outOfRange
+        let v = p.value
         guard ok else { throw invalid }
         return v
     }

@@ -89,9 +89,7 @@ extension Server {
                 throw CommandError.notFloat
             }
             // Blocks the whole process on purpose, exactly like Redis's DEBUG SLEEP.
-            var ts = timespec(tv_sec: Int(secs), tv_nsec: Int((secs - Double(Int(secs))) * 1e9))
-            var rest = timespec()
-            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+            Posix.sleep(seconds: secs)
             c.out.ok()
         case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()

@@ -72,8 +72,8 @@ extension AOF {
         }
         server.log.warning("!!! Warning: short read while loading the AOF file \(p)!!!")
         server.log.warning("!!! Truncating the AOF \(p) at offset \(end) !!!")
-        if truncate(p, off_t(end)) != 0 {
-            throw AOFLoadError(message: "Error truncating the AOF file \(p): \(Posix.strerror(Posix.errno))")
+        do { try Posix.truncate(p, to: end) } catch let e as IOError {
+            throw AOFLoadError(message: "Error truncating the AOF file \(p): \(Posix.strerror(e.errnoCode))")
         }
         server.log.warning("AOF \(p) loaded anyway because aof-load-truncated is enabled")
         return end
@@ -198,10 +198,8 @@ final class FakeClient {
 
     /// A fake client on a fresh socketpair.
     init(server: Server) throws {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
-            throw IOError(errnoCode: Posix.errno, call: "socketpair")
-        }
+        let (a, b) = try Socket.pair()
+        let fds = [a, b]
         self.server = server
         peer = fds[1]
         let conn: Connection

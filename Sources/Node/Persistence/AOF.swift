@@ -61,9 +61,7 @@ final class AOF {
 
     // Rewrite bookkeeping.
     /// The rewrite child, while one runs.
-    var childPID: pid_t? = nil
-    /// When the running rewrite forked (monotonic ms).
-    var rewriteStartedMillis: Int64 = 0
+    var child: ChildProcess? = nil
     /// A rewrite waits for the current child to finish (INFO aof_rewrite_scheduled).
     var rewriteScheduled = false
     /// The base format the running child writes (the config may change meanwhile).
@@ -114,7 +112,7 @@ final class AOF {
     func feed(db: Int, _ argv: [Bytes]) {
         // While waiting for the first rewrite, only writes after its fork belong in the files:
         // the base holds everything before (fed earlier, they would be replayed twice).
-        guard state == .on || (state == .waitRewrite && childPID != nil), !server.loading else { return }
+        guard state == .on || (state == .waitRewrite && child != nil), !server.loading else { return }
         if db != selectedDB && db >= 0 {
             pending.arrayHeader(2)
             pending.bulk("SELECT")
@@ -158,8 +156,7 @@ final class AOF {
         } catch {
             // A short write may have left part of the buffer in the file: cut it back so the
             // file stays a sequence of whole commands, and retry everything later.
-            let size = Int(lseek(fd, 0, SEEK_END))
-            if size > incrFileSize { _ = ftruncate(fd, off_t(incrFileSize)) }
+            if let size = try? Posix.seekEnd(fd), size > incrFileSize { try? Posix.truncate(fd, to: incrFileSize) }
             lastWriteError = (error as? IOError).map { Posix.strerror($0.errnoCode) } ?? "\(error)"
             if lastWriteOK { server.log.warning("Error writing to the AOF file: \(error)") }
             lastWriteOK = false
@@ -183,8 +180,8 @@ final class AOF {
     /// fdatasync of the incremental file; a failure is fatal with `always`, as in Redis.
     func fsyncNow() {
         guard fd >= 0 else { return }
-        if fdatasync(fd) != 0 {
-            let err = Posix.strerror(Posix.errno)
+        do { try Posix.fdatasync(fd) } catch {
+            let err = Posix.strerror((error as? IOError)?.errnoCode ?? EIO)
             server.log.warning("Can't persist the AOF file: fsync: \(err)")
             if config.appendfsync == "always" {
                 server.log.warning("Can't recover from AOF fsync error when the AOF fsync policy is 'always'. Exiting...")
@@ -203,19 +200,19 @@ final class AOF {
         if fd >= 0 && !buffer.isEmpty && !lastWriteOK { writeBuffer() }
         if fd >= 0 && unsynced && config.appendfsync == "everysec" && now - lastFsyncMillis >= 1000 {
             // no-appendfsync-on-rewrite: skip the fsync while a child writes heavily to disk.
-            if !(config.noAppendfsyncOnRewrite && (childPID != nil || server.bgsaveInProgress)) { fsyncNow() }
+            if !(config.noAppendfsyncOnRewrite && (child != nil || server.bgsaveInProgress)) { fsyncNow() }
         }
         rewriteCron(now: now)
     }
 
     /// Shutdown hook: everything buffered reaches the disk; a running rewrite is abandoned.
     func shutdown() -> Bool {
-        if state == .waitRewrite && childPID != nil {
+        if state == .waitRewrite && child != nil {
             // The AOF is not complete until this rewrite ends (SHUTDOWN FORCE goes on anyway).
             server.log.warning("Writing initial AOF, can't exit.")
             return false
         }
-        if childPID != nil {
+        if child != nil {
             server.log.warning("There is a child rewriting the AOF. Killing it!")
             killRewriteChild()
         }
@@ -251,17 +248,15 @@ final class AOF {
 
     /// Creates the AOF directory if needed.
     func ensureDirectory() throws {
-        if mkdir(dirPath, 0o755) != 0 && Posix.errno != EEXIST {
-            let e = Posix.errno
-            server.log.warning("Can't open or create append-only dir \(dirPath): \(Posix.strerror(e))")
-            throw IOError(errnoCode: e, call: "mkdir \(dirPath)")
+        do { try Posix.makeDirectory(dirPath) } catch let e as IOError {
+            server.log.warning("Can't open or create append-only dir \(dirPath): \(Posix.strerror(e.errnoCode))")
+            throw e
         }
     }
 
     /// Size of a file of the AOF directory, 0 if missing.
     func fileSize(_ name: String) -> Int {
-        var st = stat()
-        return stat(path(name), &st) == 0 ? Int(st.st_size) : 0
+        Posix.fileSize(path(name)) ?? 0
     }
 
     /// Reads the manifest from disk if there is one; false when there is none.
@@ -286,10 +281,10 @@ final class AOF {
 
     /// The aof_* lines of INFO persistence that come before the module_fork ones.
     func infoLines() -> [String] {
-        let current = childPID != nil ? Int((Clock.monotonicMillis() - rewriteStartedMillis) / 1000) : -1
+        let current = child.map { Int((Clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
         return [
             "aof_enabled:\(state != .off ? 1 : 0)",
-            "aof_rewrite_in_progress:\(childPID != nil ? 1 : 0)",
+            "aof_rewrite_in_progress:\(child != nil ? 1 : 0)",
             "aof_rewrite_scheduled:\(rewriteScheduled ? 1 : 0)",
             "aof_last_rewrite_time_sec:\(lastRewriteSeconds)",
             "aof_current_rewrite_time_sec:\(current)",
