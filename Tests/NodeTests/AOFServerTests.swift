@@ -8,7 +8,6 @@ import Glibc
 @Suite(.serialized) struct AOFServerTests {
     final class Harness {
         let server: Server
-        var peers: [Int32] = []
 
         init() throws {
             let config = ServerConfig()
@@ -16,15 +15,9 @@ import Glibc
             server = Server(config: config, loop: try EventLoop(), log: Logger())
         }
 
-        deinit { for fd in peers { close(fd) } }
-
         func client() throws -> Client {
-            var sv: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
-            peers.append(sv[1])
-            let c = Client(id: 1, conn: try Connection(fd: sv[0], loop: server.loop), db: server.databases[0],
-                           authenticated: true, maxBulk: 1 << 20, now: 0)
-            server.clients[1] = c
+            let c = server.makeLocalClient()
+            server.clients[c.id] = c
             return c
         }
 
@@ -32,7 +25,7 @@ import Glibc
             c.argv = args.map { Bytes($0.utf8) }
             server.processCommand(c)
             c.argv = []
-            c.conn.output.bytes.removeAll()
+            _ = c.takeReplies()
         }
 
         /// The buffered AOF commands.

@@ -120,10 +120,10 @@ extension Server {
         if lt, let cur = current, when >= cur { c.out.integer(0); return }
         if alreadyExpired(when) {
             db.remove(key)
-            propagateOverride = [[Bytes("DEL".utf8), key.bytes]]
+            propagateAs([Bytes("DEL".utf8), key.bytes])
         } else {
             db.setExpiry(key, when)
-            propagateOverride = [[Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(when).utf8)]]
+            propagateAs([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(when).utf8)])
         }
         keyWritten(db, key)
         c.out.integer(1)

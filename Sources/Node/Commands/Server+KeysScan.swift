@@ -110,7 +110,7 @@ extension Server {
         c.db.clear()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
-        if n == 0 { extraPropagation.append((c.db.id, c.argv)) }
+        if n == 0 { alsoPropagate(db: c.db.id, c.argv) }
         c.out.ok()
     }
 
@@ -142,9 +142,9 @@ extension Server {
             b.dict = da
             for (k, t) in ea { b.setExpiry(k, t) }
             // Clients blocked on a key of either database may now find it (Redis's
-            // scanDatabaseForReadyKeys); WATCH was handled above, so call the hooks directly.
-            if !keyReadyHooks.isEmpty {
-                for db in [a, b] { for k in db.dict.keys { for h in keyReadyHooks { h(db, k) } } }
+            // scanDatabaseForReadyKeys); WATCH was handled above.
+            if blocking.hasWaiters {
+                for db in [a, b] { for k in db.dict.keys { signalKeyAsReady(db, k) } }
             }
         }
         dirty += 1

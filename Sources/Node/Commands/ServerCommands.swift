@@ -91,7 +91,12 @@ extension Server {
             // Blocks the whole process on purpose, exactly like Redis's DEBUG SLEEP.
             Posix.sleep(seconds: secs)
             c.out.ok()
-        case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+        case "SET-ACTIVE-EXPIRE":
+            // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
+            guard c.argc == 3 else { throw CommandError.syntax }
+            activeExpireEnabled = (NumberFormat.parseInt(Bytes(c.arg(2).prefix { $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D })) ?? 0) != 0
+            c.out.ok()
+        case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
         case "LOG":
             guard c.argc == 3 else { throw CommandError.syntax }
@@ -99,6 +104,7 @@ extension Server {
             c.out.ok()
         case "HELP":
             replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                                   "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")

@@ -96,19 +96,9 @@ final class AOF {
         !s.isEmpty && !s.contains("/") && s != "." && s != ".."
     }
 
-    // MARK: - Wiring
-
-    /// Registers propagation, before-sleep write, cron and shutdown hooks. Called once from `init`.
-    func install() {
-        server.propagationHooks.append { [unowned self] db, argv in self.feed(db: db, argv) }
-        server.beforeSleepHooks.append { [unowned self] in self.beforeSleep() }
-        server.cronHooks.append { [unowned self] now in self.cron(now: now) }
-        server.shutdownHooks.append { [unowned self] _ in self.shutdown() }
-    }
-
     // MARK: - Feeding
 
-    /// Propagation hook: the write in RESP, preceded by SELECT when the db changes.
+    /// A propagated write, in RESP, preceded by SELECT when the db changes.
     func feed(db: Int, _ argv: [Bytes]) {
         // While waiting for the first rewrite, only writes after its fork belong in the files:
         // the base holds everything before (fed earlier, they would be replayed twice).

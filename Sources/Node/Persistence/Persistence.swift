@@ -30,13 +30,6 @@ struct PersistenceState {
 private let bgsaveRetryDelay: Int64 = 5
 
 extension Server {
-    /// Registers loading, the save cron and the shutdown save. Called once from `init`.
-    func installPersistence() {
-        configureHooks.append { [unowned self] in try self.loadDataAtStartup() }
-        cronHooks.append { [unowned self] _ in self.persistenceCron() }
-        shutdownHooks.append { [unowned self] save in self.saveOnShutdown(save) }
-    }
-
     /// The RDB path, relative to the working directory (we chdir to `dir` at start, as Redis).
     var rdbPath: String { config.dbfilename }
 
@@ -122,7 +115,7 @@ extension Server {
         var o = RDBWriter.Options()
         o.compression = config.rdbcompression
         o.checksum = config.rdbchecksum
-        o.replication = rdbReplicationInfo?()
+        o.replication = (replication.replID, replication.masterReplOffset)
         o.replStreamDB = replication.streamDB
         return o
     }
