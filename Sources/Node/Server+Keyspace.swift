@@ -8,8 +8,8 @@ extension Server {
     /// Deletes `key` if its time has passed (masters only) and reports whether it is logically gone.
     /// Replicas never delete on their own: they wait for the master's DEL, but hide the key.
     @discardableResult
-    func expireIfNeeded(_ db: Database, _ key: Key, now: Int64 = Clock.wallMillis()) -> Bool {
-        guard db.isExpired(key, now: now) else { return false }
+    func expireIfNeeded(_ db: Database, _ key: Key, now: Int64? = nil) -> Bool {
+        guard db.isExpired(key, now: now ?? clock.wallMillis()) else { return false }
         if masterHost != nil {
             // Our master's stream may still touch the key; only reads hide it.
             return currentClient.map { !$0.flags.contains(.master) } ?? true

@@ -19,11 +19,13 @@ final class TxInProcessNode {
         set { _ = tap.take(); log = newValue }
     }
 
-    init(configure: (ServerConfig) -> Void = { _ in }) throws {
+    init(clock: Clock = .system, configure: (ServerConfig) -> Void = { _ in }) throws {
         loop = try EventLoop()
         let config = ServerConfig()
         configure(config)
-        server = Server(config: config, loop: loop, log: Logger())
+        let log = Logger()
+        log.level = .nothing
+        server = Server(config: config, loop: loop, log: log, clock: clock)
         tap = PropagationTap(server)
     }
 
@@ -38,6 +40,8 @@ final class TxInProcessNode {
     func run(_ c: Client, _ args: String...) -> String {
         c.argv = args.map { Bytes($0.utf8) }
         server.processCommand(c)
+        // As after a command read from a socket: CLIENT REPLY SKIP moves on, argv is reset.
+        if !c.flags.contains(.pendingCommand) { server.commandDone(c) }
         return take(c)
     }
 
