@@ -148,13 +148,8 @@ extension Server {
     /// notifications, client tracking and eviction's bookkeeping hang off this signal.)
     @inline(__always)
     func signalModifiedKey(_ db: Database, _ key: Key) {
-        if !watchTable.isEmpty { watchTable.touch(db: db.id, key: key) }
+        if !watchTable.isEmpty { watchTable.touch(db, key) }
         signalKeyAsReady(db, key)
-    }
-
-    /// Marks every watcher of `db` dirty (FLUSHDB/FLUSHALL/SWAPDB).
-    func signalFlushedDB(_ db: Int) {
-        if !watchTable.isEmpty { watchTable.touchAll(db: db) }
     }
 
     // MARK: - Active expiry

@@ -81,6 +81,59 @@ import Shared
         #expect(n.propagated.map(\.argv) == [["MULTI"], ["DEL", "n"], ["INCR", "n"], ["EXEC"]])
     }
 
+    /// A key watched while already stale: its deletion (lazy expiry, DEL, FLUSHDB) is no change,
+    /// a new value is (as redis-server 7.0.15 answers each case).
+    @Test(arguments: [("EXISTS", true), ("DEL", true), ("GET", true), ("FLUSHDB", true), ("SET", false), ("OTHER-SET", false)])
+    func watchingAStaleKey(action: String, execRuns: Bool) throws {
+        let n = try TxInProcessNode()
+        let c = try n.client(), other = try n.client()
+        n.run(c, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        n.run(c, "SET", "x", "foo", "PX", "1")
+        let setAt = Clock.wallMillis()
+        while Clock.wallMillis() <= setAt + 2 {}
+        n.run(c, "WATCH", "x")
+        switch action {
+        case "FLUSHDB": n.run(c, "FLUSHDB")
+        case "SET": n.run(c, "SET", "x", "bar")
+        case "OTHER-SET": n.run(other, "SET", "x", "5")
+        default: n.run(c, action, "x")
+        }
+        n.run(c, "MULTI")
+        n.run(c, "PING")
+        #expect(n.run(c, "EXEC") == (execRuns ? "*1\r\n+PONG\r\n" : "*-1\r\n"))
+    }
+
+    @Test func swapdbSparesWatchersOfStaleKeys() throws {
+        let n = try TxInProcessNode()
+        let c = try n.client()
+        n.run(c, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        n.run(c, "SELECT", "1")
+        n.run(c, "SET", "x", "stale1", "PX", "1")
+        n.run(c, "SELECT", "0")
+        n.run(c, "SET", "x", "stale0", "PX", "1")
+        let setAt = Clock.wallMillis()
+        while Clock.wallMillis() <= setAt + 2 {}
+        // A stale key replaced by another stale key, and an absent key replaced by a stale one.
+        n.run(c, "WATCH", "x", "absent")
+        n.run(c, "SELECT", "1")
+        n.run(c, "SET", "absent", "s", "PX", "1")
+        let setAt2 = Clock.wallMillis()
+        while Clock.wallMillis() <= setAt2 + 2 {}
+        n.run(c, "SWAPDB", "0", "1")
+        n.run(c, "MULTI")
+        n.run(c, "PING")
+        #expect(n.run(c, "EXEC") == "*1\r\n+PONG\r\n")
+        // A live key swapped in does doom the EXEC.
+        n.run(c, "SELECT", "0")
+        n.run(c, "WATCH", "live")
+        n.run(c, "SELECT", "1")
+        n.run(c, "SET", "live", "v")
+        n.run(c, "SWAPDB", "0", "1")
+        n.run(c, "MULTI")
+        n.run(c, "PING")
+        #expect(n.run(c, "EXEC") == "*-1\r\n")
+    }
+
     // MARK: - MONITOR
 
     @Test func monitorShowsATransactionInTheOrderItRuns() throws {

@@ -106,7 +106,7 @@ extension Server {
     func flushdbCommand(_ c: Client) throws {
         try flushOptions(c)
         let n = c.db.count
-        watchTable.touchExisting(in: c.db)
+        watchTable.touchExisting(in: c.db, now: clock.wallMillis())
         c.db.clear()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
@@ -119,7 +119,7 @@ extension Server {
         var n = 0
         for db in databases {
             n += db.count
-            watchTable.touchExisting(in: db)
+            watchTable.touchExisting(in: db, now: clock.wallMillis())
             db.clear()
         }
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
@@ -131,8 +131,8 @@ extension Server {
         let a = try databaseArgument(c.arg(1), message: CommandError("ERR invalid first DB index"))
         let b = try databaseArgument(c.arg(2), message: CommandError("ERR invalid second DB index"))
         if a !== b {
-            watchTable.touchExisting(in: a, replacement: b)
-            watchTable.touchExisting(in: b, replacement: a)
+            watchTable.touchExisting(in: a, replacement: b, now: clock.wallMillis())
+            watchTable.touchExisting(in: b, replacement: a, now: clock.wallMillis())
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
             let (dbb, eb) = (b.dict, b.expires)

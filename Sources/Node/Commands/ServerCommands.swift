@@ -98,6 +98,9 @@ extension Server {
             c.out.ok()
         case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
+        case "PROTOCOL":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            try debugProtocol(c, c.arg(2).text.lowercased())
         case "LOG":
             guard c.argc == 3 else { throw CommandError.syntax }
             log.warning("DEBUG LOG: \(c.arg(2).text)")
@@ -108,6 +111,48 @@ extension Server {
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
+        }
+    }
+
+    /// DEBUG PROTOCOL <type>: one reply of each RESP3 type (and its RESP2 fallback), as Redis's,
+    /// so clients and Redis's unit/protocol can check their parsers.
+    func debugProtocol(_ c: Client, _ name: String) throws {
+        switch name {
+        case "string": c.out.bulk("Hello World")
+        case "integer": c.out.integer(12345)
+        case "double": c.out.double(3.141)
+        case "bignum": c.out.bigNumber("1234567999999999999999999999999999999")
+        case "null": c.out.null()
+        case "array":
+            c.out.arrayHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "set":
+            c.out.setHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "map":
+            c.out.mapHeader(3)
+            for j in 0..<3 { c.out.integer(j); c.out.boolean(j == 1) }
+        case "attrib":
+            // Attributes are not replies: a real reply follows (alone in RESP2).
+            if c.proto >= 3 {
+                c.out.attributeHeader(1)
+                c.out.bulk("key-popularity")
+                c.out.arrayHeader(2)
+                c.out.bulk("key:123")
+                c.out.integer(90)
+            }
+            c.out.bulk("Some real reply following the attribute")
+        case "push":
+            guard c.proto >= 3 else { throw CommandError("ERR RESP2 is not supported by this command") }
+            c.out.pushHeader(2)
+            c.out.bulk("server-cpu-usage")
+            c.out.integer(42)
+            c.out.bulk("Some real reply following the push reply")
+        case "true": c.out.boolean(true)
+        case "false": c.out.boolean(false)
+        case "verbatim": c.out.verbatim("This is a verbatim\nstring")
+        default:
+            throw CommandError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
         }
     }
 

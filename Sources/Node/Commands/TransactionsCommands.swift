@@ -23,7 +23,9 @@ extension CommandTable {
             },
             CommandSpec("watch", -2, [.noscript, .loading, .stale, .fast, .txControl], ["fast", "transaction"], keys: (1, -1, 1)) { s, c in
                 guard !c.flags.contains(.multi) else { throw CommandError("ERR WATCH inside MULTI is not allowed") }
-                let now = Clock.wallMillis()
+                // No point in watching more once the EXEC is doomed.
+                if c.flags.contains(.dirtyCAS) { c.out.ok(); return }
+                let now = s.clock.wallMillis()
                 for i in 1..<c.argc {
                     let key = c.key(i)
                     s.watchTable.watch(c, db: c.db.id, key: key, expired: c.db.dict[key] != nil && c.db.isExpired(key, now: now))
