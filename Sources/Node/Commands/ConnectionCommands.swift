@@ -4,8 +4,8 @@ import Shared
 extension CommandTable {
     static var connection: [CommandSpec] {
         [
-            CommandSpec("ping", -1, [.fast, .stale, .okInSubscribe], ["fast", "connection"]) { s, c in try s.pingCommand(c) },
-            CommandSpec("echo", 2, [.fast], ["fast", "connection"]) { s, c in c.out.bulk(c.arg(1)) },
+            CommandSpec("ping", -1, [.fast, .okInSubscribe], ["fast", "connection"]) { s, c in try s.pingCommand(c) },
+            CommandSpec("echo", 2, [.fast, .loading, .stale], ["fast", "connection"]) { s, c in c.out.bulk(c.arg(1)) },
             CommandSpec("quit", -1, [.noAuth, .stale, .txControl, .okInSubscribe, .loading], ["fast", "connection"]) { s, c in
                 c.out.ok(); c.flags.insert(.closeAfterReply)
             },
