@@ -22,7 +22,8 @@ extension Server {
     /// checkClientOutputBufferLimits). Call after queueing output for a client that is not
     /// the one being served (pub/sub messages, replica streams). Returns true if `c` is closing.
     @discardableResult
-    func checkOutputLimits(_ c: Client, now: Int64 = Clock.monotonicMillis()) -> Bool {
+    func checkOutputLimits(_ c: Client, now nowOrNil: Int64? = nil) -> Bool {
+        let now = nowOrNil ?? clock.monotonicMillis()
         if c.flags.contains(.master) || c.flags.contains(.closeASAP) { return c.flags.contains(.closeASAP) }
         let limit: OutputBufferLimit
         if c.flags.contains(.replica) && !c.flags.contains(.monitor) {

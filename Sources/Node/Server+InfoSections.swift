@@ -69,7 +69,7 @@ extension Server {
 
     private func averageTTL(_ db: Database) -> Int {
         guard !db.expires.isEmpty else { return 0 }
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var sum: Int64 = 0
         for (_, at) in db.expires { sum += max(0, at - now) }
         return Int(sum / Int64(db.expires.count))

@@ -23,7 +23,7 @@ extension Server {
     /// running and the replication layer calls `finishShutdown` when the wait ends.
     @discardableResult
     func requestShutdown(save: Bool?, now: Bool, force: Bool) -> Bool {
-        if !now && replication.deferShutdown(save: save, force: force, now: Clock.monotonicMillis()) { return true }
+        if !now && replication.deferShutdown(save: save, force: force, now: clock.monotonicMillis()) { return true }
         return finishShutdown(save: save, force: force)
     }
 

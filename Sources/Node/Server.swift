@@ -77,7 +77,7 @@ final class Server {
     var masterLinkUp: Bool { replication.linkUp }
 
     /// Milliseconds since start (for uptime and client ages).
-    var uptimeMillis: Int64 { Clock.monotonicMillis() - startedAt }
+    var uptimeMillis: Int64 { clock.monotonicMillis() - startedAt }
 
     // MARK: - Start
 
@@ -101,7 +101,7 @@ final class Server {
         }
         Socket.setNoDelay(fd)
         Socket.setKeepAlive(fd, interval: config.tcpKeepalive)
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         if clients.count >= config.maxclients {
             refuse(conn, "-ERR max number of clients reached\r\n")
             return
@@ -136,7 +136,7 @@ final class Server {
 
     /// Creates a client for a connection we initiated (the link to our master).
     func makeClient(for conn: Connection, flags: ClientFlags) -> Client {
-        let c = Client(id: nextID(), conn: conn, db: databases[0], authenticated: true, maxBulk: config.protoMaxBulkLen, now: Clock.monotonicMillis())
+        let c = Client(id: nextID(), conn: conn, db: databases[0], authenticated: true, maxBulk: config.protoMaxBulkLen, now: clock.monotonicMillis())
         c.flags.insert(flags)
         c.user = acl.defaultUser
         clients[c.id] = c
@@ -145,7 +145,7 @@ final class Server {
 
     /// A client without a socket (the AOF loader, in-process callers). Not in `clients`.
     func makeLocalClient(flags: ClientFlags = []) -> Client {
-        let c = Client(id: nextID(), db: databases[0], user: acl.defaultUser, now: Clock.monotonicMillis())
+        let c = Client(id: nextID(), db: databases[0], user: acl.defaultUser, now: clock.monotonicMillis())
         c.flags.insert(flags)
         return c
     }
@@ -185,7 +185,7 @@ final class Server {
 
     func readFromClient(_ c: Client) {
         guard let conn = c.conn else { return }
-        c.lastInteraction = Clock.monotonicMillis()
+        c.lastInteraction = clock.monotonicMillis()
         stats.netInputBytes += conn.pendingInput
         // With output already pending, the write handler may send this read's replies in the same
         // loop iteration, before before-sleep: appendfsync always must sync first (AE_BARRIER).

@@ -162,7 +162,7 @@ extension Server {
 
     /// One CLIENT LIST line, in Redis 7.0's field order.
     func clientInfoLine(_ c: Client) -> String {
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         var flags = ""
         if c.flags.contains(.replica) { flags += c.flags.contains(.monitor) ? "O" : "S" }
         if c.flags.contains(.master) { flags += "M" }

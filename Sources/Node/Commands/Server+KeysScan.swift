@@ -19,7 +19,7 @@ extension Server {
     func keysCommand(_ c: Client) {
         let pattern = c.arg(1)
         let all = pattern.count == 1 && pattern[0] == 0x2A
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var found: [Bytes] = []
         for key in c.db.dict.keys where !c.db.isExpired(key, now: now) {
             if all || GlobMatch.matches(pattern, key.bytes) { found.append(key.bytes) }

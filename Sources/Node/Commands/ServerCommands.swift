@@ -183,7 +183,7 @@ extension Server {
         case "USAGE":
             guard c.argc == 3 || c.argc == 5 else { throw CommandError.syntax }
             let key = c.key(2)
-            guard !c.db.isExpired(key, now: Clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
+            guard !c.db.isExpired(key, now: clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
             c.out.integer(16 + c.arg(2).count + Server.estimateSize(v))
         case "DOCTOR": c.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
         case "STATS":

@@ -179,7 +179,7 @@ extension AOF {
         baseSize = manifest.base.map { fileSize($0.name) } ?? 0
         currentSize = baseSize + manifest.incrs.reduce(0) { $0 + fileSize($1.name) }
         rewriteBaseSize = currentSize
-        lastFsyncMillis = Clock.monotonicMillis()
+        lastFsyncMillis = server.clock.monotonicMillis()
     }
 }
 

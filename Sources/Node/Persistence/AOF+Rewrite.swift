@@ -147,7 +147,7 @@ extension AOF {
     /// Parent side of a finished child (backgroundRewriteDoneHandler).
     func rewriteDone(_ finished: ChildProcess, _ status: Posix.ExitStatus) {
         child = nil
-        lastRewriteSeconds = Int((Clock.monotonicMillis() - finished.startedMillis) / 1000)
+        lastRewriteSeconds = Int((server.clock.monotonicMillis() - finished.startedMillis) / 1000)
         let pid = finished.pid
         let tmp = path(tempRewriteName(pid))
         guard status.succeeded else {
@@ -171,7 +171,7 @@ extension AOF {
         lastRewriteOK = false
         consecutiveFailures += 1
         // Retry later rather than in a tight loop (Redis waits too after failures).
-        retryNotBefore = Clock.monotonicMillis() + 1000 * Int64(min(60, consecutiveFailures))
+        retryNotBefore = server.clock.monotonicMillis() + 1000 * Int64(min(60, consecutiveFailures))
     }
 
     /// Renames the child's base into place and swaps the manifest; older files become history

@@ -111,7 +111,7 @@ final class AOF {
         }
         if config.aofTimestampEnabled {
             // Redis 7's `#TS:<unix seconds>` annotation, written when the second changed.
-            let now = Clock.wallSeconds()
+            let now = server.clock.wallSeconds()
             if now != lastTimestamp {
                 pending.raw("#TS:\(now)\r\n")
                 lastTimestamp = now
@@ -182,7 +182,7 @@ final class AOF {
             return
         }
         unsynced = false
-        lastFsyncMillis = Clock.monotonicMillis()
+        lastFsyncMillis = server.clock.monotonicMillis()
     }
 
     /// Cron: everysec fsync, reaping the rewrite child, scheduled and automatic rewrites.
@@ -271,7 +271,7 @@ final class AOF {
 
     /// The aof_* lines of INFO persistence that come before the module_fork ones.
     func infoLines() -> [String] {
-        let current = child.map { Int((Clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
+        let current = child.map { Int((server.clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
         return [
             "aof_enabled:\(state != .off ? 1 : 0)",
             "aof_rewrite_in_progress:\(child != nil ? 1 : 0)",

@@ -173,7 +173,7 @@ extension Server {
         do { try writeRDBFile(rdbPath) } catch { return false }
         log.notice("DB saved on disk")
         dirty = 0
-        persistence.lastSave = Clock.wallSeconds()
+        persistence.lastSave = clock.wallSeconds()
         // A good foreground save also lifts MISCONF, as in Redis (lastbgsave_status = ok).
         persistence.lastBgsaveOK = true
         lastBgsaveFailed = false
@@ -185,7 +185,7 @@ extension Server {
     @discardableResult
     func startBackgroundSave() -> Bool {
         guard persistence.child == nil else { return false }
-        persistence.lastBgsaveTry = Clock.wallSeconds()
+        persistence.lastBgsaveTry = clock.wallSeconds()
         persistence.dirtyAtFork = dirty
         do {
             // Child: write the file and leave without running any of the parent's machinery.
@@ -214,7 +214,7 @@ extension Server {
         }
         // One child at a time, as Redis: scheduled saves and save rules wait for an AOF rewrite.
         if aof.child != nil { return }
-        let nowSec = Clock.wallSeconds()
+        let nowSec = clock.wallSeconds()
         if persistence.bgsaveScheduled {
             persistence.bgsaveScheduled = false
             startBackgroundSave()
@@ -237,11 +237,11 @@ extension Server {
         let ok = status.succeeded
         let signal = status.signal
         persistence.child = nil
-        persistence.lastBgsaveSeconds = Int((Clock.monotonicMillis() - child.startedMillis) / 1000)
+        persistence.lastBgsaveSeconds = Int((clock.monotonicMillis() - child.startedMillis) / 1000)
         if ok {
             log.notice("Background saving terminated with success")
             dirty = max(0, dirty - persistence.dirtyAtFork)
-            persistence.lastSave = Clock.wallSeconds()
+            persistence.lastSave = clock.wallSeconds()
             persistence.saves += 1
         } else {
             if signal != 0 {
@@ -291,7 +291,7 @@ extension Server {
     /// The `# Persistence` section, field for field as Redis 7.0.
     func persistenceInfo() -> [String] {
         let p = persistence
-        let current = p.child.map { Int((Clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
+        let current = p.child.map { Int((clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
         return [
             "loading:\(loading ? 1 : 0)",
             "async_loading:0",

@@ -98,6 +98,9 @@ final class Replication {
     init(server: Server) {
         self.server = server
         noReplicasSince = server.clock.monotonicMillis()
+        // PINGs go out every repl-ping-replica-period counted from start, as Redis's cron loop
+        // counts them, not the moment a replica attaches (its first stream bytes are the writes).
+        lastPingSent = noReplicasSince
     }
 
     /// Start-up: follow the configured `replicaof`.
