@@ -29,12 +29,12 @@ extension Server {
     func processCommand(_ c: Client) {
         c.commandsProcessed += 1
         enterCommand(c)
-        defer { leaveCommand(c) }
-        guard let ref = commandTable.lookup(c.argv[0]) else {
+        if let ref = commandTable.lookup(c.argv[0]) {
+            processCommand(c, ref, ref.spec)
+        } else {
             rejectCommand(c, CommandReply.unknownCommand(c.argv), nil)
-            return
         }
-        processCommand(c, ref, ref.spec)
+        leaveCommand(c)
     }
 
     /// The checks, then the call, for a known command. Our master's commands skip the write
@@ -104,7 +104,7 @@ extension Server {
             c.out.raw("+QUEUED\r\n")
             return
         }
-        call(c, ref)
+        call(c, cmd)
         c.woff = replication.masterReplOffset
         if blocking.hasReadyKeys { blocking.serveReadyKeys() }
     }

@@ -51,12 +51,17 @@ final class Server {
     var monitors: [Client] = []
     var pubsub = PubSubHub<Client>()
     var watchTable = WatchTable()
+    // The subsystems hold the server unowned, so they are made once `self` exists; read through
+    // `unsafelyUnwrapped` (set for the server's whole life), the hot path pays no lazy-var check.
+    private var replicationStorage: Replication? = nil
+    private var aofStorage: AOF? = nil
+    private var blockingStorage: BlockingTable? = nil
     /// Replication role and state, backlog, replicas and the link to our master (Replication/).
-    lazy var replication = Replication(server: self)
+    var replication: Replication { @inline(__always) get { replicationStorage.unsafelyUnwrapped } }
     /// The append-only file (Persistence/AOF*.swift).
-    lazy var aof = AOF(server: self)
+    var aof: AOF { @inline(__always) get { aofStorage.unsafelyUnwrapped } }
     /// Clients blocked on keys (Blocking.swift).
-    lazy var blocking = BlockingTable(server: self)
+    var blocking: BlockingTable { @inline(__always) get { blockingStorage.unsafelyUnwrapped } }
 
     init(config: ServerConfig, loop: EventLoop, log: Logger, clock: Clock = .system) {
         self.config = config
@@ -65,6 +70,9 @@ final class Server {
         self.clock = clock
         self.listeners = ListenerGroup(loop: loop)
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
+        replicationStorage = Replication(server: self)
+        aofStorage = AOF(server: self)
+        blockingStorage = BlockingTable(server: self)
     }
 
     /// Whether we replicate from a master (the role lives in `replication`).
