@@ -151,9 +151,10 @@ final class Server {
         return c
     }
 
-    /// A client without a socket (the AOF loader, in-process callers). Not in `clients`.
-    func makeLocalClient(flags: ClientFlags = []) -> Client {
-        let c = Client(id: nextID(), db: databases[0], user: acl.defaultUser, now: clock.monotonicMillis())
+    /// A client without a socket (the AOF loader, in-process callers). Not in `clients`. `id`
+    /// nil takes the next client id; the AOF loader passes its own, as Redis's CLIENT_ID_AOF.
+    func makeLocalClient(flags: ClientFlags = [], id: Int? = nil) -> Client {
+        let c = Client(id: id ?? nextID(), db: databases[0], user: acl.defaultUser, now: clock.monotonicMillis())
         c.flags.insert(flags)
         return c
     }

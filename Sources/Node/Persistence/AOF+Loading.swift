@@ -96,7 +96,7 @@ extension AOF {
     /// Commands run through `call` as a socket-less client (Redis's AOF client): no checks, no
     /// stats, nothing propagated; MULTI/EXEC are the real commands, so EXEC replays its queue.
     private func replayCommands(_ bytes: [UInt8], from: Int, file: String) throws -> Int? {
-        let c = server.makeLocalClient(flags: [.aofLoader, .denyBlocking])
+        let c = server.makeLocalClient(flags: [.aofLoader, .denyBlocking], id: Int.max)
         var reader = AOFCommandReader(bytes, from: from)
         var multiStart: Int? = nil
         while true {
