@@ -195,7 +195,7 @@ final class AOF {
         rewriteCron(now: now)
     }
 
-    /// Shutdown hook: everything buffered reaches the disk; a running rewrite is abandoned.
+    /// At shutdown: everything buffered reaches the disk; a running rewrite is abandoned.
     func shutdown() -> Bool {
         if state == .waitRewrite && child != nil {
             // The AOF is not complete until this rewrite ends (SHUTDOWN FORCE goes on anyway).

@@ -22,8 +22,6 @@ struct PersistenceState {
     var bgsaveScheduled = false
     var lastLoadKeysLoaded = 0
     var lastLoadKeysExpired = 0
-    /// Called when a BGSAVE child finishes, with its success (disk-based full sync waits here).
-    var bgsaveDoneHooks: [(Bool) -> Void] = []
 }
 
 /// Seconds between BGSAVE retries after a failure (CONFIG_BGSAVE_RETRY_DELAY).
@@ -110,7 +108,7 @@ extension Server {
 
     // MARK: - Replication entry points
 
-    /// Options for the writer from the configuration and the replication hook.
+    /// Options for the writer from the configuration and the replication history.
     var rdbWriterOptions: RDBWriter.Options {
         var o = RDBWriter.Options()
         o.compression = config.rdbcompression
@@ -253,8 +251,6 @@ extension Server {
         }
         persistence.lastBgsaveOK = ok
         lastBgsaveFailed = !ok
-        let hooks = persistence.bgsaveDoneHooks
-        for h in hooks { h(ok) }
     }
 
     /// Kills a running BGSAVE child and removes its temp file (shutdown, FLUSHALL...).
@@ -265,7 +261,7 @@ extension Server {
         persistence.child = nil
     }
 
-    /// Shutdown hook: save when asked or when save rules exist; false (abort) if that fails.
+    /// At shutdown: save when asked or when save rules exist; false (abort) if that fails.
     func saveOnShutdown(_ save: Bool?) -> Bool {
         if bgsaveInProgress {
             log.warning("There is a child saving an .rdb. Killing it!")
