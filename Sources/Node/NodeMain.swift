@@ -110,7 +110,7 @@ enum NodeMain {
         do {
             try server.configureUsers()
             try server.start()
-            try server.runConfigureHooks()
+            try server.startSubsystems()
         } catch {
             log.warning("Failed to start: \(error)")
             return 1

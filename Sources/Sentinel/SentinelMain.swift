@@ -33,7 +33,7 @@ enum SentinelMain {
             return "\(error)\n"
         }
         if !Posix.isWritable(path) {
-            return "Sentinel config file \(path) is not writable: \(Posix.strerror(Posix.errno)). Exiting...\n"
+            return "Sentinel config file \(path) is not writable: \(Posix.strerror(Posix.writableError(path)?.errnoCode ?? 0)). Exiting...\n"
         }
         return nil
     }

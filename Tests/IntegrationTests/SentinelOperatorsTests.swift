@@ -36,7 +36,7 @@ func httpGet(port: Int, path: String) -> String? {
 /// prometheus-redis-exporter scraping one instance.
 final class Exporter {
     static let binary = "/usr/bin/prometheus-redis-exporter"
-    let process: ChildProcess
+    let process: TestSupport.ChildProcess
     let port: Int
     let dir: String
 
@@ -44,7 +44,7 @@ final class Exporter {
         port = FreePort.next()
         dir = NSTemporaryDirectory() + "vigil-exporter-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        process = try ChildProcess(path: Exporter.binary, args: ["-redis.addr", "redis://127.0.0.1:\(target)", "-web.listen-address",
+        process = try TestSupport.ChildProcess(path: Exporter.binary, args: ["-redis.addr", "redis://127.0.0.1:\(target)", "-web.listen-address",
                                                                 "127.0.0.1:\(port)", "-redis-only-metrics", "-export-client-list"], cwd: dir, output: dir + "/exporter.log")
     }
 

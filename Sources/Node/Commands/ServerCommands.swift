@@ -89,14 +89,20 @@ extension Server {
                 throw CommandError.notFloat
             }
             // Blocks the whole process on purpose, exactly like Redis's DEBUG SLEEP.
-            var ts = timespec(tv_sec: Int(secs), tv_nsec: Int((secs - Double(Int(secs))) * 1e9))
-            var rest = timespec()
-            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+            Posix.sleep(seconds: secs)
             c.out.ok()
         case "POPULATE":
             try debugPopulate(c)
-        case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+        case "SET-ACTIVE-EXPIRE":
+            // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
+            guard c.argc == 3 else { throw CommandError.syntax }
+            activeExpireEnabled = (NumberFormat.parseInt(Bytes(c.arg(2).prefix { $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D })) ?? 0) != 0
             c.out.ok()
+        case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+            c.out.ok()
+        case "PROTOCOL":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            try debugProtocol(c, c.arg(2).text.lowercased())
         case "LOG":
             guard c.argc == 3 else { throw CommandError.syntax }
             log.warning("DEBUG LOG: \(c.arg(2).text)")
@@ -107,6 +113,7 @@ extension Server {
                                    "    replicas. Cluster slots are not respected so keys not belonging to the",
                                    "    current node can be created in cluster mode.",
                                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                                   "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
@@ -142,6 +149,48 @@ extension Server {
         c.out.ok()
     }
 
+    /// DEBUG PROTOCOL <type>: one reply of each RESP3 type (and its RESP2 fallback), as Redis's,
+    /// so clients and Redis's unit/protocol can check their parsers.
+    func debugProtocol(_ c: Client, _ name: String) throws {
+        switch name {
+        case "string": c.out.bulk("Hello World")
+        case "integer": c.out.integer(12345)
+        case "double": c.out.double(3.141)
+        case "bignum": c.out.bigNumber("1234567999999999999999999999999999999")
+        case "null": c.out.null()
+        case "array":
+            c.out.arrayHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "set":
+            c.out.setHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "map":
+            c.out.mapHeader(3)
+            for j in 0..<3 { c.out.integer(j); c.out.boolean(j == 1) }
+        case "attrib":
+            // Attributes are not replies: a real reply follows (alone in RESP2).
+            if c.proto >= 3 {
+                c.out.attributeHeader(1)
+                c.out.bulk("key-popularity")
+                c.out.arrayHeader(2)
+                c.out.bulk("key:123")
+                c.out.integer(90)
+            }
+            c.out.bulk("Some real reply following the attribute")
+        case "push":
+            guard c.proto >= 3 else { throw CommandError("ERR RESP2 is not supported by this command") }
+            c.out.pushHeader(2)
+            c.out.bulk("server-cpu-usage")
+            c.out.integer(42)
+            c.out.bulk("Some real reply following the push reply")
+        case "true": c.out.boolean(true)
+        case "false": c.out.boolean(false)
+        case "verbatim": c.out.verbatim("This is a verbatim\nstring")
+        default:
+            throw CommandError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+        }
+    }
+
     /// SLOWLOG: vigil keeps no slow log yet, so it is always empty.
     func slowlogCommand(_ c: Client) throws {
         switch c.option(1) {
@@ -169,7 +218,7 @@ extension Server {
         case "USAGE":
             guard c.argc == 3 || c.argc == 5 else { throw CommandError.syntax }
             let key = c.key(2)
-            guard !c.db.isExpired(key, now: Clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
+            guard !c.db.isExpired(key, now: clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
             c.out.integer(16 + c.arg(2).count + Server.estimateSize(v))
         case "DOCTOR": c.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
         case "STATS":

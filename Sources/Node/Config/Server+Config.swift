@@ -105,7 +105,7 @@ extension Server {
             switch spec.mutability {
             case .immutable: throw fail("can't set immutable config")
             case .protected:
-                let allowed = config.enableProtectedConfigs == "yes" || (config.enableProtectedConfigs == "local" && Socket.isLoopback(Socket.peerAddress(c.conn.fd)?.ip ?? ""))
+                let allowed = config.enableProtectedConfigs == "yes" || (config.enableProtectedConfigs == "local" && (c.conn == nil || Socket.isLoopback(Socket.peerAddress(c.fd)?.ip ?? "")))
                 if !allowed { throw fail("can't set protected config") }
             case .mutable: break
             }
