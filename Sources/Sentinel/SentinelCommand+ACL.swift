@@ -91,7 +91,7 @@ extension SentinelCommandTable {
                     guard let n = Int(a[2]), n >= 0 else { throw SentinelCommandError("ERR value is out of range, must be positive") }
                     count = n
                 }
-                let now = Clock.wallMillis()
+                let now = s.clock.wallMillis()
                 let shown = s.aclLog.prefix(count)
                 c.conn.output.arrayHeader(shown.count)
                 for e in shown {
@@ -157,8 +157,8 @@ extension SentinelServer {
     /// Records a failed AUTH (or HELLO AUTH) by `c` as `user`: the same failure within 60 s
     /// increments the entry's count, as Redis does.
     func logAuthFailure(_ c: SentinelClient, user: String) {
-        let now = Clock.wallMillis()
-        let info = clientInfoLine(c, now: Clock.monotonicMillis())
+        let now = clock.wallMillis()
+        let info = clientInfoLine(c, now: clock.monotonicMillis())
         if let i = aclLog.firstIndex(where: { $0.username == user && $0.reason == "auth" && now - $0.time < 60_000 }) {
             var e = aclLog.remove(at: i)
             e.count += 1

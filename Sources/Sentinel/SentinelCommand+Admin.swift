@@ -20,7 +20,7 @@ extension SentinelServer {
         guard s.masters[a[2]] == nil else { throw SentinelCommandError("ERR Duplicate master name.") }
         guard port >= 0 && port <= 65535 else { throw SentinelCommandError("ERR Invalid port number") }
         guard let addr = s.makeAddress(host: a[3], port: port) else { throw SentinelCommandError("ERR Can't resolve instance hostname.") }
-        let m = s.makeMaster(name: a[2], address: addr, quorum: quorum, now: s.clockNow())
+        let m = s.makeMaster(name: a[2], address: addr, quorum: quorum, now: s.clock.monotonicMillis())
         s.masters[m.name] = m
         flushConfigAndReply(c)
         s.event(.warning, "+monitor", m, "quorum \(quorum)")
@@ -29,13 +29,13 @@ extension SentinelServer {
     func remove(_ c: SentinelClient, _ name: String) throws {
         let m = try master(name)
         sentinel.event(.warning, "-monitor", m)
-        sentinel.release(m, now: sentinel.clockNow())
+        sentinel.release(m, now: sentinel.clock.monotonicMillis())
         sentinel.masters[m.name] = nil
         flushConfigAndReply(c)
     }
 
     func reset(_ c: SentinelClient, _ pattern: String) {
-        let now = sentinel.clockNow()
+        let now = sentinel.clock.monotonicMillis()
         var n = 0
         for m in sentinel.masters.values.sorted(by: { $0.name < $1.name }) where Glob.match(pattern, m.name) {
             sentinel.resetMaster(m, keepSentinels: false, announce: true, now: now)
@@ -89,7 +89,7 @@ extension SentinelServer {
                 let value = a[j]
                 if opt == "auth-pass" { m.authPass = value.isEmpty ? nil : value; redacted = true } else { m.authUser = value.isEmpty ? nil : value }
                 // Reconnect with the new credentials (the old links may still be authenticated).
-                s.dropInstanceConnections(m, now: s.clockNow())
+                s.dropInstanceConnections(m, now: s.clock.monotonicMillis())
             case "rename-command" where more > 1:
                 let old = a[j + 1], new = a[j + 2]
                 j += 2
@@ -181,7 +181,7 @@ extension SentinelServer {
             i += 2
         }
         flushConfigAndReply(c)
-        if dropSentinels { sentinel.dropSentinelConnections(now: sentinel.clockNow()) }
+        if dropSentinels { sentinel.dropSentinelConnections(now: sentinel.clock.monotonicMillis()) }
     }
 
     // MARK: - DEBUG, FAILOVER, SIMULATE-FAILURE
@@ -199,7 +199,7 @@ extension SentinelServer {
     func failover(_ c: SentinelClient, _ name: String) throws {
         let s = sentinel
         let m = try master(name)
-        let now = s.clockNow()
+        let now = s.clock.monotonicMillis()
         if m.flags.contains(.failoverInProgress) { throw SentinelCommandError("INPROG Failover already in progress") }
         if s.selectReplica(m, now: now) == nil { throw SentinelCommandError("NOGOODSLAVE No suitable replica to promote") }
         s.log.notice("Executing user requested FAILOVER of '\(m.name)'")

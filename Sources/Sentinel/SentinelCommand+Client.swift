@@ -27,7 +27,7 @@ extension SentinelCommandTable {
                 c.conn.output.integer(c.id)
             },
             sub("info", 2, [], since: "6.2.0", "Returns information about the connection.") { s, c, _ in
-                c.conn.output.verbatim(s.clientInfoLine(c, now: Clock.monotonicMillis()) + "\n")
+                c.conn.output.verbatim(s.clientInfoLine(c, now: s.clock.monotonicMillis()) + "\n")
             },
             sub("list", -2, [.admin], since: "2.4.0", "Lists open connections.", complexity: "O(N) where N is the number of client connections") { s, c, a in
                 try s.clientList(c, a)
@@ -245,7 +245,7 @@ extension SentinelServer {
                 throw SentinelCommandError("ERR syntax error")
             }
         }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         c.conn.output.verbatim(list.map { clientInfoLine($0, now: now) + "\n" }.joined())
     }
 
@@ -286,7 +286,7 @@ extension SentinelServer {
                 i += 2
             }
         }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         var killed = 0
         for cl in clients.values.sorted(by: { $0.id < $1.id }) {
             if let id, cl.id != id { continue }

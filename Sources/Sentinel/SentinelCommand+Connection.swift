@@ -119,7 +119,7 @@ extension SentinelServer {
         guard a[1] == Sentinel.helloChannel else {
             throw SentinelCommandError("ERR Only HELLO messages are accepted by Sentinel instances.")
         }
-        sentinel.processHello(a[2], now: Clock.monotonicMillis())
+        sentinel.processHello(a[2], now: clock.monotonicMillis())
         c.conn.output.integer(1)
     }
 
@@ -132,6 +132,6 @@ extension SentinelServer {
 
     /// INFO [section ...]: server, clients, stats, cpu and sentinel, as redis-sentinel answers.
     func info(_ c: SentinelClient, _ a: [String]) {
-        c.conn.output.verbatim(infoText(sections: Array(a.dropFirst()), now: Clock.monotonicMillis()))
+        c.conn.output.verbatim(infoText(sections: Array(a.dropFirst()), now: clock.monotonicMillis()))
     }
 }

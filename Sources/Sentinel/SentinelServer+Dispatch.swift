@@ -10,7 +10,7 @@ extension SentinelServer {
     /// Runs one command from `c`.
     func process(_ c: SentinelClient, _ args: [String]) {
         guard let first = args.first else { return }
-        c.lastInteraction = Clock.monotonicMillis()
+        c.lastInteraction = clock.monotonicMillis()
         guard let container = SentinelCommandTable.commands[first.lowercased()] else {
             return replyError(c, "ERR unknown command '\(SentinelServer.clip(first))', with args beginning with: \(SentinelServer.argsPreview(args))")
         }

@@ -113,6 +113,9 @@ final class SentinelServer {
     var pausedUntil: Int64 = 0
     var pauseAll = false
 
+    /// The sentinel's clock: client ages, CLIENT PAUSE, ACL LOG times.
+    var clock: Clock { sentinel.clock }
+
     init(sentinel: Sentinel, loop: EventLoop) {
         self.sentinel = sentinel
         self.loop = loop
@@ -147,7 +150,7 @@ final class SentinelServer {
         let conn: Connection
         do { conn = try Connection(fd: fd, loop: loop) } catch { Posix.close(fd); return }
         Socket.setNoDelay(fd)
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         stats.connectionsReceived += 1
         if sentinel.settings.protectedMode && !sentinel.settings.authRequired {
             let ip = Socket.peerAddress(fd)?.ip ?? ""
@@ -218,14 +221,15 @@ final class SentinelServer {
 
     /// True while CLIENT PAUSE holds this command.
     func isPaused(_ argv: [String]) -> Bool {
-        pausedUntil > Clock.monotonicMillis() && (pauseAll || argv.first?.lowercased() == "publish")
+        pausedUntil > clock.monotonicMillis() && (pauseAll || argv.first?.lowercased() == "publish")
     }
 
     /// CLIENT PAUSE for `millis`; the held clients resume when it ends (or at CLIENT UNPAUSE).
     func pause(millis: Int64, all: Bool) {
-        pausedUntil = max(pausedUntil, Clock.monotonicMillis() + millis)
+        pausedUntil = max(pausedUntil, clock.monotonicMillis() + millis)
         pauseAll = pauseAll || all
-        loop.schedule(at: pausedUntil) { [weak self] in self?.resumeIfPauseEnded() }
+        // The loop's timers run on the kernel's clock: wake after the pause's length.
+        loop.schedule(after: millis) { [weak self] in self?.resumeIfPauseEnded() }
     }
 
     /// Ends the pause now.
@@ -236,7 +240,7 @@ final class SentinelServer {
     }
 
     private func resumeIfPauseEnded() {
-        guard pausedUntil <= Clock.monotonicMillis() else { return }
+        guard pausedUntil <= clock.monotonicMillis() else { return }
         pauseAll = false
         for c in clients.values.sorted(by: { $0.id < $1.id }) where c.heldCommand != nil || c.conn.pendingInput > 0 {
             readFromClient(c)
