@@ -6,7 +6,7 @@ import Shared
 
 extension SentinelCommandTable {
     private static func sub(_ name: String, _ arity: Int, since: String, _ summary: String, complexity: String = "O(1)",
-                            _ flags: SentinelCommandFlags = [.admin], _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
+                            _ flags: CommandFlags = [.admin], _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
         SentinelCommandSpec(name, arity, flags.union(.onlySentinel), flags.contains(.admin) ? ["admin", "slow", "dangerous"] : ["slow"],
                             group: "sentinel", since: since, summary, complexity: complexity, h)
     }
@@ -104,7 +104,7 @@ extension SentinelCommandTable {
 extension SentinelServer {
     /// The master named `name`, or Redis's error.
     func master(_ name: String) throws -> MonitoredInstance {
-        guard let m = sentinel.masters[name] else { throw SentinelCommandError("ERR No such master with that name") }
+        guard let m = sentinel.masters[name] else { throw CommandError("ERR No such master with that name") }
         return m
     }
 
@@ -194,13 +194,13 @@ extension SentinelServer {
             if noQuorum { e += ". " }
             e += "Not enough available Sentinels to reach the majority and authorize a failover"
         }
-        throw SentinelCommandError(e)
+        throw CommandError(e)
     }
 
     /// SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid|*>: `[down, leader, epoch]`.
     func isMasterDown(_ c: SentinelClient, _ a: [String]) throws {
         guard let port = Int(a[3]), let epoch = Int64(a[4]) else {
-            throw SentinelCommandError("ERR value is not an integer or out of range")
+            throw CommandError.notInteger
         }
         let r = sentinel.isMasterDownByAddr(ip: a[2], port: port, reqEpoch: UInt64(max(0, epoch)), runid: a[5], now: sentinel.clock.monotonicMillis())
         sentinel.flushConfigIfDirty()

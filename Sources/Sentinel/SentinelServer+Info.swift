@@ -82,8 +82,8 @@ extension SentinelServer {
     }
 
     private func infoStats() -> [String] {
-        let channels = Set(clients.values.flatMap(\.channels)).count
-        let patterns = clients.values.reduce(0) { $0 + $1.patterns.count }
+        let channels = pubsub.channelCount
+        let patterns = pubsub.patternCount
         let zero = ["total_net_repl_input_bytes", "total_net_repl_output_bytes"]
         var out = [
             "total_connections_received:\(stats.connectionsReceived)",
