@@ -33,6 +33,8 @@ final class BlockingTable {
     private var unblocked: [Client] = []
     /// True while a blocked client's command is being run again.
     private(set) var rerunning = false
+    /// The key whose change caused the current re-run (XREAD serves only that stream).
+    private(set) var servingKey: BlockedKey? = nil
     /// Set by `block` during a rerun: the client stays blocked.
     private var reblocked = false
 
@@ -99,9 +101,13 @@ final class BlockingTable {
             for k in keys {
                 guard let clients = waiting[k] else { continue }
                 for c in clients {
-                    guard entries[c.id] != nil else { continue }
-                    guard k.db < server.databases.count, server.exists(server.databases[k.db], k.key) else { break }
+                    guard let e = entries[c.id] else { continue }
+                    // A deleted key serves nobody, except XREADGROUP, which then fails.
+                    guard k.db < server.databases.count, server.exists(server.databases[k.db], k.key)
+                            || e.spec.name == "xreadgroup" else { continue }
+                    servingKey = k
                     rerun(c)
+                    servingKey = nil
                 }
             }
         }

@@ -5,7 +5,7 @@ enum CommandTable {
     /// Every command, from every family.
     static var all: [CommandSpec] {
         connection + strings + keys + transactions + pubsubCommands + server + introspection
-            + lists + hashes + sets + sortedSets + persistence + aofCommands + replication + unsupported
+            + lists + hashes + sets + sortedSets + streams + persistence + aofCommands + replication + unsupported
     }
 
     static func build() -> [String: CommandSpec] {

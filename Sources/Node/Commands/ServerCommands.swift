@@ -103,6 +103,7 @@ extension Server {
             replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
+            if try debugDigestCommand(c, c.option(1)) { return }
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
     }
@@ -151,6 +152,7 @@ extension Server {
         // Containers belong to other families; a fixed header estimate keeps this decoupled.
         switch v {
         case .string(let b): return 16 + b.count
+        case .stream(let s): return s.memoryEstimate
         default: return 96
         }
     }

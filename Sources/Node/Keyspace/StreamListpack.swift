@@ -1,0 +1,289 @@
+// The listpack a stream node lives in, byte for byte as listpack.c lays it out, so an RDB node
+// is written and read as is and node sizes (stream-node-max-bytes) match redis-server's:
+//   <total bytes u32 LE><element count u16 LE><element>...<0xFF>
+// where each element is an encoding byte (integer or string), its payload and a back-length
+// that lets it be walked right to left. Positions are byte offsets into `bytes`.
+//
+// Reads assume a well-formed listpack: every one we build is, and RDB payloads are checked by
+// StreamValidation before a node is adopted.
+import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One stream node's listpack.
+struct StreamListpack {
+    /// The whole listpack, header and terminator included.
+    var bytes: [UInt8]
+
+    static let headerSize = 6
+    static let eof: UInt8 = 0xFF
+    /// The element count saturates here (LP_HDR_NUMELE_UNKNOWN).
+    static let unknownCount = 0xFFFF
+
+    /// An empty listpack with room for `capacity` bytes (lpNew's preallocation).
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(Swift.max(7, capacity))
+        bytes.append(contentsOf: [7, 0, 0, 0, 0, 0, StreamListpack.eof])
+    }
+
+    /// Adopts bytes that were already validated.
+    init(validated bytes: [UInt8]) { self.bytes = bytes }
+
+    /// lpBytes.
+    @inline(__always) var totalBytes: Int { bytes.count }
+
+    // MARK: - Walking
+
+    /// The first element, or nil when empty.
+    @inline(__always) var first: Int? { bytes[Self.headerSize] == Self.eof ? nil : Self.headerSize }
+
+    /// The last element, or nil when empty.
+    var last: Int? {
+        let end = bytes.count - 1
+        return end == Self.headerSize ? nil : previous(end)
+    }
+
+    /// Encoding plus payload length of the element at `p` (lpCurrentEncodedSizeUnsafe).
+    @inline(__always) func encodedSize(_ p: Int) -> Int {
+        let b = bytes[p]
+        if b & 0x80 == 0 { return 1 }
+        if b & 0xC0 == 0x80 { return 1 + Int(b & 0x3F) }
+        if b & 0xE0 == 0xC0 { return 2 }
+        switch b {
+        case 0xF1: return 3
+        case 0xF2: return 4
+        case 0xF3: return 5
+        case 0xF4: return 9
+        case 0xF0: return 5 + Int(le32(p + 1))
+        default: return 2 + (Int(b & 0x0F) << 8 | Int(bytes[p + 1]))  // 0xE0...0xEF
+        }
+    }
+
+    /// Bytes taken by the back-length of an element of `l` bytes (lpEncodeBacklen).
+    @inline(__always) static func backlenSize(_ l: Int) -> Int {
+        l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5
+    }
+
+    /// The element after `p`, or nil at the end.
+    @inline(__always) func next(_ p: Int) -> Int? {
+        let l = encodedSize(p)
+        let n = p + l + Self.backlenSize(l)
+        return bytes[n] == Self.eof ? nil : n
+    }
+
+    /// The element before `p`, or nil when `p` is the first one (lpPrev).
+    @inline(__always) func previous(_ p: Int) -> Int? {
+        guard p > Self.headerSize else { return nil }
+        var q = p - 1
+        var val = 0, shift = 0
+        while true {
+            let b = bytes[q]
+            val |= Int(b & 127) << shift
+            if b & 128 == 0 { break }
+            shift += 7
+            q -= 1
+        }
+        return p - val - Self.backlenSize(val)
+    }
+
+    @inline(__always) private func le32(_ p: Int) -> UInt32 {
+        UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+    }
+
+    // MARK: - Reading elements
+
+    /// Whether the element at `p` is integer-encoded.
+    @inline(__always) func isInteger(_ p: Int) -> Bool {
+        let b = bytes[p]
+        return b & 0x80 == 0 || b & 0xE0 == 0xC0 || (b >= 0xF1 && b <= 0xF4)
+    }
+
+    /// The integer at `p` (integer-encoded elements only).
+    @inline(__always) func rawInteger(_ p: Int) -> Int64 {
+        let b = bytes[p]
+        if b & 0x80 == 0 { return Int64(b) }
+        if b & 0xE0 == 0xC0 {
+            let u = Int64(b & 0x1F) << 8 | Int64(bytes[p + 1])
+            return u >= 1 << 12 ? u - (1 << 13) : u
+        }
+        var n = 0
+        switch b {
+        case 0xF1: n = 2
+        case 0xF2: n = 3
+        case 0xF3: n = 4
+        default: n = 8
+        }
+        var u: UInt64 = 0
+        for i in 0..<n { u |= UInt64(bytes[p + 1 + i]) << (8 * UInt64(i)) }
+        if n < 8 && u & (1 << (UInt64(n) * 8 - 1)) != 0 { u |= ~0 << (UInt64(n) * 8) }
+        return Int64(bitPattern: u)
+    }
+
+    /// The payload range of the string element at `p`.
+    @inline(__always) func stringRange(_ p: Int) -> Range<Int> {
+        let b = bytes[p]
+        if b & 0xC0 == 0x80 { return (p + 1)..<(p + 1 + Int(b & 0x3F)) }
+        if b == 0xF0 { return (p + 5)..<(p + 5 + Int(le32(p + 1))) }
+        return (p + 2)..<(p + 2 + (Int(b & 0x0F) << 8 | Int(bytes[p + 1])))
+    }
+
+    /// lpGetInteger: an integer element, or a string one holding a decimal (validation makes sure
+    /// the stream's bookkeeping fields are one or the other).
+    @inline(__always) func integer(_ p: Int) -> Int64 {
+        if isInteger(p) { return rawInteger(p) }
+        return NumberFormat.parseInt(bytes[stringRange(p)]) ?? 0
+    }
+
+    /// The element at `p` as bytes (integers in decimal), as lpGet returns it.
+    func element(_ p: Int) -> Bytes {
+        if isInteger(p) { return Bytes(String(rawInteger(p)).utf8) }
+        return Array(bytes[stringRange(p)])
+    }
+
+    /// Whether the element at `p` equals `s` byte for byte (integers compared in decimal form).
+    func elementEquals(_ p: Int, _ s: Bytes) -> Bool {
+        if isInteger(p) {
+            guard s.count <= 20, let v = NumberFormat.parseInt(s) else { return false }
+            return v == rawInteger(p)
+        }
+        let r = stringRange(p)
+        guard r.count == s.count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            s.withUnsafeBufferPointer { x in
+                r.count == 0 || memcmp(b.baseAddress! + r.lowerBound, x.baseAddress!, r.count) == 0
+            }
+        }
+    }
+
+    /// Writes the element at `p` as a bulk string reply, straight from the listpack.
+    func writeBulk(_ p: Int, into out: inout RESPWriter) {
+        if isInteger(p) {
+            let v = rawInteger(p)
+            out.bytes.append(UInt8(ascii: "$"))
+            out.decimal(v < 0 ? StreamID.digits(v.magnitude) + 1 : StreamID.digits(UInt64(v)))
+            out.raw("\r\n")
+            out.decimal(Int(v))
+            out.raw("\r\n")
+            return
+        }
+        let r = stringRange(p)
+        out.bytes.append(UInt8(ascii: "$"))
+        out.decimal(r.count)
+        out.raw("\r\n")
+        bytes.withUnsafeBufferPointer { b in
+            out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
+        }
+        out.raw("\r\n")
+    }
+
+    // MARK: - Writing
+
+    /// The element count in the header (saturated at 65535).
+    var headerCount: Int { Int(bytes[4]) | Int(bytes[5]) << 8 }
+
+    /// Appends encoded elements built by `body` before the terminator, then fixes the header.
+    @inline(__always) mutating func append(_ body: (inout ElementWriter) -> Void) {
+        bytes.removeLast()
+        var w = ElementWriter(bytes: bytes, added: 0)
+        bytes = []
+        body(&w)
+        bytes = w.bytes
+        bytes.append(Self.eof)
+        let n = headerCount
+        if n != Self.unknownCount { setHeaderCount(Swift.min(n + w.added, Self.unknownCount)) }
+        setTotal()
+    }
+
+    @inline(__always) private mutating func setHeaderCount(_ n: Int) {
+        bytes[4] = UInt8(n & 0xFF)
+        bytes[5] = UInt8(n >> 8)
+    }
+
+    @inline(__always) private mutating func setTotal() {
+        let t = bytes.count
+        bytes[0] = UInt8(truncatingIfNeeded: t)
+        bytes[1] = UInt8(truncatingIfNeeded: t >> 8)
+        bytes[2] = UInt8(truncatingIfNeeded: t >> 16)
+        bytes[3] = UInt8(truncatingIfNeeded: t >> 24)
+    }
+
+    /// Replaces the element at `p` with the integer `v` (lpReplaceInteger); `p` stays valid.
+    mutating func replaceInteger(_ p: Int, _ v: Int64) {
+        let old = encodedSize(p)
+        let oldTotal = old + Self.backlenSize(old)
+        var enc = ElementWriter(bytes: [], added: 0)
+        enc.integer(v)
+        if enc.bytes.count == oldTotal {
+            for i in 0..<oldTotal { bytes[p + i] = enc.bytes[i] }
+            return
+        }
+        bytes.replaceSubrange(p..<(p + oldTotal), with: enc.bytes)
+        setTotal()
+    }
+
+    /// Gives back spare capacity (lpShrinkToFit) once a node is full.
+    mutating func shrinkToFit() {
+        if bytes.capacity > bytes.count + 64 { bytes = Array(bytes) }
+    }
+}
+
+/// Encodes listpack elements (lpEncodeIntegerGetType / lpEncodeString + lpEncodeBacklen).
+struct ElementWriter {
+    /// The bytes written so far.
+    var bytes: [UInt8]
+    /// Elements written.
+    var added: Int
+
+    /// An integer in its smallest encoding.
+    @inline(__always) mutating func integer(_ v: Int64) {
+        if v >= 0 && v <= 127 {
+            bytes.append(UInt8(v)); bytes.append(1)
+        } else if v >= -4096 && v <= 4095 {
+            let u = UInt64(bitPattern: v) & 0x1FFF
+            bytes.append(0xC0 | UInt8(u >> 8)); bytes.append(UInt8(u & 0xFF)); bytes.append(2)
+        } else if v >= -32768 && v <= 32767 {
+            bytes.append(0xF1); little(UInt64(bitPattern: v), 2); bytes.append(3)
+        } else if v >= -8388608 && v <= 8388607 {
+            bytes.append(0xF2); little(UInt64(bitPattern: v), 3); bytes.append(4)
+        } else if v >= -2147483648 && v <= 2147483647 {
+            bytes.append(0xF3); little(UInt64(bitPattern: v), 4); bytes.append(5)
+        } else {
+            bytes.append(0xF4); little(UInt64(bitPattern: v), 8); bytes.append(9)
+        }
+        added += 1
+    }
+
+    @inline(__always) private mutating func little(_ v: UInt64, _ n: Int) {
+        for i in 0..<n { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+    }
+
+    /// A string, stored as an integer when it is a canonical decimal (lpStringToInt64).
+    @inline(__always) mutating func string(_ s: Bytes) {
+        if s.count <= 20, let v = NumberFormat.parseInt(s) { integer(v); return }
+        let n = s.count
+        let start = bytes.count
+        if n < 64 {
+            bytes.append(0x80 | UInt8(n))
+        } else if n < 4096 {
+            bytes.append(0xE0 | UInt8(n >> 8)); bytes.append(UInt8(n & 0xFF))
+        } else {
+            bytes.append(0xF0); little(UInt64(n), 4)
+        }
+        bytes.append(contentsOf: s)
+        backlen(bytes.count - start)
+        added += 1
+    }
+
+    /// The back-length, most significant 7-bit group first; every byte but the first has the
+    /// high bit set so it reads right to left.
+    @inline(__always) private mutating func backlen(_ l: Int) {
+        let size = StreamListpack.backlenSize(l)
+        if size == 1 { bytes.append(UInt8(l)); return }
+        for k in 0..<size {
+            let g = UInt8((l >> (7 * (size - 1 - k))) & 127)
+            bytes.append(k == 0 ? g : g | 0x80)
+        }
+    }
+}
