@@ -39,7 +39,7 @@ extension Server {
     func xgroupCommand(_ c: Client) throws {
         let sub = try streamSubcommand(c, "xgroup")
         if sub == "help" {
-            c.out.helpLines(["XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            replyHelp(c, "XGROUP", [
                 "CREATE <key> <groupname> <id|$> [option]",
                 "    Create a new consumer group. Options are:",
                 "    * MKSTREAM",
@@ -53,9 +53,7 @@ extension Server {
                 "DESTROY <key> <groupname>",
                 "    Remove the specified group.",
                 "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-                "    Set the current group ID and entries_read counter.",
-                "HELP",
-                "    Print this help."])
+                "    Set the current group ID and entries_read counter."])
             return
         }
         var mkstream = false

@@ -7,15 +7,13 @@ extension Server {
     func xinfoCommand(_ c: Client) throws {
         let sub = try streamSubcommand(c, "xinfo")
         if sub == "help" {
-            c.out.helpLines(["XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            replyHelp(c, "XINFO", [
                 "CONSUMERS <key> <groupname>",
                 "    Show consumers of <groupname>.",
                 "GROUPS <key>",
                 "    Show the stream consumer groups.",
                 "STREAM <key> [FULL [COUNT <count>]",
-                "    Show information about the stream.",
-                "HELP",
-                "    Print this help."])
+                "    Show information about the stream."])
             return
         }
         let key = c.key(2)

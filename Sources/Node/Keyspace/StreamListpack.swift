@@ -223,9 +223,10 @@ struct StreamListpack {
         setTotal()
     }
 
-    /// Gives back spare capacity (lpShrinkToFit) once a node is full.
+    /// Gives back spare capacity (lpShrinkToFit) once a node is full. (`Array(bytes)` would
+    /// share the buffer: copying through a buffer pointer allocates just what is used.)
     mutating func shrinkToFit() {
-        if bytes.capacity > bytes.count + 64 { bytes = Array(bytes) }
+        if bytes.capacity > bytes.count + 16 { bytes = bytes.withUnsafeBufferPointer { Array($0) } }
     }
 }
 
