@@ -1,10 +1,12 @@
 // Fuzz target: the stream RDB payload (RDBReader.stream), compiled with the Node sources. The first
 // byte picks the layout (15, 19 or 21, Redis 5-6.2 / 7.0 / 7.2; other values modulo 3), the rest is
-// the payload after the type byte and key: a DUMP payload without its 10-byte trailer. Whatever the reader accepts must then survive everything the commands do
-// with a stream: walking it both ways with fields, the lag and counter arithmetic, XINFO's
-// radix-tree count, writing it back (and reading that again, identically), the AOF rewrite,
-// deletions, trims, appends and copies.
+// the payload after the type byte and key: a DUMP payload without its 10-byte trailer. Whatever
+// the reader accepts must then survive everything the commands do with a stream: walking it both
+// ways with fields, the lag and counter arithmetic, XINFO's radix-tree count, writing it back (and
+// reading that again, identically), the AOF rewrite, deletions, trims, appends and copies, and
+// every stream command run on it through a real (socket-less) Server.
 import Shared
+import Glibc
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzStreamRDB(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -20,6 +22,7 @@ enum StreamFuzz {
         let type = types.contains(input[0]) ? input[0] : types[Int(input[0]) % 3]
         var r = RDBReader(Array(input[1...]))
         guard let s = try? r.stream(type: type, at: 0) else { return }
+        if let server = FuzzServer.shared { server.commands(on: s.copy()) }
         exercise(s)
     }
 
@@ -75,5 +78,85 @@ enum StreamFuzz {
                             nodeMaxBytes: 0, nodeMaxEntries: 2)
         var it = StreamIterator(s, start: nil, end: nil, reverse: true)
         while let (_, fields) = it.nextID() { _ = it.fieldPairs(fields) }
+    }
+}
+
+/// One server for the whole run, with a client on a socketpair; replies are discarded.
+final class FuzzServer {
+    nonisolated(unsafe) static let shared = try? FuzzServer()
+    let loop: EventLoop
+    let server: Server
+    let client: Client
+
+    init() throws {
+        loop = try EventLoop()
+        let config = ServerConfig()
+        config.saveRules = []
+        server = Server(config: config, loop: loop, log: Logger())
+        var sv: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
+        let conn = try Connection(fd: sv[0], loop: loop)
+        client = Client(id: 1, conn: conn, db: server.databases[0], authenticated: true, maxBulk: 1 << 20, now: 0)
+        server.clients[1] = client
+    }
+
+    func run(_ args: [String]) {
+        client.argv = args.map { Array($0.utf8) }
+        server.processCommand(client)
+        client.argv = []
+        client.conn.output.bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Every stream command, with the stream's own group, consumer and entry IDs as arguments.
+    func commands(on s: StreamValue) {
+        let db = server.databases[0]
+        db.clear()
+        db.set(Key("k"), .stream(s))
+        var it = StreamIterator(s, start: nil, end: nil, reverse: false)
+        var ids: [String] = []
+        while let (id, _) = it.nextID(), ids.count < 4 { ids.append(id.text) }
+        let groups = s.groups.prefix(2).map { String(decoding: $0.name, as: UTF8.self) } + ["nogroup"]
+        var pending: [String] = []
+        for g in s.groups.prefix(1) { g.pel.forEach { id, _ in if pending.count < 4 { pending.append(id.text) } } }
+        let consumers = s.groups.first?.consumers.prefix(2).map { String(decoding: $0.name, as: UTF8.self) } ?? []
+        let first = ids.first ?? "0-1", last = ids.last ?? "0-1"
+        run(["XINFO", "STREAM", "k"])
+        run(["XINFO", "STREAM", "k", "FULL", "COUNT", "3"])
+        run(["XINFO", "GROUPS", "k"])
+        run(["XLEN", "k"])
+        run(["XRANGE", "k", "-", "+"])
+        run(["XREVRANGE", "k", "+", "-", "COUNT", "2"])
+        run(["XRANGE", "k", "(" + first, last])
+        run(["XREAD", "COUNT", "2", "STREAMS", "k", "0"])
+        run(["DEBUG", "DIGEST"])
+        run(["MEMORY", "USAGE", "k"])
+        for g in groups {
+            run(["XINFO", "CONSUMERS", "k", g])
+            run(["XPENDING", "k", g])
+            run(["XPENDING", "k", g, "IDLE", "1", "-", "+", "5"])
+            for c in consumers + ["fresh"] {
+                run(["XPENDING", "k", g, "-", "+", "5", c])
+                run(["XREADGROUP", "GROUP", g, c, "COUNT", "2", "STREAMS", "k", "0"])
+                run(["XREADGROUP", "GROUP", g, c, "COUNT", "2", "STREAMS", "k", ">"])
+                run(["XCLAIM", "k", g, c, "1"] + pending + [first, "JUSTID"])
+                run(["XCLAIM", "k", g, c, "0"] + pending + ["FORCE", "RETRYCOUNT", "3"])
+                run(["XAUTOCLAIM", "k", g, c, "1", "0", "COUNT", "3"])
+                run(["XAUTOCLAIM", "k", g, c, "0", "-", "JUSTID"])
+            }
+            run(["XACK", "k", g] + pending + [first])
+            run(["XGROUP", "SETID", "k", g, "0", "ENTRIESREAD", "2"])
+            run(["XREADGROUP", "GROUP", g, "x", "NOACK", "STREAMS", "k", ">"])
+            run(["XGROUP", "DELCONSUMER", "k", g, consumers.first ?? "x"])
+        }
+        run(["XDEL", "k", first, last])
+        run(["XADD", "k", "MAXLEN", "~", "2", "*", "f", "v"])
+        run(["XTRIM", "k", "MINID", "=", last])
+        run(["XSETID", "k", "18446744073709551615-18446744073709551614"])
+        run(["XADD", "k", "*", "f", "v"])
+        run(["XINFO", "STREAM", "k", "FULL"])
+        run(["COPY", "k", "k2"])
+        run(["XGROUP", "DESTROY", "k", groups[0]])
+        _ = try? RDBWriter.snapshot(server.databases, options: RDBWriter.Options(), now: 0)
+        db.clear()
     }
 }

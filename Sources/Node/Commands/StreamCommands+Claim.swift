@@ -11,7 +11,7 @@ extension Server {
         return g.pel.modify(p) { nack -> StreamNACK in
             if nack.consumer !== consumer { nack.consumer?.pel.remove(id) }
             nack.deliveryTime = time
-            if let r = retryCount { nack.deliveryCount = UInt64(r) } else if incrementCount { nack.deliveryCount += 1 }
+            if let r = retryCount { nack.deliveryCount = UInt64(r) } else if incrementCount { nack.deliveryCount &+= 1 }
             if nack.consumer !== consumer {
                 consumer.pel.insert(id, ())
                 nack.consumer = consumer
@@ -103,7 +103,7 @@ extension Server {
                 g.pel.insert(id, StreamNACK(deliveryTime: now, deliveryCount: 1, consumer: nil))
             }
             guard let nack = g.pel.get(id) else { continue }
-            if nack.consumer != nil && minIdle != 0 && now - nack.deliveryTime < minIdle { continue }
+            if nack.consumer != nil && minIdle != 0 && now &- nack.deliveryTime < minIdle { continue }
             if consumer == nil {
                 let (found, created) = g.lookupOrCreate(c.arg(3), now: now)
                 if created { dirty += 1 }
@@ -189,7 +189,7 @@ extension Server {
                 count -= 1
                 continue
             }
-            if minIdle != 0 && now - nack.deliveryTime < minIdle { continue }
+            if minIdle != 0 && now &- nack.deliveryTime < minIdle { continue }
             if consumer == nil {
                 let (found, created) = g.lookupOrCreate(c.arg(3), now: now)
                 if created { dirty += 1 }

@@ -235,13 +235,13 @@ extension Server {
         while count > 0, let f = from, let id = next(f), id <= end {
             from = id.successor
             guard let nack = g.pel.get(id) else { continue }
-            if minIdle != 0 && now - nack.deliveryTime < minIdle { continue }
+            if minIdle != 0 && now &- nack.deliveryTime < minIdle { continue }
             n += 1
             count -= 1
             c.out.arrayHeader(4)
             c.out.streamID(id)
             c.out.bulk(nack.consumer?.name ?? [])
-            c.out.integer(max(0, now - nack.deliveryTime))
+            c.out.integer(max(0, now &- nack.deliveryTime))
             c.out.integer(Int(truncatingIfNeeded: nack.deliveryCount))
         }
         c.conn.output.insertArrayHeader(n, at: mark)

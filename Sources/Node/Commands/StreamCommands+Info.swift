@@ -29,7 +29,7 @@ extension Server {
                 c.out.mapHeader(3)
                 c.out.bulk("name"); c.out.bulk(consumer.name)
                 c.out.bulk("pending"); c.out.integer(consumer.pel.count)
-                c.out.bulk("idle"); c.out.integer(max(0, now - consumer.seenTime))
+                c.out.bulk("idle"); c.out.integer(max(0, now &- consumer.seenTime))
             }
         case "groups":
             c.out.arrayHeader(s.groups.count)

@@ -117,7 +117,7 @@ extension Server {
         while let (id, fields) = it.nextID() {
             if id > g.lastID {
                 if g.entriesRead != StreamGroup.invalidEntriesRead && !s.rangeHasTombstones(from: id, to: nil) {
-                    g.entriesRead += 1
+                    g.entriesRead &+= 1
                 } else if s.entriesAdded != 0 {
                     g.entriesRead = s.estimateDistance(to: id) ?? StreamGroup.invalidEntriesRead
                 }
@@ -165,7 +165,7 @@ extension Server {
                 out.streamID(id)
                 out.nullArray()
             } else if let gp = g.pel.find(id) {
-                g.pel.modify(gp) { $0.deliveryTime = now; $0.deliveryCount += 1 }
+                g.pel.modify(gp) { $0.deliveryTime = now; $0.deliveryCount &+= 1 }
             }
             n += 1
             pos = consumer.pel.after(p)

@@ -147,7 +147,7 @@ final class StreamValue {
             }
         }
         length += 1
-        entriesAdded += 1
+        entriesAdded &+= 1  // any value an RDB or XSETID gave, wrapping as Redis's uint64 does
         lastID = id
         if length == 1 { firstID = id }
         return id
