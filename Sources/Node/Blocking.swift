@@ -84,6 +84,17 @@ final class BlockingTable {
         c.flags.remove(.blocked)
     }
 
+    /// CLIENT UNBLOCK: ends a key wait as a timeout would, or with -UNBLOCKED; false if `c` was
+    /// not waiting on keys.
+    func unblockOnRequest(_ c: Client, asError: Bool) -> Bool {
+        guard entries[c.id] != nil else { return false }
+        remove(c)
+        if asError { server.replyError(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK") } else { c.out.nullArray() }
+        unblocked.append(c)
+        server.markPendingWrite(c)
+        return true
+    }
+
     private func timedOut(_ c: Client) {
         guard entries[c.id] != nil else { return }
         remove(c)

@@ -187,6 +187,23 @@ import Glibc
         #expect(h.run(b, "XPENDING", "s", "g").hasPrefix("*4\r\n:1\r\n"))
     }
 
+    @Test func clientUnblockEndsAStreamWaitAsTimeoutOrError() throws {
+        let h = try Harness()
+        let a = try h.client(1), b = try h.client(2)
+        h.run(a, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "1") == ":1\r\n")
+        #expect(h.take(a) == "*-1\r\n")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "1") == ":0\r\n")
+        h.run(b, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        h.run(a, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "1", "ERROR") == ":1\r\n")
+        #expect(h.take(a) == "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "1", "FOO") == "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "x") == "-ERR value is not an integer or out of range\r\n")
+        #expect(h.run(b, "CLIENT", "UNBLOCK", "999") == ":0\r\n")
+        #expect(h.server.blocking?.blockedCount == 0)
+    }
+
     // MARK: - Digest, RDB and AOF forms
 
     @Test func debugDigestEqualsRedisServers() throws {
