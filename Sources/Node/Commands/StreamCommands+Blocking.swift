@@ -75,6 +75,7 @@ extension Server {
             let now = Clock.wallMillis()
             var propagated: [[Bytes]] = []
             let (consumer, created) = g.lookupOrCreate(a.consumer, now: now)
+            if created { streamEvent("xgroup-createconsumer", c.db, key) }
             if created && a.noAck { propagated.append(Server.createConsumerArgv(key.bytes, gname, a.consumer)) }
             streamWriteGroupRange(&c.conn.output, s, key: key.bytes, group: g, groupName: gname, consumer: consumer,
                                   start: start, count: a.count, noAck: a.noAck, now: now, propagated: &propagated)

@@ -106,7 +106,7 @@ extension Server {
             if nack.consumer != nil && minIdle != 0 && now &- nack.deliveryTime < minIdle { continue }
             if consumer == nil {
                 let (found, created) = g.lookupOrCreate(c.arg(3), now: now)
-                if created { dirty += 1 }
+                if created { dirty += 1; streamEvent("xgroup-createconsumer", c.db, key) }
                 consumer = found
             }
             guard let owner = consumer,
@@ -192,7 +192,7 @@ extension Server {
             if minIdle != 0 && now &- nack.deliveryTime < minIdle { continue }
             if consumer == nil {
                 let (found, created) = g.lookupOrCreate(c.arg(3), now: now)
-                if created { dirty += 1 }
+                if created { dirty += 1; streamEvent("xgroup-createconsumer", c.db, key) }
                 consumer = found
             }
             guard let owner = consumer,

@@ -100,6 +100,7 @@ extension Server {
                 throw CommandError("BUSYGROUP Consumer Group name already exists")
             }
             dirty += 1
+            streamEvent("xgroup-create", c.db, key)
             c.out.ok()
         case "setid":
             guard c.argc == 5 || c.argc == 7, let s, let g = group else { throw Server.subcommandSyntaxError(c) }
@@ -115,11 +116,13 @@ extension Server {
             // As in Redis 7.0, group changes count as writes but signal nobody: WATCH does not
             // fire and blocked readers are not woken (XACK, XCLAIM, XREADGROUP alike).
             dirty += 1
+            streamEvent("xgroup-setid", c.db, key)
             c.out.ok()
         case "destroy":
             guard let s else { throw Server.subcommandSyntaxError(c) }
             if group != nil && s.destroyGroup(groupName) {
                 dirty += 1
+                streamEvent("xgroup-destroy", c.db, key)
                 signalStreamReady(c.db, key)
                 c.out.integer(1)
             } else {
@@ -129,6 +132,7 @@ extension Server {
             guard let g = group else { throw Server.subcommandSyntaxError(c) }
             if g.createConsumer(c.arg(4), now: Clock.wallMillis()) != nil {
                 dirty += 1
+                streamEvent("xgroup-createconsumer", c.db, key)
                 c.out.integer(1)
             } else {
                 c.out.integer(0)
@@ -139,6 +143,7 @@ extension Server {
             if let consumer = g.consumer(c.arg(4)) {
                 pending = g.deleteConsumer(consumer)
                 dirty += 1
+                streamEvent("xgroup-delconsumer", c.db, key)
             }
             c.out.integer(pending)
         default:

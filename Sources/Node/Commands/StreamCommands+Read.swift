@@ -74,6 +74,7 @@ extension Server {
                 let (consumer, created) = g.lookupOrCreate(a.consumer, now: now)
                 if created {
                     dirty += 1
+                    streamEvent("xgroup-createconsumer", c.db, key)
                     if a.noAck { propagated.append(Server.createConsumerArgv(key.bytes, gname, a.consumer)) }
                 }
                 if history {

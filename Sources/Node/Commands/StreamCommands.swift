@@ -21,13 +21,15 @@ extension CommandTable {
                         keywordKeys: KeywordKeySpec(keyword: "STREAMS", startFrom: 1, limit: 2)) { s, c in try s.xreadCommand(c, group: false) },
             CommandSpec("xreadgroup", -7, [.write, .blocking], ["write", "stream", "slow", "blocking"],
                         keywordKeys: KeywordKeySpec(keyword: "STREAMS", startFrom: 4, limit: 2)) { s, c in try s.xreadCommand(c, group: true) },
-            CommandSpec("xgroup", -2, [.write], ["slow"], keys: (2, 2, 1),
+            // Containers: flags and categories are their subcommands' (Redis keeps them per
+            // subcommand; here the dispatcher and ACL +@stream / +@write see the container's).
+            CommandSpec("xgroup", -2, [.write], ["write", "stream", "slow"], keys: (2, 2, 1),
                         subcommands: ["create", "createconsumer", "delconsumer", "destroy", "help", "setid"]) { s, c in try s.xgroupCommand(c) },
             CommandSpec("xack", -4, [.write, .fast], ["write", "stream", "fast"], keys: k1) { s, c in try s.xackCommand(c) },
             CommandSpec("xpending", -3, [.readonly], ["read", "stream", "slow"], keys: k1) { s, c in try s.xpendingCommand(c) },
             CommandSpec("xclaim", -6, [.write, .fast], ["write", "stream", "fast"], keys: k1) { s, c in try s.xclaimCommand(c) },
             CommandSpec("xautoclaim", -6, [.write, .fast], ["write", "stream", "fast"], keys: k1) { s, c in try s.xautoclaimCommand(c) },
-            CommandSpec("xinfo", -2, [.readonly], ["slow"], keys: (2, 2, 1),
+            CommandSpec("xinfo", -2, [.readonly], ["read", "stream", "slow"], keys: (2, 2, 1),
                         subcommands: ["consumers", "groups", "help", "stream"]) { s, c in try s.xinfoCommand(c) },
         ]
     }
@@ -60,6 +62,15 @@ extension Server {
     /// Clients that must be obeyed (our master, the AOF loader): trimming LIMITs are not
     /// enforced for them, the trim arguments having been rewritten to exact ones.
     func mustObey(_ c: Client) -> Bool { c.flags.contains(.master) || loading }
+
+    // MARK: - Keyspace notifications
+
+    /// Where Redis raises a NOTIFY_STREAM keyspace event (`xadd`, `xtrim`, `xdel`, `xsetid`,
+    /// `xgroup-create`, `xgroup-setid`, `xgroup-destroy`, `xgroup-createconsumer`,
+    /// `xgroup-delconsumer`). vigil-node has no keyspace notifications yet (issue 15): this is the
+    /// hook they plug into; every call site matches one of Redis's.
+    @inline(__always)
+    func streamEvent(_ event: StaticString, _ db: Database, _ key: Key) {}
 
     // MARK: - Propagation
 
@@ -107,9 +118,10 @@ extension Server {
         }
         c.out.streamID(id)
         keyWritten(c.db, key)
+        streamEvent("xadd", c.db, key)
         var argv: [Bytes]? = nil
         if parsed.trim.strategy != .none {
-            _ = s.trim(parsed.trim)
+            if s.trim(parsed.trim) > 0 { streamEvent("xtrim", c.db, key) }
             if parsed.trim.approximate { argv = rewriteTrimArgument(c.argv, s, parsed.trim) }
         }
         if !parsed.idGiven || !parsed.seqGiven {
@@ -209,6 +221,7 @@ extension Server {
                 s.firstID = s.edgeID(first: true, skipTombstones: true)
             }
             keyWritten(c.db, key, dirty: deleted)
+            streamEvent("xdel", c.db, key)
         }
         c.out.integer(deleted)
     }
@@ -220,6 +233,7 @@ extension Server {
         guard let s = try writableStream(c.db, key) else { c.out.integer(0); return }
         let deleted = s.trim(parsed.trim)
         if deleted > 0 {
+            streamEvent("xtrim", c.db, key)
             if parsed.trim.approximate { streamPropagate(c, [rewriteTrimArgument(c.argv, s, parsed.trim)]) }
             keyWritten(c.db, key, dirty: Int(deleted))
         }
@@ -258,6 +272,7 @@ extension Server {
         if entriesAdded != -1 { s.entriesAdded = UInt64(entriesAdded) }
         if !maxDeleted.isZero { s.maxDeletedID = maxDeleted }
         dirty += 1  // Redis 7.0 signals neither WATCH nor blocked readers here
+        streamEvent("xsetid", c.db, key)
         c.out.ok()
     }
 }

@@ -39,8 +39,15 @@ struct StreamID: Comparable, Hashable {
 
     /// `<ms>-<seq>` as text.
     var text: String { "\(ms)-\(seq)" }
-    /// `<ms>-<seq>` as bytes (propagation arguments, AOF rewrite).
-    var bytes: Bytes { Bytes(text.utf8) }
+    /// `<ms>-<seq>` as bytes (propagation arguments, AOF rewrite), without going through String.
+    var bytes: Bytes {
+        var w = RESPWriter()
+        w.bytes.reserveCapacity(StreamID.digits(ms) + 1 + StreamID.digits(seq))
+        w.unsignedDecimal(ms)
+        w.bytes.append(UInt8(ascii: "-"))
+        w.unsignedDecimal(seq)
+        return w.bytes
+    }
 
     /// The 16-byte big-endian form: radix-tree keys in RDB files and PEL entries.
     var encoded: [UInt8] {
