@@ -3,6 +3,21 @@
 // XREADGROUP's options and STREAMS list.
 import Shared
 
+extension Array where Element == UInt8 {
+    /// Whether these bytes spell `word` (upper-case ASCII) in any case, without building a String:
+    /// option parsing runs on every XADD and XREADGROUP.
+    @inline(__always) func isOption(_ word: StaticString) -> Bool {
+        guard count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { w in
+            for i in 0..<count {
+                let b = self[i]
+                if (b >= 0x61 && b <= 0x7A ? b - 0x20 : b) != w[i] { return false }
+            }
+            return true
+        }
+    }
+}
+
 /// Parsed XADD / XTRIM arguments.
 struct StreamAddArgs {
     /// The trimming options.
@@ -25,8 +40,8 @@ struct StreamAddArgs {
             let more = c.argc - 1 - i
             let opt = c.arg(i)
             if xadd && opt.count == 1 && opt[0] == UInt8(ascii: "*") { break }
-            let upper = c.option(i)
-            if (upper == "MAXLEN" || upper == "MINID") && more > 0 {
+            let isMaxLen = opt.isOption("MAXLEN")
+            if (isMaxLen || opt.isOption("MINID")) && more > 0 {
                 if a.trim.strategy != .none {
                     throw CommandError("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
                 }
@@ -38,7 +53,7 @@ struct StreamAddArgs {
                 } else if more >= 2 && next == [UInt8(ascii: "=")] {
                     i += 1
                 }
-                if upper == "MAXLEN" {
+                if isMaxLen {
                     guard let n = NumberFormat.parseInt(c.arg(i + 1)) else { throw CommandError.notInteger }
                     if n < 0 { throw CommandError("ERR The MAXLEN argument must be >= 0.") }
                     a.trim.maxLen = n
@@ -49,13 +64,13 @@ struct StreamAddArgs {
                 }
                 i += 1
                 a.trim.argIndex = i
-            } else if upper == "LIMIT" && more > 0 {
+            } else if opt.isOption("LIMIT") && more > 0 {
                 guard let n = NumberFormat.parseInt(c.arg(i + 1)) else { throw CommandError.notInteger }
                 if n < 0 { throw CommandError("ERR The LIMIT argument must be >= 0.") }
                 a.trim.limit = n
                 limitGiven = true
                 i += 1
-            } else if xadd && upper == "NOMKSTREAM" {
+            } else if xadd && opt.isOption("NOMKSTREAM") {
                 a.noMkStream = true
             } else if xadd {
                 guard let r = StreamID.parse(opt, strict: true, allowAutoSeq: true) else { throw StreamID.invalidError }
@@ -127,17 +142,17 @@ struct StreamReadArgs {
         var i = 1
         while i < c.argc {
             let more = c.argc - i - 1
-            let opt = c.option(i)
-            if opt == "BLOCK" && more > 0 {
+            let opt = c.arg(i)
+            if opt.isOption("BLOCK") && more > 0 {
                 i += 1
                 guard let t = NumberFormat.parseInt(c.arg(i)) else { throw CommandError("ERR timeout is not an integer or out of range") }
                 if t < 0 { throw CommandError("ERR timeout is negative") }
                 a.block = t
-            } else if opt == "COUNT" && more > 0 {
+            } else if opt.isOption("COUNT") && more > 0 {
                 i += 1
                 guard let n = NumberFormat.parseInt(c.arg(i)) else { throw CommandError.notInteger }
                 a.count = n < 0 ? 0 : Int(n)
-            } else if opt == "STREAMS" && more > 0 {
+            } else if opt.isOption("STREAMS") && more > 0 {
                 a.streamsAt = i + 1
                 let n = c.argc - a.streamsAt
                 if n % 2 != 0 {
@@ -145,12 +160,12 @@ struct StreamReadArgs {
                 }
                 a.streams = n / 2
                 break
-            } else if opt == "GROUP" && more >= 2 {
+            } else if opt.isOption("GROUP") && more >= 2 {
                 if !xreadgroup { throw CommandError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.") }
                 a.group = c.arg(i + 1)
                 a.consumer = c.arg(i + 2)
                 i += 2
-            } else if opt == "NOACK" {
+            } else if opt.isOption("NOACK") {
                 if !xreadgroup { throw CommandError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.") }
                 a.noAck = true
             } else {

@@ -180,21 +180,30 @@ extension Server {
     /// XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID last-id: recreates
     /// a pending entry exactly, whatever the replica's clock (streamPropagateXCLAIM).
     static func xclaimArgv(_ key: Bytes, _ groupName: Bytes, _ g: StreamGroup, idArg: Bytes, _ nack: StreamNACK) -> [Bytes] {
-        [Bytes("XCLAIM".utf8), key, groupName, nack.consumer?.name ?? [], Bytes("0".utf8), idArg,
-         Bytes("TIME".utf8), Bytes(String(nack.deliveryTime).utf8),
-         Bytes("RETRYCOUNT".utf8), Bytes(String(nack.deliveryCount).utf8),
-         Bytes("FORCE".utf8), Bytes("JUSTID".utf8), Bytes("LASTID".utf8), g.lastID.bytes]
+        var time = RESPWriter()
+        time.decimal(Int(nack.deliveryTime))
+        var count = RESPWriter()
+        count.unsignedDecimal(nack.deliveryCount)
+        return [Words.xclaim, key, groupName, nack.consumer?.name ?? [], Words.zero, idArg, Words.time, time.bytes,
+                Words.retryCount, count.bytes, Words.force, Words.justID, Words.lastID, g.lastID.bytes]
+    }
+
+    /// The constant words of the propagated forms, allocated once (as Redis's shared objects).
+    enum Words {
+        static let xclaim = Bytes("XCLAIM".utf8), zero = Bytes("0".utf8), time = Bytes("TIME".utf8)
+        static let retryCount = Bytes("RETRYCOUNT".utf8), force = Bytes("FORCE".utf8), justID = Bytes("JUSTID".utf8)
+        static let lastID = Bytes("LASTID".utf8), xgroup = Bytes("XGROUP".utf8), setID = Bytes("SETID".utf8)
+        static let entriesRead = Bytes("ENTRIESREAD".utf8), createConsumer = Bytes("CREATECONSUMER".utf8)
     }
 
     /// XGROUP SETID key group last-id ENTRIESREAD n (streamPropagateGroupID).
     static func setIDArgv(_ key: Bytes, _ groupName: Bytes, _ g: StreamGroup) -> [Bytes] {
-        [Bytes("XGROUP".utf8), Bytes("SETID".utf8), key, groupName, g.lastID.bytes,
-         Bytes("ENTRIESREAD".utf8), Bytes(String(g.entriesRead).utf8)]
+        [Words.xgroup, Words.setID, key, groupName, g.lastID.bytes, Words.entriesRead, Bytes(String(g.entriesRead).utf8)]
     }
 
     /// XGROUP CREATECONSUMER key group consumer (streamPropagateConsumerCreation).
     static func createConsumerArgv(_ key: Bytes, _ groupName: Bytes, _ consumer: Bytes) -> [Bytes] {
-        [Bytes("XGROUP".utf8), Bytes("CREATECONSUMER".utf8), key, groupName, consumer]
+        [Words.xgroup, Words.createConsumer, key, groupName, consumer]
     }
 
     /// A key or name inside an error text: cut at a NUL and without line breaks, as Redis's

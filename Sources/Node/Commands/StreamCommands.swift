@@ -158,7 +158,7 @@ extension Server {
         var count: Int64 = -1
         var j = 4
         while j < c.argc {
-            guard c.option(j) == "COUNT", j + 1 < c.argc else { throw CommandError.syntax }
+            guard c.arg(j).isOption("COUNT"), j + 1 < c.argc else { throw CommandError.syntax }
             count = try integerArgument(c.arg(j + 1))
             if count < 0 { count = 0 }
             j += 2

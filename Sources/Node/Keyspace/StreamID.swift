@@ -21,6 +21,7 @@ struct StreamID: Comparable, Hashable {
     /// Whether this is 0-0.
     var isZero: Bool { ms == 0 && seq == 0 }
 
+    /// Milliseconds first, then the sequence (the 128-bit big-endian order).
     @inline(__always) static func < (a: StreamID, b: StreamID) -> Bool {
         a.ms != b.ms ? a.ms < b.ms : a.seq < b.seq
     }
@@ -42,7 +43,7 @@ struct StreamID: Comparable, Hashable {
     /// `<ms>-<seq>` as bytes (propagation arguments, AOF rewrite), without going through String.
     var bytes: Bytes {
         var w = RESPWriter()
-        w.bytes.reserveCapacity(StreamID.digits(ms) + 1 + StreamID.digits(seq))
+        w.bytes.reserveCapacity(41)
         w.unsignedDecimal(ms)
         w.bytes.append(UInt8(ascii: "-"))
         w.unsignedDecimal(seq)
@@ -149,8 +150,8 @@ extension RESPWriter {
     }
 
     /// A UInt64 in decimal (the full range: `decimal` takes an Int).
-    mutating func unsignedDecimal(_ v: UInt64) {
-        if v < 10 { bytes.append(UInt8(0x30 + v)); return }
+    @inline(__always) mutating func unsignedDecimal(_ v: UInt64) {
+        if v <= UInt64(Int.max) { decimal(Int(v)); return }
         let n = StreamID.digits(v)
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: n))

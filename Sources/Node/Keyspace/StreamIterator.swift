@@ -6,6 +6,7 @@ import Shared
 /// An iterator over a stream's entries. Holds a reference to the current node's listpack; call
 /// `stop()` before modifying that node.
 struct StreamIterator {
+    /// A node's place in the stream's index.
     typealias NodePosition = StreamSortedMap<StreamListpack>.Position
 
     private let stream: StreamValue

@@ -16,7 +16,9 @@ struct StreamListpack {
     /// The whole listpack, header and terminator included.
     var bytes: [UInt8]
 
+    /// Total bytes (4) and element count (2).
     static let headerSize = 6
+    /// The terminator byte.
     static let eof: UInt8 = 0xFF
     /// The element count saturates here (LP_HDR_NUMELE_UNKNOWN).
     static let unknownCount = 0xFFFF

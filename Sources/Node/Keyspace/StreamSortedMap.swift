@@ -7,11 +7,13 @@
 //
 // A struct holding class chunks: copying it shares the chunks, so copies are made only with
 // `clone()`. Positions are invalidated by any mutation.
+/// An ordered map from stream IDs to values.
 struct StreamSortedMap<Value> {
     /// One run of consecutive entries.
     final class Chunk {
         var keys: [StreamID]
         var values: [Value]
+        /// A chunk holding these sorted entries.
         init(keys: [StreamID], values: [Value]) { self.keys = keys; self.values = values }
     }
 
@@ -24,6 +26,7 @@ struct StreamSortedMap<Value> {
     private(set) var chunks: [Chunk] = []
     /// Number of entries.
     private(set) var count = 0
+    /// Entries per chunk before appends open a new one (inserts split at twice this).
     static var chunkSize: Int { 128 }
 
     /// An empty map.

@@ -24,8 +24,9 @@ final class StreamValue {
     /// Consumer groups, sorted by name (byte order, as Redis's rax).
     var groups: [StreamGroup] = []
 
-    /// Entry flags.
+    /// Entry flag: a tombstone.
     static let flagDeleted: Int64 = 1
+    /// Entry flag: field names are the master entry's, only values are stored.
     static let flagSameFields: Int64 = 2
 
     /// Don't let a listpack grow past this (STREAM_LISTPACK_MAX_SIZE).
