@@ -134,10 +134,19 @@ extension Server {
     /// `MAXLEN ~ n` / `MINID ~ id` as `= <what is left>`, so replicas trim exactly the same.
     func rewriteTrimArgument(_ argv: [Bytes], _ s: StreamValue, _ t: StreamTrimArgs) -> [Bytes] {
         var out = argv
-        out[t.argIndex - 1] = Bytes("=".utf8)
-        out[t.argIndex] = t.strategy == .maxLen ? Bytes(String(s.length).utf8) : s.edgeID(first: true, skipTombstones: false).bytes
+        out[t.argIndex - 1] = Server.equalsWord
+        if t.strategy == .maxLen {
+            var w = RESPWriter()
+            w.unsignedDecimal(s.length)
+            out[t.argIndex] = w.bytes
+        } else {
+            out[t.argIndex] = s.edgeID(first: true, skipTombstones: false).bytes
+        }
         return out
     }
+
+    /// `=`, the exact-trim marker of rewritten XADD / XTRIM arguments.
+    static let equalsWord = Bytes("=".utf8)
 
     // MARK: - XRANGE, XREVRANGE
 

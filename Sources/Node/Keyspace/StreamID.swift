@@ -41,14 +41,7 @@ struct StreamID: Comparable, Hashable {
     /// `<ms>-<seq>` as text.
     var text: String { "\(ms)-\(seq)" }
     /// `<ms>-<seq>` as bytes (propagation arguments, AOF rewrite), without going through String.
-    var bytes: Bytes {
-        var w = RESPWriter()
-        w.bytes.reserveCapacity(41)
-        w.unsignedDecimal(ms)
-        w.bytes.append(UInt8(ascii: "-"))
-        w.unsignedDecimal(seq)
-        return w.bytes
-    }
+    var bytes: Bytes { withText { Bytes($0) } }
 
     /// The 16-byte big-endian form: radix-tree keys in RDB files and PEL entries.
     var encoded: [UInt8] {
@@ -136,41 +129,52 @@ extension StreamID {
 
 // MARK: - Replies
 
-extension RESPWriter {
-    /// A stream ID as a bulk string, formatted straight into the buffer (addReplyStreamID).
-    mutating func streamID(_ id: StreamID) {
-        let len = StreamID.digits(id.ms) + 1 + StreamID.digits(id.seq)
-        bytes.append(UInt8(ascii: "$"))
-        decimal(len)
-        raw("\r\n")
-        unsignedDecimal(id.ms)
-        bytes.append(UInt8(ascii: "-"))
-        unsignedDecimal(id.seq)
-        raw("\r\n")
-    }
-
-    /// A UInt64 in decimal (the full range: `decimal` takes an Int).
-    @inline(__always) mutating func unsignedDecimal(_ v: UInt64) {
-        if v <= UInt64(Int.max) { decimal(Int(v)); return }
-        let n = StreamID.digits(v)
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: n))
-        var x = v
-        var i = start + n - 1
-        while x > 0 {
-            bytes[i] = UInt8(0x30 + x % 10)
-            x /= 10
+extension StreamID {
+    /// Calls `body` with `<ms>-<seq>` formatted in a stack buffer (every reply and propagated ID
+    /// goes through here, so no String, no heap, one pass of divisions per part).
+    @inline(__always)
+    func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)  // 48 bytes
+        return withUnsafeMutableBytes(of: &buf) { p in
+            // seq's digits end the buffer, then '-', then ms's digits before them.
+            var i = 48
+            var x = seq
+            repeat { i -= 1; p[i] = UInt8(0x30 + x % 10); x /= 10 } while x > 0
             i -= 1
+            p[i] = UInt8(ascii: "-")
+            x = ms
+            repeat { i -= 1; p[i] = UInt8(0x30 + x % 10); x /= 10 } while x > 0
+            return body(UnsafeRawBufferPointer(rebasing: p[i..<48]))
         }
     }
-}
 
-extension StreamID {
     /// Number of decimal digits of `v`.
     @inline(__always) static func digits(_ v: UInt64) -> Int {
         var n = 1
         var x = v
         while x >= 10 { x /= 10; n += 1 }
         return n
+    }
+}
+
+extension RESPWriter {
+    /// A stream ID as a bulk string, formatted straight into the buffer (addReplyStreamID).
+    mutating func streamID(_ id: StreamID) {
+        id.withText { t in
+            bytes.append(UInt8(ascii: "$"))
+            decimal(t.count)
+            raw("\r\n")
+            bytes.append(contentsOf: t)
+            raw("\r\n")
+        }
+    }
+
+    /// A UInt64 in decimal (the full range: `decimal` takes an Int).
+    @inline(__always) mutating func unsignedDecimal(_ v: UInt64) {
+        if v <= UInt64(Int.max) { decimal(Int(v)); return }
+        var x = v
+        var digits: [UInt8] = []
+        while x > 0 { digits.append(UInt8(0x30 + x % 10)); x /= 10 }
+        bytes.append(contentsOf: digits.reversed())
     }
 }

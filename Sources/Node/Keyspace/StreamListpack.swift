@@ -215,14 +215,17 @@ struct StreamListpack {
     mutating func replaceInteger(_ p: Int, _ v: Int64) {
         let old = encodedSize(p)
         let oldTotal = old + Self.backlenSize(old)
-        var enc = ElementWriter(bytes: [], added: 0)
-        enc.integer(v)
-        if enc.bytes.count == oldTotal {
-            for i in 0..<oldTotal { bytes[p + i] = enc.bytes[i] }
-            return
+        ElementWriter.withInteger(v) { enc in
+            if enc.count == oldTotal {
+                // The common case (a counter that keeps its width): rewrite in place.
+                bytes.withUnsafeMutableBytes { b in
+                    for i in 0..<oldTotal { b[p + i] = enc[i] }
+                }
+            } else {
+                bytes.replaceSubrange(p..<(p + oldTotal), with: enc)
+                setTotal()
+            }
         }
-        bytes.replaceSubrange(p..<(p + oldTotal), with: enc.bytes)
-        setTotal()
     }
 
     /// Gives back spare capacity (lpShrinkToFit) once a node is full. (`Array(bytes)` would
@@ -243,19 +246,36 @@ struct ElementWriter {
     @inline(__always) mutating func integer(_ v: Int64) {
         if v >= 0 && v <= 127 {
             bytes.append(UInt8(v)); bytes.append(1)
-        } else if v >= -4096 && v <= 4095 {
-            let u = UInt64(bitPattern: v) & 0x1FFF
-            bytes.append(0xC0 | UInt8(u >> 8)); bytes.append(UInt8(u & 0xFF)); bytes.append(2)
-        } else if v >= -32768 && v <= 32767 {
-            bytes.append(0xF1); little(UInt64(bitPattern: v), 2); bytes.append(3)
-        } else if v >= -8388608 && v <= 8388607 {
-            bytes.append(0xF2); little(UInt64(bitPattern: v), 3); bytes.append(4)
-        } else if v >= -2147483648 && v <= 2147483647 {
-            bytes.append(0xF3); little(UInt64(bitPattern: v), 4); bytes.append(5)
         } else {
-            bytes.append(0xF4); little(UInt64(bitPattern: v), 8); bytes.append(9)
+            Self.withInteger(v) { bytes.append(contentsOf: $0) }
         }
         added += 1
+    }
+
+    /// Calls `body` with the encoding of `v` plus its back-length, built on the stack.
+    @inline(__always)
+    static func withInteger<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var buf: (UInt64, UInt16) = (0, 0)
+        return withUnsafeMutableBytes(of: &buf) { p in
+            let u = UInt64(bitPattern: v)
+            var n: Int
+            if v >= 0 && v <= 127 {
+                p[0] = UInt8(v); n = 1
+            } else if v >= -4096 && v <= 4095 {
+                let x = u & 0x1FFF
+                p[0] = 0xC0 | UInt8(x >> 8); p[1] = UInt8(x & 0xFF); n = 2
+            } else {
+                let width: Int
+                if v >= -32768 && v <= 32767 { p[0] = 0xF1; width = 2 }
+                else if v >= -8388608 && v <= 8388607 { p[0] = 0xF2; width = 3 }
+                else if v >= -2147483648 && v <= 2147483647 { p[0] = 0xF3; width = 4 }
+                else { p[0] = 0xF4; width = 8 }
+                for i in 0..<width { p[1 + i] = UInt8(truncatingIfNeeded: u >> (8 * UInt64(i))) }
+                n = 1 + width
+            }
+            p[n] = UInt8(n)  // integer entries are at most 9 bytes: a one-byte back-length
+            return body(UnsafeRawBufferPointer(rebasing: p[0...n]))
+        }
     }
 
     @inline(__always) private mutating func little(_ v: UInt64, _ n: Int) {
