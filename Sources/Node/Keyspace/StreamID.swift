@@ -163,10 +163,17 @@ extension RESPWriter {
         id.withText { t in
             bytes.append(UInt8(ascii: "$"))
             decimal(t.count)
-            raw("\r\n")
+            lineEnd()
             bytes.append(contentsOf: t)
-            raw("\r\n")
+            lineEnd()
         }
+    }
+
+    /// CR LF as two byte appends (`raw("\r\n")` resolves to the String overload, which copies
+    /// through the string's UTF-8 view).
+    @inline(__always) mutating func lineEnd() {
+        bytes.append(0x0D)
+        bytes.append(0x0A)
     }
 
     /// A UInt64 in decimal (the full range: `decimal` takes an Int).

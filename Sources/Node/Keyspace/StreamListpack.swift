@@ -165,19 +165,19 @@ struct StreamListpack {
             let v = rawInteger(p)
             out.bytes.append(UInt8(ascii: "$"))
             out.decimal(v < 0 ? StreamID.digits(v.magnitude) + 1 : StreamID.digits(UInt64(v)))
-            out.raw("\r\n")
+            out.lineEnd()
             out.decimal(Int(v))
-            out.raw("\r\n")
+            out.lineEnd()
             return
         }
         let r = stringRange(p)
         out.bytes.append(UInt8(ascii: "$"))
         out.decimal(r.count)
-        out.raw("\r\n")
+        out.lineEnd()
         bytes.withUnsafeBufferPointer { b in
             out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
         }
-        out.raw("\r\n")
+        out.lineEnd()
     }
 
     // MARK: - Writing
