@@ -81,7 +81,7 @@ enum StreamFuzz {
     }
 }
 
-/// One server for the whole run, with a client on a socketpair; replies are discarded.
+/// One server for the whole run, with a socket-less client; replies are discarded.
 final class FuzzServer {
     nonisolated(unsafe) static let shared = try? FuzzServer()
     let loop: EventLoop
@@ -93,10 +93,7 @@ final class FuzzServer {
         let config = ServerConfig()
         config.saveRules = []
         server = Server(config: config, loop: loop, log: Logger())
-        var sv: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
-        let conn = try Connection(fd: sv[0], loop: loop)
-        client = Client(id: 1, conn: conn, db: server.databases[0], authenticated: true, maxBulk: 1 << 20, now: 0)
+        client = server.makeLocalClient(id: 1)
         server.clients[1] = client
     }
 
@@ -104,7 +101,7 @@ final class FuzzServer {
         client.argv = args.map { Array($0.utf8) }
         server.processCommand(client)
         client.argv = []
-        client.conn.output.bytes.removeAll(keepingCapacity: true)
+        client.out.bytes.removeAll(keepingCapacity: true)
     }
 
     /// Every stream command, with the stream's own group, consumer and entry IDs as arguments.

@@ -133,17 +133,15 @@ extension Server {
         aof.writeBuffer()
         aof.fsyncNow()
         for db in databases {
-            watchTable.touchExisting(in: db)
+            watchTable.touchExisting(in: db, now: clock.wallMillis())
             signalStreamsGoing(db)
             db.clear()
         }
-        let hooks = propagationHooks
-        propagationHooks = []
+        // While loading nothing propagates (shouldPropagate), as Redis's replay of its own files.
         let dirtyBefore = dirty
         loading = true
         defer {
             loading = false
-            propagationHooks = hooks
             dirty = dirtyBefore
         }
         do { try aof.loadAtStartup() } catch {

@@ -1,20 +1,20 @@
-// Blocking XREAD / XREADGROUP on today's BlockingTable (Blocking.swift): the client blocks on
-// its keys with an argv rewritten so that a re-run means what the first run meant (`$`
+// Blocking XREAD / XREADGROUP on the execution core's blocking (Blocking.swift): the client
+// blocks on its keys with an argv rewritten so that a re-run means what the first run meant (`$`
 // resolved to the IDs it stood for, COUNT defaulting to 1000 as Redis's xread_count does). When
-// one of the keys is signalled, the command re-runs in "serve" mode for that key only, as
-// serveClientsBlockedOnStreamKey does: new entries are served, a deleted or retyped key
-// fails an XREADGROUP with -UNBLOCKED (an XREAD keeps waiting), a destroyed group with
-// -NOGROUP. Everything that depends on the blocking machinery is in this file, so moving to
-// the execution core's unblock path touches only it.
+// one of the keys is signalled (`signalKeyAsReady`), the command re-runs through `call` in
+// "serve" mode for that key only, as serveClientsBlockedOnStreamKey does: new entries are
+// served, a deleted or retyped key fails an XREADGROUP with -UNBLOCKED (an XREAD keeps
+// waiting), a destroyed group with -NOGROUP. The served client is unblocked through the core's
+// queue like any other.
 import Shared
 
 extension Server {
     /// Signals every stream of `db` before the database is emptied or swapped, so XREADGROUP
     /// clients blocked on them fail instead of waiting forever (scanDatabaseForDeletedStreams).
     func signalStreamsGoing(_ db: Database) {
-        guard (blocking?.blockedCount ?? 0) > 0, !keyReadyHooks.isEmpty else { return }
+        guard blocking.hasWaiters else { return }
         for (k, v) in db.dict {
-            if case .stream = v { for h in keyReadyHooks { h(db, k) } }
+            if case .stream = v { signalKeyAsReady(db, k) }
         }
     }
 
@@ -40,7 +40,7 @@ extension Server {
     func serveBlockedRead(_ c: Client, _ a: StreamReadArgs) throws {
         var keys: [Key] = []
         for i in 0..<a.streams { keys.append(c.key(a.streamsAt + i)) }
-        let ready = blocking?.servingKey.map { $0.key } ?? keys.first
+        let ready = blocking.servingKey.map { $0.key } ?? keys.first
         guard let key = ready, let i = keys.firstIndex(of: key) else {
             blockClient(c, keys: keys, timeout: 0)
             return
@@ -72,20 +72,20 @@ extension Server {
         if c.proto == 2 { c.out.arrayHeader(1); c.out.arrayHeader(2) } else { c.out.mapHeader(1) }
         c.out.bulk(key.bytes)
         if let g = group, let gname = a.group {
-            let now = Clock.wallMillis()
+            let now = clock.wallMillis()
             var propagated: [[Bytes]] = []
             let (consumer, created) = g.lookupOrCreate(a.consumer, now: now)
             if created { streamEvent("xgroup-createconsumer", c.db, key) }
             if created && a.noAck { propagated.append(Server.createConsumerArgv(key.bytes, gname, a.consumer)) }
-            streamWriteGroupRange(&c.conn.output, s, key: key.bytes, group: g, groupName: gname, consumer: consumer,
+            streamWriteGroupRange(&c.out, s, key: key.bytes, group: g, groupName: gname, consumer: consumer,
                                   start: start, count: a.count, noAck: a.noAck, now: now, propagated: &propagated)
             // The blocking table propagates only when the dataset changed.
             dirty += 1
             streamPropagate(c, propagated)
         } else {
             let m = c.out.count
-            let n = streamWriteRange(&c.conn.output, s, start: start, end: nil, count: a.count, reverse: false)
-            c.conn.output.insertArrayHeader(n, at: m)
+            let n = streamWriteRange(&c.out, s, start: start, end: nil, count: a.count, reverse: false)
+            c.out.insertArrayHeader(n, at: m)
         }
     }
 }

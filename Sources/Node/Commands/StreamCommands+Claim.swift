@@ -46,7 +46,7 @@ extension Server {
             ids.append((r.id, j))
             j += 1
         }
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var force = false, justID = false
         var deliveryTime: Int64 = -1
         var retryCount: Int64 = -1
@@ -115,7 +115,7 @@ extension Server {
             if justID {
                 c.out.streamID(id)
             } else {
-                streamWriteRange(&c.conn.output, s, start: id, end: id, count: 1, reverse: false)
+                streamWriteRange(&c.out, s, start: id, end: id, count: 1, reverse: false)
             }
             n += 1
             propagated.append(Server.xclaimArgv(key.bytes, c.arg(2), g, idArg: c.arg(argIndex), updated))
@@ -126,7 +126,7 @@ extension Server {
             propagated.append(Server.setIDArgv(key.bytes, c.arg(2), g))
             dirty += 1
         }
-        c.conn.output.insertArrayHeader(n, at: mark)
+        c.out.insertArrayHeader(n, at: mark)
         streamPropagate(c, propagated)
     }
 
@@ -167,7 +167,7 @@ extension Server {
             throw CommandError("NOGROUP No such key '\(Server.errorText(key.bytes))' or consumer group '\(Server.errorText(c.arg(2)))'")
         }
         var attempts = count * 10
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var consumer: StreamConsumer? = nil
         var claimed = RESPWriter(proto: c.proto)
         var claimedCount = 0

@@ -30,7 +30,7 @@ extension Server {
     /// Wakes clients blocked on `key` without counting a modification (signalKeyAsReady without
     /// signalModifiedKey): XGROUP DESTROY, so XREADGROUP clients fail with -NOGROUP.
     func signalStreamReady(_ db: Database, _ key: Key) {
-        for h in keyReadyHooks { h(db, key) }
+        signalKeyAsReady(db, key)
     }
 
     // MARK: - XGROUP
@@ -130,7 +130,7 @@ extension Server {
             }
         case "createconsumer":
             guard let g = group else { throw Server.subcommandSyntaxError(c) }
-            if g.createConsumer(c.arg(4), now: Clock.wallMillis()) != nil {
+            if g.createConsumer(c.arg(4), now: clock.wallMillis()) != nil {
                 dirty += 1
                 streamEvent("xgroup-createconsumer", c.db, key)
                 c.out.integer(1)
@@ -226,7 +226,7 @@ extension Server {
             guard let found = g.consumer(name) else { c.out.arrayHeader(0); return }
             consumer = found
         }
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         let mark = c.out.count
         var n = 0
         // Walk either PEL by ID; the NACK always comes from the group's.
@@ -249,6 +249,6 @@ extension Server {
             c.out.integer(max(0, now &- nack.deliveryTime))
             c.out.integer(Int(truncatingIfNeeded: nack.deliveryCount))
         }
-        c.conn.output.insertArrayHeader(n, at: mark)
+        c.out.insertArrayHeader(n, at: mark)
     }
 }

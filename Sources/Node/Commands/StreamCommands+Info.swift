@@ -23,7 +23,7 @@ extension Server {
             guard let g = s.group(c.arg(3)) else {
                 throw CommandError("NOGROUP No such consumer group '\(Server.errorText(c.arg(3)))' for key name '\(Server.errorText(key.bytes))'")
             }
-            let now = Clock.wallMillis()
+            let now = clock.wallMillis()
             c.out.arrayHeader(g.consumers.count)
             for consumer in g.consumers {
                 c.out.mapHeader(3)
@@ -80,15 +80,15 @@ extension Server {
         if !full {
             c.out.bulk("groups"); c.out.integer(s.groups.count)
             c.out.bulk("first-entry")
-            if streamWriteRange(&c.conn.output, s, start: .zero, end: .max, count: 1, reverse: false) == 0 { c.out.null() }
+            if streamWriteRange(&c.out, s, start: .zero, end: .max, count: 1, reverse: false) == 0 { c.out.null() }
             c.out.bulk("last-entry")
-            if streamWriteRange(&c.conn.output, s, start: .zero, end: .max, count: 1, reverse: true) == 0 { c.out.null() }
+            if streamWriteRange(&c.out, s, start: .zero, end: .max, count: 1, reverse: true) == 0 { c.out.null() }
             return
         }
         c.out.bulk("entries")
         let mark = c.out.count
-        let n = streamWriteRange(&c.conn.output, s, start: nil, end: nil, count: limit, reverse: false)
-        c.conn.output.insertArrayHeader(n, at: mark)
+        let n = streamWriteRange(&c.out, s, start: nil, end: nil, count: limit, reverse: false)
+        c.out.insertArrayHeader(n, at: mark)
         c.out.bulk("groups")
         c.out.arrayHeader(s.groups.count)
         for g in s.groups {

@@ -11,7 +11,7 @@ extension Server {
     func xreadCommand(_ c: Client, group xreadgroup: Bool) throws {
         let a = try StreamReadArgs.parse(c, group: xreadgroup)
         if xreadgroup { streamPropagate(c, []) }  // its effects propagate as other commands
-        if blocking?.rerunning ?? false {
+        if blocking.rerunning {
             try serveBlockedRead(c, a)
             return
         }
@@ -48,7 +48,7 @@ extension Server {
         var propagated: [[Bytes]] = []
         let mark = c.out.count
         var served = 0
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         for i in 0..<a.streams {
             let key = c.key(a.streamsAt + i)
             guard let s = try readStream(c.db, key) else { continue }
@@ -78,20 +78,20 @@ extension Server {
                     if a.noAck { propagated.append(Server.createConsumerArgv(key.bytes, gname, a.consumer)) }
                 }
                 if history {
-                    streamWriteHistory(&c.conn.output, s, g, consumer, start: start, count: a.count, now: now)
+                    streamWriteHistory(&c.out, s, g, consumer, start: start, count: a.count, now: now)
                 } else {
-                    streamWriteGroupRange(&c.conn.output, s, key: key.bytes, group: g, groupName: gname, consumer: consumer,
+                    streamWriteGroupRange(&c.out, s, key: key.bytes, group: g, groupName: gname, consumer: consumer,
                                           start: start, count: a.count, noAck: a.noAck, now: now, propagated: &propagated)
                 }
                 dirty += 1
             } else {
                 let m = c.out.count
-                let n = streamWriteRange(&c.conn.output, s, start: start, end: nil, count: a.count, reverse: false)
-                c.conn.output.insertArrayHeader(n, at: m)
+                let n = streamWriteRange(&c.out, s, start: start, end: nil, count: a.count, reverse: false)
+                c.out.insertArrayHeader(n, at: m)
             }
         }
         if served > 0 {
-            if c.proto == 2 { c.conn.output.insertArrayHeader(served, at: mark) } else { c.conn.output.insertMapHeader(served, at: mark) }
+            if c.proto == 2 { c.out.insertArrayHeader(served, at: mark) } else { c.out.insertMapHeader(served, at: mark) }
             if xreadgroup { streamPropagate(c, propagated) }
             return
         }
@@ -115,6 +115,7 @@ extension Server {
         var it = StreamIterator(s, start: start, end: nil, reverse: false)
         var n = 0
         var propagateLastID = false
+        let wanted = shouldPropagate
         while let (id, fields) = it.nextID() {
             if id > g.lastID {
                 if g.entriesRead != StreamGroup.invalidEntriesRead && !s.rangeHasTombstones(from: id, to: nil) {
@@ -141,12 +142,12 @@ extension Server {
                     g.pel.insert(id, nack)
                 }
                 consumer.pel.insert(id, ())
-                propagated.append(Server.xclaimArgv(key, groupName, g, idArg: id.bytes, nack))
+                if wanted { propagated.append(Server.xclaimArgv(key, groupName, g, idArg: id.bytes, nack)) }
             }
             n += 1
             if count > 0 && n == count { break }
         }
-        if propagateLastID { propagated.append(Server.setIDArgv(key, groupName, g)) }
+        if propagateLastID && wanted { propagated.append(Server.setIDArgv(key, groupName, g)) }
         out.insertArrayHeader(n, at: mark)
         return n
     }

@@ -77,14 +77,11 @@ extension Server {
     /// The one place stream commands say what reaches replicas and the AOF instead of their own
     /// argv: XADD with its generated ID, an approximate trim as an exact one, XREADGROUP and the
     /// claims as idempotent XCLAIM / XGROUP SETID / XGROUP CREATECONSUMER commands. An empty
-    /// list propagates nothing (preventCommandPropagation); several are wrapped in MULTI/EXEC
-    /// as Redis's propagatePendingCommands does, unless we already run inside a transaction.
+    /// list propagates nothing (preventCommandPropagation); the top-level call's buffer wraps
+    /// several in MULTI/EXEC (propagatePendingCommands). Callers skip building the forms when
+    /// `shouldPropagate` says nothing would take them.
     func streamPropagate(_ c: Client, _ commands: [[Bytes]]) {
-        if commands.count > 1 && !c.flags.contains(.multi) {
-            propagateOverride = [[Bytes("MULTI".utf8)]] + commands + [[Bytes("EXEC".utf8)]]
-        } else {
-            propagateOverride = commands
-        }
+        propagateAs(commands: commands)
     }
 
     // MARK: - XADD
@@ -109,7 +106,7 @@ extension Server {
         let id: StreamID
         do {
             id = try s.append(c.argv[fieldPos...], id: parsed.idGiven ? parsed.id : nil, seqGiven: parsed.seqGiven,
-                              nowMillis: UInt64(max(0, Clock.wallMillis())), nodeMaxBytes: config.streamNodeMaxBytes,
+                              nowMillis: UInt64(max(0, clock.wallMillis())), nodeMaxBytes: config.streamNodeMaxBytes,
                               nodeMaxEntries: config.streamNodeMaxEntries)
         } catch .idTooSmall {
             throw CommandError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
@@ -120,11 +117,12 @@ extension Server {
         keyWritten(c.db, key)
         streamEvent("xadd", c.db, key)
         var argv: [Bytes]? = nil
+        let wanted = shouldPropagate
         if parsed.trim.strategy != .none {
             if s.trim(parsed.trim) > 0 { streamEvent("xtrim", c.db, key) }
-            if parsed.trim.approximate { argv = rewriteTrimArgument(c.argv, s, parsed.trim) }
+            if parsed.trim.approximate && wanted { argv = rewriteTrimArgument(c.argv, s, parsed.trim) }
         }
-        if !parsed.idGiven || !parsed.seqGiven {
+        if wanted && (!parsed.idGiven || !parsed.seqGiven) {
             if argv == nil { argv = c.argv }
             argv?[parsed.idPos] = id.bytes
         }
@@ -175,8 +173,8 @@ extension Server {
         guard let s = try readStream(c.db, c.key(1)) else { c.out.arrayHeader(0); return }
         if count == 0 { c.out.nullArray(); return }
         let mark = c.out.count
-        let n = streamWriteRange(&c.conn.output, s, start: start, end: end, count: count < 0 ? 0 : Int(count), reverse: reverse)
-        c.conn.output.insertArrayHeader(n, at: mark)
+        let n = streamWriteRange(&c.out, s, start: start, end: end, count: count < 0 ? 0 : Int(count), reverse: reverse)
+        c.out.insertArrayHeader(n, at: mark)
     }
 
     /// Writes the entries of [start, end] (at most `count`, 0 = all) as [id, [field, value...]]
