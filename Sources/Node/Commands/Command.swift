@@ -47,6 +47,10 @@ struct CommandSpec {
     let handler: CommandHandler
     /// Subcommands (CONFIG GET, CLIENT LIST...) for COMMAND output; dispatch stays in the handler.
     var subcommands: [String] = []
+    /// Key positions that depend on the arguments (SORT ... STORE, ZINTERCARD numkeys ...), as
+    /// Redis's getkeys_proc; nil when (firstKey, lastKey, keyStep) say it all. COMMAND INFO shows
+    /// such commands as `movablekeys`.
+    var movableKeys: (([Bytes]) -> [Int])? = nil
 
     init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String] = [],
          keys: (Int, Int, Int) = (0, 0, 0), subcommands: [String] = [], _ handler: @escaping CommandHandler) {
@@ -59,6 +63,12 @@ struct CommandSpec {
         self.keyStep = keys.2
         self.subcommands = subcommands
         self.handler = handler
+    }
+
+    /// Positions of key arguments in `argv`, movable ones included (ACL checks, COMMAND GETKEYS).
+    func keyPositions(_ argv: [Bytes]) -> [Int] {
+        if let movableKeys { return movableKeys(argv).filter { $0 > 0 && $0 < argv.count } }
+        return keyIndexes(argv.count)
     }
 
     /// Positions of key arguments in `argv`.
@@ -93,5 +103,14 @@ struct CommandError: Error {
     }
     static func invalidExpireTime(_ name: String) -> CommandError {
         CommandError("ERR invalid expire time in '\(name)' command")
+    }
+}
+
+extension CommandSpec {
+    /// This spec with argument-dependent key positions (see `movableKeys`).
+    func movable(_ finder: @escaping ([Bytes]) -> [Int]) -> CommandSpec {
+        var s = self
+        s.movableKeys = finder
+        return s
     }
 }

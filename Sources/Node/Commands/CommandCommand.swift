@@ -58,7 +58,7 @@ extension Server {
             guard (spec.arity > 0 && argv.count == spec.arity) || (spec.arity < 0 && argv.count >= -spec.arity) else {
                 throw CommandError("ERR Invalid number of arguments specified for command")
             }
-            let keys = spec.keyIndexes(argv.count)
+            let keys = spec.keyPositions(argv)
             guard !keys.isEmpty else { throw CommandError("ERR The command has no key arguments") }
             c.out.arrayHeader(keys.count)
             for k in keys { c.out.bulk(argv[k]) }
@@ -97,7 +97,7 @@ extension Server {
         c.out.arrayHeader(10)
         c.out.bulk(name)
         c.out.integer(parent == nil ? spec.arity : -2)
-        let flags = Server.flagNames(spec.flags)
+        let flags = Server.flagNames(spec.flags) + (spec.movableKeys != nil && parent == nil ? ["movablekeys"] : [])
         c.out.setHeader(flags.count)
         for f in flags { c.out.simple(f) }
         c.out.integer(spec.firstKey)

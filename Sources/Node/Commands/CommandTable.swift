@@ -4,8 +4,12 @@
 enum CommandTable {
     /// Every command, from every family.
     static var all: [CommandSpec] {
-        connection + strings + keys + transactions + pubsubCommands + server + introspection
-            + lists + hashes + sets + sortedSets + persistence + aofCommands + replication + unsupported
+        let families: [[CommandSpec]] = [
+            connection, strings, keys, transactions, pubsubCommands, server, introspection,
+            lists, hashes, sets, sortedSets, persistence, aofCommands, replication, unsupported,
+            bitmaps, hyperloglog,
+        ]
+        return Array(families.joined())
     }
 
     static func build() -> [String: CommandSpec] {

@@ -91,6 +91,13 @@ extension ConfigTable {
             memory("set-max-intset-entries", \.setMaxIntsetEntries),
             memory("zset-max-listpack-entries", \.zsetMaxListpackEntries, aliases: ["zset-max-ziplist-entries"]),
             memory("zset-max-listpack-value", \.zsetMaxListpackValue, aliases: ["zset-max-ziplist-value"]),
+
+            // Data types (HyperLogLog sparse limit, RESTORE payload checks, LFU counters).
+            memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
+            row("sanitize-dump-payload", [], .enumeration(["no", "yes", "clients"]), .mutable,
+                get: { $0.sanitizeDumpPayload }, set: { c, v in c.sanitizeDumpPayload = v }),
+            int("lfu-log-factor", \.lfuLogFactor, 0, Int.max),
+            int("lfu-decay-time", \.lfuDecayTime, -1, Int.max),
         ]
     }
 

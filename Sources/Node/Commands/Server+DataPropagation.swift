@@ -1,0 +1,22 @@
+// The one place where the data-type commands (bitmaps, HyperLogLog, GEO, SORT, DUMP/RESTORE,
+// MIGRATE) say what replicas and the AOF must receive when that is not the argv the client sent:
+// RESTORE with a relative TTL goes out with an absolute one, GEOADD as the ZADD it performs,
+// SORT/GEO... STORE as the stored result, MIGRATE as a DEL of the keys that moved, PFCOUNT's
+// cache update as PFCOUNT although the command is flagged read-only. Keeping it in one function
+// lets the propagation API change underneath without touching every command.
+import Shared
+
+extension Server {
+    /// Replaces what the running command propagates with `commands` (none: propagate nothing).
+    /// For a command flagged `write`, they replace its argv and go out only if it changed the
+    /// dataset, as every write does; for a read-only-flagged command that still wrote (PFCOUNT's
+    /// cached cardinality) they are sent after it unconditionally.
+    func propagateDataWrite(_ c: Client, as commands: [[Bytes]]) {
+        let flags = lookupCommand(c.argv[0])?.spec.flags ?? []
+        if flags.contains(.write) || flags.contains(.mayReplicate) {
+            propagateOverride = commands
+        } else {
+            for argv in commands { extraPropagation.append((c.db.id, argv)) }
+        }
+    }
+}
