@@ -59,7 +59,10 @@ extension Server {
                 throw CommandError("ERR Invalid number of arguments specified for command")
             }
             let keys = spec.keyPositions(argv)
-            guard !keys.isEmpty else { throw CommandError("ERR The command has no key arguments") }
+            guard !keys.isEmpty else {
+                if spec.firstKey == 0 && spec.movableKeys == nil { throw CommandError("ERR The command has no key arguments") }
+                throw CommandError("ERR Invalid arguments specified for command")
+            }
             c.out.arrayHeader(keys.count)
             for k in keys { c.out.bulk(argv[k]) }
         case "HELP":

@@ -7,7 +7,7 @@ enum CommandTable {
         let families: [[CommandSpec]] = [
             connection, strings, keys, transactions, pubsubCommands, server, introspection,
             lists, hashes, sets, sortedSets, persistence, aofCommands, replication, unsupported,
-            bitmaps, hyperloglog,
+            bitmaps, hyperloglog, geo, sort,
         ]
         return Array(families.joined())
     }
