@@ -212,6 +212,8 @@ extension Server {
             "pubsub_patterns:\(patterns)",
             "latest_fork_usec:0",
             "total_forks:0",
+            // MIGRATE does not keep connections between calls (MigrateCommands.swift).
+            "migrate_cached_sockets:0",
             "total_error_replies:\(stats.totalErrorReplies)",
         ]
     }
