@@ -66,17 +66,21 @@ extension Server {
         // The reply is built while the string is edited in place, then sent.
         var reply = RESPWriter(proto: c.proto)
         let changes = try editBitString(c.db, key, maxbit: highest) { b, grown -> Int in
-            var changes = grown ? 1 : 0
+            var changes = 0
             reply.arrayHeader(ops.count)
             for op in ops {
                 if op.kind == .get { reply.integer(Server.bitfieldGet(b, op)); continue }
-                if Server.bitfieldWrite(&b, op, into: &reply) { changes += 1 }
+                switch Server.bitfieldWrite(&b, op, into: &reply) {
+                case .changed: changes += 1
+                case .unchanged: if grown { changes += 1 }  // Redis counts every write to a grown string
+                case .failed: break
+                }
             }
-            return changes
+            // A key created or grown counts as one change even when every write failed (Redis
+            // would then leave the new key out of the replication stream).
+            return changes == 0 && grown ? 1 : changes
         }
         c.out.raw(reply.bytes)
-        // A key created or grown counts as a change even when every write failed (Redis would
-        // then leave the new key out of the replication stream).
         if changes > 0 { keyWritten(c.db, key, dirty: changes) }
     }
 
@@ -105,11 +109,13 @@ extension Server {
         }
     }
 
-    /// SET or INCRBY on a string already long enough; writes the reply element and returns
-    /// whether the bits changed. Under OVERFLOW FAIL an overflowing operation writes nothing
-    /// and replies null.
-    private static func bitfieldWrite(_ b: inout Bytes, _ op: BitfieldOp, into reply: inout RESPWriter) -> Bool {
-        b.withUnsafeMutableBytes { p -> Bool in
+    /// What one SET/INCRBY did.
+    private enum WriteOutcome { case changed, unchanged, failed }
+
+    /// SET or INCRBY on a string already long enough; writes the reply element. Under OVERFLOW
+    /// FAIL an overflowing operation writes nothing and replies null.
+    private static func bitfieldWrite(_ b: inout Bytes, _ op: BitfieldOp, into reply: inout RESPWriter) -> WriteOutcome {
+        b.withUnsafeMutableBytes { p -> WriteOutcome in
             let ro = UnsafeRawBufferPointer(p)
             var reply0: Int64, oldBits: UInt64, newBits: UInt64, overflowed: Bool
             if op.signed {
@@ -149,11 +155,11 @@ extension Server {
             }
             if overflowed && op.overflow == .fail {
                 reply.null()
-                return false
+                return .failed
             }
             reply.integer(Int(reply0))
             Bitmap.setBits(p, offset: op.offset, bits: op.bits, value: newBits)
-            return oldBits != newBits
+            return oldBits != newBits ? .changed : .unchanged
         }
     }
 }

@@ -52,9 +52,15 @@ extension Server {
             updated = 1
             add(&b)
             db.set(key, .string(b))
-        case .string(let current)?:
-            guard HyperLogLog.isValid(current) else { throw HyperLogLog.notHLL }
-            _ = db.withStringInPlace(key) { b in add(&b) }
+        case .string?:
+            // Checked inside the in-place edit: holding the value here would make it shared
+            // and copy the whole HLL on every PFADD.
+            let valid = db.withStringInPlace(key) { b -> Bool in
+                guard HyperLogLog.isValid(b) else { return false }
+                add(&b)
+                return true
+            }
+            guard valid == true else { throw HyperLogLog.notHLL }
         default:
             throw CommandError.wrongType
         }

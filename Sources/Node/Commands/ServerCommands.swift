@@ -95,12 +95,24 @@ extension Server {
             c.out.ok()
         case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
+        case "OBJECT":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            let key = c.key(2)
+            guard !c.db.isExpired(key, now: Clock.wallMillis()) || masterHost != nil, let v = c.db.raw(key) else {
+                throw CommandError("ERR no such key")
+            }
+            // serializedlength: the RDB body of the value, as DUMP writes it (type byte and
+            // footer excluded); vigil has no object header, so refcount is 1 and lru is unused.
+            let serialized = DumpPayload.make(v, compression: config.rdbcompression).count - 11
+            let idle = c.db.accessMeta[key].map { max(0, Clock.wallMillis() - $0.lastAccess) / 1000 } ?? 0
+            c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
         case "LOG":
             guard c.argc == 3 else { throw CommandError.syntax }
             log.warning("DEBUG LOG: \(c.arg(2).text)")
             c.out.ok()
         case "HELP":
-            replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+            replyHelp(c, "DEBUG", ["OBJECT <key>", "    Show low level info about the `key` and associated value.",
+                                   "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")

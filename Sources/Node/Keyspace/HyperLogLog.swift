@@ -135,7 +135,8 @@ enum HyperLogLog {
     /// Raises register `reg` of a dense HLL to `count`; true if it changed.
     @inline(__always)
     static func denseRaise(_ b: inout Bytes, _ reg: Int, _ count: UInt8) -> Bool {
-        b.withUnsafeMutableBytes { p in
+        guard b.count == denseSize, reg >= 0, reg < registerCount else { return false }
+        return b.withUnsafeMutableBytes { p in
             guard count > denseGet(UnsafeRawBufferPointer(p), reg) else { return false }
             denseSet(p, reg, count)
             return true
@@ -198,29 +199,35 @@ enum HyperLogLog {
     /// code in place and promoting to dense when the value needs more than 5 bits or the string
     /// would outgrow `maxBytes`. Returns 1 if a register changed, 0 if not, -1 if corrupted.
     static func sparseRaise(_ b: inout Bytes, _ index: Int, _ count: UInt8, maxBytes: Int) -> Int {
+        // Callers pick by encoding; a dense HLL handed here is still updated correctly.
+        if b[4] == dense { return denseRaise(&b, index, count) ? 1 : 0 }
         if count > sparseValMax { return promote(&b, index, count) }
-        // Step 1: find the opcode covering `index`.
-        var p = headerSize, first = 0, span = 0
-        var prev: Int? = nil
+        // Step 1: find the opcode covering `index` (the hot loop: read through a raw pointer).
         var end = b.count
-        while p < end {
-            var oplen = 1
-            let op = b[p]
-            if isZero(op) {
-                span = zeroLen(op)
-            } else if isVal(op) {
-                span = valLen(op)
-            } else {
-                guard p + 1 < end else { return -1 }
-                span = xzeroLen(op, b[p + 1])
-                oplen = 2
+        let found: (p: Int, first: Int, span: Int, prev: Int?)? = b.withUnsafeBufferPointer { q in
+            var p = headerSize, first = 0, span = 0
+            var prev: Int? = nil
+            while p < end {
+                var oplen = 1
+                let op = q[p]
+                if op & 0xc0 == 0 {
+                    span = Int(op & 0x3f) + 1
+                } else if op & 0x80 != 0 {
+                    span = Int(op & 0x3) + 1
+                } else {
+                    guard p + 1 < end else { return nil }
+                    span = (Int(op & 0x3f) << 8 | Int(q[p + 1])) + 1
+                    oplen = 2
+                }
+                if index <= first + span - 1 { break }
+                prev = p
+                p += oplen
+                first += span
             }
-            if index <= first + span - 1 { break }
-            prev = p
-            p += oplen
-            first += span
+            if span == 0 || p >= end { return nil }
+            return (p, first, span, prev)
         }
-        if span == 0 || p >= end { return -1 }
+        guard let (p, first, span, prev) = found else { return -1 }
         let op = b[p]
         let runlen = isZero(op) ? zeroLen(op) : isXZero(op) ? xzeroLen(op, b[p + 1]) : valLen(op)
 
@@ -333,7 +340,9 @@ enum HyperLogLog {
     /// The histogram of plain one-byte registers (PFCOUNT over several keys).
     static func histogram(raw regs: [UInt8]) -> [Int] {
         var h = [Int](repeating: 0, count: 64)
-        for r in regs { h[Int(r & 63)] += 1 }
+        h.withUnsafeMutableBufferPointer { hp in
+            regs.withUnsafeBufferPointer { rp in for r in rp { hp[Int(r & 63)] += 1 } }
+        }
         return h
     }
 
@@ -385,10 +394,19 @@ enum HyperLogLog {
     /// Raises `regs[i]` to each register of `b` (hllMerge); false if a sparse code is corrupted.
     static func merge(into regs: inout [UInt8], _ b: Bytes) -> Bool {
         if b[4] == dense {
+            // Four registers in every three bytes, straight into the byte registers.
             b.withUnsafeBytes { p in
-                for i in 0..<registerCount {
-                    let v = denseGet(p, i)
-                    if v > regs[i] { regs[i] = v }
+                regs.withUnsafeMutableBufferPointer { r in
+                    var byte = headerSize, reg = 0
+                    while reg < registerCount {
+                        let x = UInt32(p[byte]) | UInt32(p[byte + 1]) << 8 | UInt32(p[byte + 2]) << 16
+                        for k in 0..<4 {
+                            let v = UInt8(truncatingIfNeeded: x >> (6 * UInt32(k))) & registerMax
+                            if v > r[reg + k] { r[reg + k] = v }
+                        }
+                        byte += 3
+                        reg += 4
+                    }
                 }
             }
             return true
