@@ -48,6 +48,8 @@ final class Client {
     var watchedKeys: [(db: Int, key: Key)] = []
     var channels: Set<Key> = []
     var patterns: Set<Key> = []
+    /// Shard channels (SSUBSCRIBE); counted apart from channels and patterns, as in Redis.
+    var shardChannels: Set<Key> = []
     /// Replication offset right after this client's last propagated write (WAIT waits for it).
     var woff: Int64 = 0
     /// For replication: the replica's state is kept by the replication layer, keyed by client id.

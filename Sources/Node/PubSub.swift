@@ -6,6 +6,8 @@ import Shared
 struct PubSub {
     var channels: [Key: [Client]] = [:]
     var patterns: [Key: [Client]] = [:]
+    /// Shard channel → subscribers (SSUBSCRIBE; patterns never match them).
+    var shardChannels: [Key: [Client]] = [:]
     /// Per client id, when its output first exceeded the soft limit (monotonic ms).
     var softLimitSince: [Int: Int64] = [:]
 
@@ -13,8 +15,10 @@ struct PubSub {
     mutating func unsubscribeAll(_ c: Client) {
         for ch in c.channels { PubSub.remove(&channels, ch, c) }
         for p in c.patterns { PubSub.remove(&patterns, p, c) }
+        for ch in c.shardChannels { PubSub.remove(&shardChannels, ch, c) }
         c.channels = []
         c.patterns = []
+        c.shardChannels = []
         softLimitSince[c.id] = nil
     }
 

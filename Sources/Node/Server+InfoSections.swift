@@ -210,6 +210,7 @@ extension Server {
             "keyspace_misses:\(stats.keyspaceMisses)",
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
+            "pubsubshard_channels:\(pubsub.shardChannels.count)",
             "latest_fork_usec:0",
             "total_forks:0",
             // MIGRATE does not keep connections between calls (MigrateCommands.swift).

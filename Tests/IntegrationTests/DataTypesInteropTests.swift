@@ -170,6 +170,27 @@ import Shared
         for (k, v) in expected where got[k] != v { Issue.record("\(k): master \(v.prefix(90)) replica \(got[k]?.prefix(90) ?? "missing")") }
     }
 
+    /// SPUBLISH on a master reaches SSUBSCRIBE subscribers of its replica, with vigil-node and
+    /// redis-server on either side; plain SUBSCRIBErs of the same name get nothing.
+    @Test(arguments: ["vigil-master", "redis-master"]) func shardedPublishReachesReplicaSubscribers(_ setup: String) throws {
+        let vigil = try ServerProcess.vigilNode(args: Self.base)
+        defer { vigil.stop() }
+        guard let redis = try ServerProcess.redisServer(args: Self.base + ["--repl-diskless-sync-delay", "0"]) else { return }
+        defer { redis.stop() }
+        let (master, replica) = setup == "vigil-master" ? (vigil, redis) : (redis, vigil)
+        #expect(try replica.client().call("REPLICAOF", "127.0.0.1", String(master.port)) == .simpleString("OK"))
+        #expect(waitUntil { Repl.linkUp(replica) })
+        let shard = try replica.client(), plain = try replica.client()
+        #expect(try shard.call("SSUBSCRIBE", "news").elements?.first?.string == "ssubscribe")
+        #expect(try plain.call("SUBSCRIBE", "news").elements?.first?.string == "subscribe")
+        #expect(try master.client().call("SPUBLISH", "news", "hello") == .integer(0))
+        let msg = try shard.read()
+        #expect(msg.elements?.compactMap { $0.string } == ["smessage", "news", "hello"])
+        #expect(try master.client().call("PUBLISH", "news", "plain") == .integer(0))
+        #expect(try plain.read().elements?.compactMap { $0.string } == ["message", "news", "plain"])
+        #expect(try shard.call("PING").elements?.first?.string == "pong")  // nothing else was queued for it
+    }
+
     // MARK: - DUMP / RESTORE / MIGRATE
 
     /// Every key DUMPed by one server RESTOREs on the other with the same value, both ways.

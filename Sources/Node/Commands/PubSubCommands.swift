@@ -69,7 +69,7 @@ extension Server {
             } else {
                 if c.channels.remove(t) != nil { PubSub.remove(&pubsub.channels, t, c) }
             }
-            if c.subscriptionCount == 0 { c.flags.remove(.pubsub) }
+            if c.subscriptionCount == 0 && c.shardChannels.isEmpty { c.flags.remove(.pubsub) }
             c.out.pushHeader(3)
             c.out.bulk(kind)
             c.out.bulk(t.bytes)
@@ -91,14 +91,14 @@ extension Server {
             guard c.argc <= 3 else {
                 throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try PUBSUB HELP.")
             }
-            // Shard channels only exist in cluster mode: there are never any here.
-            let names = sub == "shardchannels" ? [] : pubsub.channels.keys.filter { c.argc == 2 || GlobMatch.matches(c.arg(2), $0.bytes) }
+            let table = sub == "shardchannels" ? pubsub.shardChannels : pubsub.channels
+            let names = table.keys.filter { c.argc == 2 || GlobMatch.matches(c.arg(2), $0.bytes) }
             c.out.bulks(names.map { $0.bytes })
         case "numsub", "shardnumsub":
             c.out.arrayHeader((c.argc - 2) * 2)
             for i in 2..<c.argc {
                 c.out.bulk(c.arg(i))
-                c.out.integer(sub == "numsub" ? pubsub.channels[c.key(i)]?.count ?? 0 : 0)
+                c.out.integer((sub == "numsub" ? pubsub.channels : pubsub.shardChannels)[c.key(i)]?.count ?? 0)
             }
         default:  // numpat: the number of distinct patterns with subscribers
             c.out.integer(pubsub.patterns.count)
