@@ -41,6 +41,15 @@ extension CommandTable {
     }
 }
 
+/// What the sort itself compares: the weight, or where the comparison string sits in the arena
+/// (`length` -1: no BY value), and which element it belongs to.
+private struct SortKey {
+    var score: Double
+    var index: Int
+    var offset: Int
+    var length: Int
+}
+
 /// One element being sorted: the element, its numeric weight or its comparison string.
 private struct SortItem {
     var element: Bytes
@@ -174,26 +183,52 @@ extension Server {
                 }
             }
             let byPattern = sortBy != nil, store = storeKey != nil
-            let cmp: (SortItem, SortItem) -> Int = { a, b in
-                var r: Int
-                if !alpha {
-                    r = a.score > b.score ? 1 : a.score < b.score ? -1 : compareBytes(a.element, b.element)
-                } else if byPattern {
-                    if let x = a.compare, let y = b.compare {
-                        r = store ? compareBytes(x, y) : Server.collate(x, y)
-                    } else {
-                        r = a.compare == nil && b.compare == nil ? 0 : a.compare == nil ? -1 : 1
-                    }
-                } else {
-                    r = store ? compareBytes(a.element, b.element) : Server.collate(a.element, b.element)
+            // The sort compares plain values: the weight, or a string in one arena (C strings for
+            // strcoll, raw bytes for STORE), so no reference counting happens per comparison.
+            var keys = items.indices.map { SortKey(score: items[$0].score, index: $0, offset: 0, length: -1) }
+            var arena: [UInt8] = []
+            if alpha {
+                for k in items.indices {
+                    guard let str = byPattern ? items[k].compare : items[k].element else { continue }
+                    let bytes = store ? str[...] : Server.cString(str)
+                    keys[k].offset = arena.count
+                    keys[k].length = bytes.count
+                    arena.append(contentsOf: bytes)
+                    if !store { arena.append(0) }
                 }
-                return desc ? -r : r
             }
-            if sortBy != nil && (start != 0 || end != items.count - 1) {
-                RedisSort.partial(&items, lo: start, hi: end, cmp)
-            } else {
-                RedisSort.stable(&items, cmp)
+            let bytewise = store || Server.collationIsBytewise()
+            let elements = items
+            arena.withUnsafeBufferPointer { ab in
+                let base = ab.baseAddress
+                let cmp: (SortKey, SortKey) -> Int = { a, b in
+                    var r: Int
+                    if !alpha {
+                        r = a.score > b.score ? 1 : a.score < b.score ? -1 : compareBytes(elements[a.index].element, elements[b.index].element)
+                    } else if a.length < 0 || b.length < 0 {
+                        // A missing BY key or field sorts first.
+                        r = a.length < 0 && b.length < 0 ? 0 : a.length < 0 ? -1 : 1
+                    } else if let base, !bytewise {
+                        r = base.advanced(by: a.offset).withMemoryRebound(to: CChar.self, capacity: a.length + 1) { x in
+                            base.advanced(by: b.offset).withMemoryRebound(to: CChar.self, capacity: b.length + 1) { y in
+                                Int(strcoll(x, y))
+                            }
+                        }
+                    } else if let base {
+                        let m = memcmp(base + a.offset, base + b.offset, min(a.length, b.length))
+                        r = m != 0 ? Int(m) : a.length - b.length
+                    } else {
+                        r = 0  // every string empty
+                    }
+                    return desc ? -r : r
+                }
+                if sortBy != nil && (start != 0 || end != keys.count - 1) {
+                    RedisSort.partial(&keys, lo: start, hi: end, cmp)
+                } else {
+                    RedisSort.stable(&keys, cmp)
+                }
             }
+            items = keys.map { elements[$0.index] }
         }
 
         if conversionError { throw CommandError("ERR One or more scores can't be converted into double") }
@@ -249,12 +284,12 @@ extension Server {
         b.firstIndex(of: 0).map { b[..<$0] } ?? b[...]
     }
 
-    /// strcoll in the process's collation locale (set from the environment at start, as Redis).
-    static func collate(_ a: Bytes, _ b: Bytes) -> Int {
-        var x = cString(a).map { CChar(bitPattern: $0) }, y = cString(b).map { CChar(bitPattern: $0) }
-        x.append(0)
-        y.append(0)
-        return Int(strcoll(x, y))
+    /// Whether strcoll in the collation locale (set from the environment at start, as Redis
+    /// does) is plain byte order, so comparisons can skip it.
+    static func collationIsBytewise() -> Bool {
+        guard let name = setlocale(LC_COLLATE, nil) else { return true }
+        let s = String(cString: name)
+        return s == "C" || s == "POSIX"
     }
 
     /// SORT's BY/GET patterns (lookupKeyByPattern): `#` is the element itself; the first `*` is
