@@ -91,6 +91,27 @@ import Shared
         #expect(pairs.map(\.1) == ["b", "d", "a", "c"])
     }
 
+    /// Score updates (GEOADD of existing members does millions) keep the index ordered and
+    /// ranked, whether the node stays in place or moves.
+    @Test func skiplistScoreUpdatesKeepOrderAndRanks() {
+        var rng = SplitMix64(seed: 7)
+        let z = SortedSetValue()
+        z.wasSkiplist = true
+        for i in 0..<2000 { z.set(Key("m\(i)"), Double(Int.random(in: 0..<100_000, using: &rng))) }
+        for round in 0..<20_000 {
+            let m = Key("m\(Int.random(in: 0..<2000, using: &rng))")
+            let old = z.score(m) ?? 0
+            let delta = round % 3 == 0 ? Double(Int.random(in: -50_000..<50_000, using: &rng)) : (round % 3 == 1 ? 0.5 : -0.25)
+            z.set(m, old + delta)
+        }
+        let expected = z.scores.map { (member: $0.key.bytes, score: $0.value) }
+            .sorted { $0.score < $1.score || ($0.score == $1.score && compareBytes($0.member, $1.member) < 0) }
+        let got = z.ordered
+        #expect(got.map(\.member) == expected.map(\.member))
+        #expect(got.map(\.score) == expected.map(\.score))
+        for (r, e) in expected.enumerated() where r % 97 == 0 { #expect(z.rank(Key(e.member)) == r) }
+    }
+
     /// BITFIELD's overflow arithmetic at the edges of signed and unsigned fields.
     @Test func bitfieldOverflow() {
         #expect(Bitmap.unsignedOverflow(250, 10, bits: 8, .wrap) == (1, 4))

@@ -104,8 +104,9 @@ extension Server {
         var zadd: [Bytes] = [Array("zadd".utf8)] + c.argv[1..<first]
         for i in stride(from: first, to: c.argc, by: 3) {
             let (lon, lat) = try geoLonLat(c.arg(i), c.arg(i + 1))
-            let score = GeoHash.score(lon: lon, lat: lat) ?? 0
-            zadd.append(Array(String(score).utf8))
+            var digits = RESPWriter()
+            digits.decimal(Int(GeoHash.score(lon: lon, lat: lat) ?? 0))
+            zadd.append(digits.bytes)
             zadd.append(c.arg(i + 2))
         }
         let original = c.argv

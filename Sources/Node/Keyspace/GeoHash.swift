@@ -49,27 +49,30 @@ enum GeoHash {
 
     /// Spreads the bits of x into the even positions and y into the odd ones.
     static func interleave(_ xlo: UInt32, _ ylo: UInt32) -> UInt64 {
-        let b: [UInt64] = [0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F, 0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF]
-        let s: [UInt64] = [1, 2, 4, 8, 16]
-        var x = UInt64(xlo), y = UInt64(ylo)
-        for i in stride(from: 4, through: 0, by: -1) {
-            x = (x | (x << s[i])) & b[i]
-            y = (y | (y << s[i])) & b[i]
+        @inline(__always) func spread(_ v: UInt32) -> UInt64 {
+            var x = UInt64(v)
+            x = (x | (x << 16)) & 0x0000FFFF0000FFFF
+            x = (x | (x << 8)) & 0x00FF00FF00FF00FF
+            x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0F
+            x = (x | (x << 2)) & 0x3333333333333333
+            x = (x | (x << 1)) & 0x5555555555555555
+            return x
         }
-        return x | (y << 1)
+        return spread(xlo) | (spread(ylo) << 1)
     }
 
     /// The inverse: even bits in the low word, odd bits in the high word.
     static func deinterleave(_ v: UInt64) -> UInt64 {
-        let b: [UInt64] = [0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F, 0x00FF00FF00FF00FF,
-                           0x0000FFFF0000FFFF, 0x00000000FFFFFFFF]
-        let s: [UInt64] = [0, 1, 2, 4, 8, 16]
-        var x = v, y = v >> 1
-        for i in 0..<6 {
-            x = (x | (x >> s[i])) & b[i]
-            y = (y | (y >> s[i])) & b[i]
+        @inline(__always) func squash(_ v: UInt64) -> UInt64 {
+            var x = v & 0x5555555555555555
+            x = (x | (x >> 1)) & 0x3333333333333333
+            x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0F
+            x = (x | (x >> 4)) & 0x00FF00FF00FF00FF
+            x = (x | (x >> 8)) & 0x0000FFFF0000FFFF
+            x = (x | (x >> 16)) & 0x00000000FFFFFFFF
+            return x
         }
-        return x | (y << 32)
+        return squash(v) | (squash(v >> 1) << 32)
     }
 
     // MARK: - Encoding and decoding

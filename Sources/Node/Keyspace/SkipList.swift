@@ -85,65 +85,84 @@ final class SkipList {
 
     /// Inserts an element that must not already be present.
     func insert(_ member: Bytes, score: Double) {
-        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
-        var rank = [Int](repeating: 0, count: SkipList.maxLevel)
-        var x = header
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            rank[i] = i == level - 1 ? 0 : rank[i + 1]
-            while let f = x.forward[i], SkipList.precedes(f, score, member) {
-                rank[i] += x.span[i]
-                x = f
+        // The search path lives in stack buffers (unowned: the forward chain keeps the nodes
+        // alive), so an insert allocates only its node.
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: SkipList.maxLevel) { rank in
+                var x = header
+                for i in stride(from: level - 1, through: 0, by: -1) {
+                    rank[i] = i == level - 1 ? 0 : rank[i + 1]
+                    while let f = x.forward[i], SkipList.precedes(f, score, member) {
+                        rank[i] += x.span[i]
+                        x = f
+                    }
+                    update[i] = Unmanaged.passUnretained(x)
+                }
+                let lvl = randomLevel()
+                if lvl > level {
+                    for i in level..<lvl {
+                        rank[i] = 0
+                        update[i] = Unmanaged.passUnretained(header)
+                        header.span[i] = count
+                    }
+                    level = lvl
+                }
+                let n = SkipListNode(member: member, score: score, level: lvl)
+                for i in 0..<lvl {
+                    let u = update[i].takeUnretainedValue()
+                    n.forward[i] = u.forward[i]
+                    u.forward[i] = n
+                    n.span[i] = u.span[i] - (rank[0] - rank[i])
+                    u.span[i] = (rank[0] - rank[i]) + 1
+                }
+                if lvl < level { for i in lvl..<level { update[i].takeUnretainedValue().span[i] += 1 } }
+                let u0 = update[0].takeUnretainedValue()
+                n.backward = u0 === header ? nil : u0
+                if let f = n.forward[0] { f.backward = n } else { tail = n }
+                count += 1
             }
-            update[i] = x
         }
-        let lvl = randomLevel()
-        if lvl > level {
-            for i in level..<lvl {
-                rank[i] = 0
-                update[i] = header
-                header.span[i] = count
-            }
-            level = lvl
-        }
-        let n = SkipListNode(member: member, score: score, level: lvl)
-        for i in 0..<lvl {
-            n.forward[i] = update[i].forward[i]
-            update[i].forward[i] = n
-            n.span[i] = update[i].span[i] - (rank[0] - rank[i])
-            update[i].span[i] = (rank[0] - rank[i]) + 1
-        }
-        if lvl < level { for i in lvl..<level { update[i].span[i] += 1 } }
-        n.backward = update[0] === header ? nil : update[0]
-        if let f = n.forward[0] { f.backward = n } else { tail = n }
-        count += 1
     }
 
     /// Removes the element; returns false if it was not present.
     @discardableResult
     func remove(_ member: Bytes, score: Double) -> Bool {
-        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
-        var x = header
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], SkipList.precedes(f, score, member) { x = f }
-            update[i] = x
-        }
-        guard let target = x.forward[0], target.score == score, target.member == member else { return false }
-        for i in 0..<level {
-            if update[i].forward[i] === target {
-                update[i].span[i] += target.span[i] - 1
-                update[i].forward[i] = target.forward[i]
-            } else {
-                update[i].span[i] -= 1
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            var x = header
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                while let f = x.forward[i], SkipList.precedes(f, score, member) { x = f }
+                update[i] = Unmanaged.passUnretained(x)
             }
+            guard let target = x.forward[0], target.score == score, target.member == member else { return false }
+            for i in 0..<level {
+                let u = update[i].takeUnretainedValue()
+                if u.forward[i] === target {
+                    u.span[i] += target.span[i] - 1
+                    u.forward[i] = target.forward[i]
+                } else {
+                    u.span[i] -= 1
+                }
+            }
+            if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
+            while level > 1 && header.forward[level - 1] == nil { level -= 1 }
+            count -= 1
+            return true
         }
-        if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
-        while level > 1 && header.forward[level - 1] == nil { level -= 1 }
-        count -= 1
-        return true
     }
 
-    /// Changes an element's score (the element must be present with `old`).
+    /// Changes an element's score (the element must be present with `old`). When the new score
+    /// keeps it between its neighbours the node is updated in place, as Redis's zslUpdateScore
+    /// does; otherwise it moves.
     func updateScore(_ member: Bytes, old: Double, new: Double) {
+        var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let f = x.forward[i], SkipList.precedes(f, old, member) { x = f }
+        }
+        if let n = x.forward[0], n.score == old, n.member == member,
+           n.backward.map({ $0.score < new }) ?? true, n.forward[0].map({ $0.score > new }) ?? true {
+            n.score = new
+            return
+        }
         remove(member, score: old)
         insert(member, score: new)
     }
