@@ -202,32 +202,31 @@ enum HyperLogLog {
         // Callers pick by encoding; a dense HLL handed here is still updated correctly.
         if b[4] == dense { return denseRaise(&b, index, count) ? 1 : 0 }
         if count > sparseValMax { return promote(&b, index, count) }
-        // Step 1: find the opcode covering `index` (the hot loop: read through a raw pointer).
+        // Step 1: find the opcode covering `index`. The hot loop of PFADD on a sparse HLL: it reads
+        // through a raw pointer with wrapping arithmetic (sums stay below 2^15 + 2^16).
         var end = b.count
-        let found: (p: Int, first: Int, span: Int, prev: Int?)? = b.withUnsafeBufferPointer { q in
-            var p = headerSize, first = 0, span = 0
-            var prev: Int? = nil
+        var p = headerSize, first = 0, span = 0, prev = -1
+        let ok: Bool = b.withUnsafeBufferPointer { q in
             while p < end {
-                var oplen = 1
                 let op = q[p]
+                var oplen = 1
                 if op & 0xc0 == 0 {
-                    span = Int(op & 0x3f) + 1
+                    span = Int(op) &+ 1
                 } else if op & 0x80 != 0 {
-                    span = Int(op & 0x3) + 1
+                    span = Int(op & 0x3) &+ 1
                 } else {
-                    guard p + 1 < end else { return nil }
-                    span = (Int(op & 0x3f) << 8 | Int(q[p + 1])) + 1
+                    guard p &+ 1 < end else { return false }
+                    span = (Int(op & 0x3f) << 8 | Int(q[p &+ 1])) &+ 1
                     oplen = 2
                 }
-                if index <= first + span - 1 { break }
+                if index < first &+ span { return true }
                 prev = p
-                p += oplen
-                first += span
+                p &+= oplen
+                first &+= span
             }
-            if span == 0 || p >= end { return nil }
-            return (p, first, span, prev)
+            return false
         }
-        guard let (p, first, span, prev) = found else { return -1 }
+        guard ok, span > 0 else { return -1 }
         let op = b[p]
         let runlen = isZero(op) ? zeroLen(op) : isXZero(op) ? xzeroLen(op, b[p + 1]) : valLen(op)
 
@@ -264,7 +263,7 @@ enum HyperLogLog {
         }
         // Step 4: merge adjacent VAL opcodes of equal value, looking at most 5 opcodes from
         // the one before the change.
-        var q = prev ?? headerSize
+        var q = prev >= 0 ? prev : headerSize
         var scan = 5
         while q < end && scan > 0 {
             scan -= 1
