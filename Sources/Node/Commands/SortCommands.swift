@@ -224,11 +224,22 @@ extension Server {
                 }
                 if sortBy != nil && (start != 0 || end != keys.count - 1) {
                     RedisSort.partial(&keys, lo: start, hi: end, cmp)
+                } else if end >= start && end + 1 <= keys.count / 4 {
+                    // Redis sorts everything stably; a stable order is the order of (comparison,
+                    // position), so selecting just the first end+1 under it gives the same range.
+                    RedisSort.smallest(&keys, count: end + 1) { a, b in
+                        let r = cmp(a, b)
+                        return r != 0 ? r < 0 : a.index < b.index
+                    }
                 } else {
-                    RedisSort.stable(&keys, cmp)
+                    keys.sort { a, b in
+                        let r = cmp(a, b)
+                        return r != 0 ? r < 0 : a.index < b.index
+                    }
                 }
             }
-            items = keys.map { elements[$0.index] }
+            // Only positions up to `end` are ever read.
+            items = keys.prefix(max(0, end + 1)).map { elements[$0.index] }
         }
 
         if conversionError { throw CommandError("ERR One or more scores can't be converted into double") }

@@ -210,14 +210,15 @@ enum HyperLogLog {
             while p < end {
                 let op = q[p]
                 var oplen = 1
-                if op & 0xc0 == 0 {
-                    span = Int(op) &+ 1
-                } else if op & 0x80 != 0 {
-                    span = Int(op & 0x3) &+ 1
-                } else {
+                if op & 0xc0 == 0x40 {  // XZERO: rare, the only two-byte opcode
                     guard p &+ 1 < end else { return false }
                     span = (Int(op & 0x3f) << 8 | Int(q[p &+ 1])) &+ 1
                     oplen = 2
+                } else {
+                    // ZERO (00xxxxxx) or VAL (1vvvvvxx) picked by a mask, not a branch: the two
+                    // alternate unpredictably and mispredictions dominated the scan.
+                    let mask: UInt8 = op & 0x80 != 0 ? 0x03 : 0x3f
+                    span = Int(op & mask) &+ 1
                 }
                 if index < first &+ span { return true }
                 prev = p

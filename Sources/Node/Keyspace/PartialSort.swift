@@ -19,6 +19,33 @@ enum RedisSort {
         a = idx.map { a[$0] }
     }
 
+    /// Leaves the `count` smallest elements under the strict total order `less`, in order, at
+    /// the front (a bounded max-heap: O(n log count)); `a` is cut to them.
+    static func smallest<T>(_ a: inout [T], count: Int, by less: (T, T) -> Bool) {
+        guard count < a.count else { a.sort(by: less); return }
+        guard count > 0 else { a = []; return }
+        var heap = Array(a.prefix(count))
+        func siftDown(_ i0: Int) {
+            var i = i0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && less(heap[m], heap[l]) { m = l }
+                if r < heap.count && less(heap[m], heap[r]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for i in stride(from: count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        for x in a.dropFirst(count) where less(x, heap[0]) {
+            heap[0] = x
+            siftDown(0)
+        }
+        heap.sort(by: less)
+        a = heap
+    }
+
     /// Sorts so that positions lo...hi hold what a full sort would put there (pqsort).
     static func partial<T>(_ a: inout [T], lo: Int, hi: Int, _ cmp: (T, T) -> Int) {
         guard a.count > 1 else { return }
