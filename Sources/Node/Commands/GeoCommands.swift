@@ -91,11 +91,14 @@ extension Server {
     /// GEOADD key [NX|XX] [CH] longitude latitude member [...]: ZADD with geohash scores.
     func geoaddCommand(_ c: Client) throws {
         var first = 2, nx = false, xx = false
+        // Options are two letters: compared as bytes, no String per argument.
         scan: while first < c.argc {
-            switch c.arg(first).text.lowercased() {
-            case "nx": nx = true
-            case "xx": xx = true
-            case "ch": break  // ZADD handles it
+            let a = c.argv[first]
+            guard a.count == 2 else { break }
+            switch (a[0] | 0x20, a[1] | 0x20) {
+            case (UInt8(ascii: "n"), UInt8(ascii: "x")): nx = true
+            case (UInt8(ascii: "x"), UInt8(ascii: "x")): xx = true
+            case (UInt8(ascii: "c"), UInt8(ascii: "h")): break  // ZADD handles it
             default: break scan
             }
             first += 1

@@ -39,37 +39,32 @@ extension Server {
         let db = c.db, key = c.key(1)
         let maxBytes = config.hllSparseMaxBytes
         var updated = 0
-        var corrupted = false
-        let add = { (b: inout Bytes) in
-            for i in 2..<max(2, c.argc) {
-                let r = c.argv[i].withUnsafeBytes { HyperLogLog.add(&b, $0, maxBytes: maxBytes) }
-                if r == 1 { updated += 1 } else if r < 0 { corrupted = true; return }
-            }
-        }
+        var created = false
         switch lookupWrite(db, key) {
         case nil:
-            var b = HyperLogLog.makeEmpty()
-            updated = 1
-            add(&b)
-            db.set(key, .string(b))
+            db.set(key, .string(HyperLogLog.makeEmpty()))
+            created = true
         case .string?:
-            // Checked inside the in-place edit: holding the value here would make it shared
-            // and copy the whole HLL on every PFADD.
-            let valid = db.withStringInPlace(key) { b -> Bool in
-                guard HyperLogLog.isValid(b) else { return false }
-                add(&b)
-                return true
-            }
-            guard valid == true else { throw HyperLogLog.notHLL }
+            break
         default:
             throw CommandError.wrongType
         }
+        // Edited in place (holding the value here would make it shared and copy the whole HLL
+        // on every PFADD); -1 means not an HLL, -2 corrupted.
+        let outcome: Int = db.withStringInPlace(key) { b -> Int in
+            guard HyperLogLog.isValid(b) else { return -1 }
+            for i in 2..<max(2, c.argc) {
+                let r = c.argv[i].withUnsafeBytes { HyperLogLog.add(&b, $0, maxBytes: maxBytes) }
+                if r == 1 { updated += 1 } else if r < 0 { return -2 }
+            }
+            if updated > 0 || created { HyperLogLog.invalidateCache(&b) }
+            return 0
+        } ?? -1
+        if created { updated += 1 }
+        if outcome == -1 { throw HyperLogLog.notHLL }
         // Like Redis, registers raised before a corruption was met stay raised, unannounced.
-        if corrupted { throw HyperLogLog.corrupted }
-        if updated > 0 {
-            _ = db.withStringInPlace(key) { HyperLogLog.invalidateCache(&$0) }
-            keyWritten(db, key, dirty: updated)
-        }
+        if outcome == -2 { throw HyperLogLog.corrupted }
+        if updated > 0 { keyWritten(db, key, dirty: updated) }
         c.out.integer(updated > 0 ? 1 : 0)
     }
 

@@ -134,18 +134,7 @@ final class SkipList {
                 update[i] = Unmanaged.passUnretained(x)
             }
             guard let target = x.forward[0], target.score == score, target.member == member else { return false }
-            for i in 0..<level {
-                let u = update[i].takeUnretainedValue()
-                if u.forward[i] === target {
-                    u.span[i] += target.span[i] - 1
-                    u.forward[i] = target.forward[i]
-                } else {
-                    u.span[i] -= 1
-                }
-            }
-            if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
-            while level > 1 && header.forward[level - 1] == nil { level -= 1 }
-            count -= 1
+            unlink(target, update)
             return true
         }
     }
@@ -154,17 +143,39 @@ final class SkipList {
     /// keeps it between its neighbours the node is updated in place, as Redis's zslUpdateScore
     /// does; otherwise it moves.
     func updateScore(_ member: Bytes, old: Double, new: Double) {
-        var x = header
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], SkipList.precedes(f, old, member) { x = f }
+        // One search finds the node and the path to it: updated in place, or unlinked through
+        // that path and inserted again (two searches in all, as Redis).
+        let moved: Bool = withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            var x = header
+            for i in stride(from: level - 1, through: 0, by: -1) {
+                while let f = x.forward[i], SkipList.precedes(f, old, member) { x = f }
+                update[i] = Unmanaged.passUnretained(x)
+            }
+            guard let n = x.forward[0], n.score == old, n.member == member else { return false }
+            if n.backward.map({ $0.score < new }) ?? true, n.forward[0].map({ $0.score > new }) ?? true {
+                n.score = new
+                return false
+            }
+            unlink(n, update)
+            return true
         }
-        if let n = x.forward[0], n.score == old, n.member == member,
-           n.backward.map({ $0.score < new }) ?? true, n.forward[0].map({ $0.score > new }) ?? true {
-            n.score = new
-            return
+        if moved { insert(member, score: new) }
+    }
+
+    /// Removes node `target` whose search path (the last node before it on each level) is `update`.
+    private func unlink(_ target: SkipListNode, _ update: UnsafeMutableBufferPointer<Unmanaged<SkipListNode>>) {
+        for i in 0..<level {
+            let u = update[i].takeUnretainedValue()
+            if u.forward[i] === target {
+                u.span[i] += target.span[i] - 1
+                u.forward[i] = target.forward[i]
+            } else {
+                u.span[i] -= 1
+            }
         }
-        remove(member, score: old)
-        insert(member, score: new)
+        if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
+        while level > 1 && header.forward[level - 1] == nil { level -= 1 }
+        count -= 1
     }
 
     /// 0-based rank of an element present with `score`, or nil.
