@@ -237,7 +237,7 @@ extension SkipList {
     /// The first node whose score is at least `score`, or nil.
     func firstNode(scoreAtLeast score: Double) -> SkipListNode? {
         var x = header
-        for i in stride(from: header.forward.count - 1, through: 0, by: -1) {
+        for i in stride(from: header.levelCount - 1, through: 0, by: -1) {
             while let f = x.forward[i], f.score < score { x = f }
         }
         return x.forward[0]

@@ -7,25 +7,73 @@ import Shared
 import Glibc
 #endif
 
-/// One skiplist node. `backward` is unowned(unsafe): the forward chain owns the nodes.
-final class SkipListNode {
-    /// The member's bytes.
-    let member: Bytes
-    /// The member's score.
-    var score: Double
-    /// Next node at each level.
-    var forward: [SkipListNode?]
-    /// How many level-0 steps each forward link skips (ranks are sums of spans).
-    var span: [Int]
-    unowned(unsafe) var backward: SkipListNode?
+/// One level of a node: the next node on that level and how many level-0 steps the link skips
+/// (ranks are sums of spans).
+struct SkipLevel {
+    var forward: SkipListNode?
+    var span: Int
+}
 
-    /// A node with `level` levels.
-    init(member: Bytes, score: Double, level: Int) {
-        self.member = member
-        self.score = score
-        self.forward = Array(repeating: nil, count: level)
-        self.span = Array(repeating: 0, count: level)
-        self.backward = nil
+/// The fixed part of a node. `backward` is unowned(unsafe): the forward chain owns the nodes.
+struct SkipListNodeHead {
+    let member: Bytes
+    var score: Double
+    unowned(unsafe) var backward: SkipListNode?
+    let levels: Int
+}
+
+/// One skiplist node, its levels stored inline after the fixed part (as Redis's zskiplistNode
+/// with its flexible array): a search step reads one object, not a node and two arrays.
+final class SkipListNode: ManagedBuffer<SkipListNodeHead, SkipLevel> {
+    /// A node with `level` levels, all links empty.
+    static func make(member: Bytes, score: Double, level: Int) -> SkipListNode {
+        let buffer = create(minimumCapacity: level) { _ in
+            SkipListNodeHead(member: member, score: score, backward: nil, levels: level)
+        }
+        let node = unsafeDowncast(buffer, to: SkipListNode.self)
+        node.withUnsafeMutablePointerToElements { $0.initialize(repeating: SkipLevel(forward: nil, span: 0), count: level) }
+        return node
+    }
+
+    deinit {
+        _ = withUnsafeMutablePointers { h, e in e.deinitialize(count: h.pointee.levels) }
+    }
+
+    /// The member's bytes.
+    var member: Bytes { header.member }
+    /// The member's score.
+    var score: Double {
+        get { header.score }
+        set { header.score = newValue }
+    }
+    /// The previous node on level 0 (nil for the first).
+    var backward: SkipListNode? {
+        get { header.backward }
+        set { header.backward = newValue }
+    }
+    /// Number of levels.
+    var levelCount: Int { header.levels }
+    /// Next node at each level, subscripted by level.
+    var forward: SkipLinks { SkipLinks(node: self) }
+    /// Span of each level's link, subscripted by level.
+    var span: SkipSpans { SkipSpans(node: self) }
+}
+
+/// A node's forward links, read and written in place.
+struct SkipLinks {
+    unowned(unsafe) let node: SkipListNode
+    subscript(i: Int) -> SkipListNode? {
+        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].forward } }
+        @inline(__always) nonmutating set { node.withUnsafeMutablePointerToElements { $0[i].forward = newValue } }
+    }
+}
+
+/// A node's link spans, read and written in place.
+struct SkipSpans {
+    unowned(unsafe) let node: SkipListNode
+    subscript(i: Int) -> Int {
+        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].span } }
+        @inline(__always) nonmutating set { node.withUnsafeMutablePointerToElements { $0[i].span = newValue } }
     }
 }
 
@@ -47,7 +95,7 @@ final class SkipList {
     /// Highest level a node may have (ZSKIPLIST_MAXLEVEL).
     static let maxLevel = 32
     /// Sentinel before the first element.
-    let header = SkipListNode(member: [], score: 0, level: SkipList.maxLevel)
+    let header = SkipListNode.make(member: [], score: 0, level: SkipList.maxLevel)
     unowned(unsafe) var tail: SkipListNode?
     private(set) var count = 0
     private var level = 1
@@ -61,10 +109,10 @@ final class SkipList {
     deinit {
         // Release nodes iteratively: a long forward chain released recursively would overflow the stack.
         var x = header.forward[0]
-        for i in 0..<header.forward.count { header.forward[i] = nil }
+        for i in 0..<header.levelCount { header.forward[i] = nil }
         while let n = x {
             x = n.forward[0]
-            for i in 0..<n.forward.count { n.forward[i] = nil }
+            for i in 0..<n.levelCount { n.forward[i] = nil }
         }
     }
 
@@ -107,7 +155,7 @@ final class SkipList {
                     }
                     level = lvl
                 }
-                let n = SkipListNode(member: member, score: score, level: lvl)
+                let n = SkipListNode.make(member: member, score: score, level: lvl)
                 for i in 0..<lvl {
                     let u = update[i].takeUnretainedValue()
                     n.forward[i] = u.forward[i]
