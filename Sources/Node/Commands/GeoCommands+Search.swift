@@ -236,9 +236,13 @@ extension Server {
 extension SkipList {
     /// The first node whose score is at least `score`, or nil.
     func firstNode(scoreAtLeast score: Double) -> SkipListNode? {
-        var x = header
+        unowned(unsafe) var x = header
         for i in stride(from: header.levelCount - 1, through: 0, by: -1) {
-            while let f = x.forward[i], f.score < score { x = f }
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard f.score < score else { break }
+                x = f
+            }
         }
         return x.forward[0]
     }

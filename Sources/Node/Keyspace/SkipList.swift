@@ -7,18 +7,20 @@ import Shared
 import Glibc
 #endif
 
-/// One level of a node: the next node on that level and how many level-0 steps the link skips
-/// (ranks are sums of spans).
+/// One level of a node: the next node on that level (not owned: see `SkipListNodeHead.next`)
+/// and how many level-0 steps the link skips (ranks are sums of spans).
 struct SkipLevel {
-    var forward: SkipListNode?
+    var forward: Unmanaged<SkipListNode>?
     var span: Int
 }
 
-/// The fixed part of a node. `backward` is unowned(unsafe): the forward chain owns the nodes.
+/// The fixed part of a node. Only `next` (the level-0 successor) owns a node; every other link,
+/// `backward` included, is unowned, so walking the list does no reference counting.
 struct SkipListNodeHead {
     let member: Bytes
     var score: Double
     unowned(unsafe) var backward: SkipListNode?
+    var next: SkipListNode?
     let levels: Int
 }
 
@@ -28,7 +30,7 @@ final class SkipListNode: ManagedBuffer<SkipListNodeHead, SkipLevel> {
     /// A node with `level` levels, all links empty.
     static func make(member: Bytes, score: Double, level: Int) -> SkipListNode {
         let buffer = create(minimumCapacity: level) { _ in
-            SkipListNodeHead(member: member, score: score, backward: nil, levels: level)
+            SkipListNodeHead(member: member, score: score, backward: nil, next: nil, levels: level)
         }
         let node = unsafeDowncast(buffer, to: SkipListNode.self)
         node.withUnsafeMutablePointerToElements { $0.initialize(repeating: SkipLevel(forward: nil, span: 0), count: level) }
@@ -37,6 +39,11 @@ final class SkipListNode: ManagedBuffer<SkipListNodeHead, SkipLevel> {
 
     deinit {
         _ = withUnsafeMutablePointers { h, e in e.deinitialize(count: h.pointee.levels) }
+    }
+
+    /// The next node at level `i`, without retaining it (search loops).
+    @inline(__always) func nextUnretained(_ i: Int) -> Unmanaged<SkipListNode>? {
+        withUnsafeMutablePointerToElements { $0[i].forward }
     }
 
     /// The member's bytes.
@@ -59,12 +66,16 @@ final class SkipListNode: ManagedBuffer<SkipListNodeHead, SkipLevel> {
     var span: SkipSpans { SkipSpans(node: self) }
 }
 
-/// A node's forward links, read and written in place.
+/// A node's forward links, read and written in place; writing level 0 also moves the owning
+/// reference.
 struct SkipLinks {
     unowned(unsafe) let node: SkipListNode
     subscript(i: Int) -> SkipListNode? {
-        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].forward } }
-        @inline(__always) nonmutating set { node.withUnsafeMutablePointerToElements { $0[i].forward = newValue } }
+        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].forward?.takeUnretainedValue() } }
+        @inline(__always) nonmutating set {
+            if i == 0 { node.header.next = newValue }
+            node.withUnsafeMutablePointerToElements { $0[i].forward = newValue.map { Unmanaged.passUnretained($0) } }
+        }
     }
 }
 
@@ -137,10 +148,12 @@ final class SkipList {
         // alive), so an insert allocates only its node.
         withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: SkipList.maxLevel) { rank in
-                var x = header
+                unowned(unsafe) var x = header
                 for i in stride(from: level - 1, through: 0, by: -1) {
                     rank[i] = i == level - 1 ? 0 : rank[i + 1]
-                    while let f = x.forward[i], SkipList.precedes(f, score, member) {
+                    while let fu = x.nextUnretained(i) {
+                        unowned(unsafe) let f = fu.takeUnretainedValue()
+                        guard SkipList.precedes(f, score, member) else { break }
                         rank[i] += x.span[i]
                         x = f
                     }
@@ -176,11 +189,7 @@ final class SkipList {
     @discardableResult
     func remove(_ member: Bytes, score: Double) -> Bool {
         withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
-            var x = header
-            for i in stride(from: level - 1, through: 0, by: -1) {
-                while let f = x.forward[i], SkipList.precedes(f, score, member) { x = f }
-                update[i] = Unmanaged.passUnretained(x)
-            }
+            let x = searchPath(score, member, update)
             guard let target = x.forward[0], target.score == score, target.member == member else { return false }
             unlink(target, update)
             return true
@@ -194,11 +203,7 @@ final class SkipList {
         // One search finds the node and the path to it: updated in place, or unlinked through
         // that path and inserted again (two searches in all, as Redis).
         let moved: Bool = withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
-            var x = header
-            for i in stride(from: level - 1, through: 0, by: -1) {
-                while let f = x.forward[i], SkipList.precedes(f, old, member) { x = f }
-                update[i] = Unmanaged.passUnretained(x)
-            }
+            let x = searchPath(old, member, update)
             guard let n = x.forward[0], n.score == old, n.member == member else { return false }
             if n.backward.map({ $0.score < new }) ?? true, n.forward[0].map({ $0.score > new }) ?? true {
                 n.score = new
@@ -208,6 +213,23 @@ final class SkipList {
             return true
         }
         if moved { insert(member, score: new) }
+    }
+
+    /// Fills `update` with the last node before (score, member) on every level and returns the
+    /// one on level 0.
+    @inline(__always)
+    private func searchPath(_ score: Double, _ member: Bytes,
+                            _ update: UnsafeMutableBufferPointer<Unmanaged<SkipListNode>>) -> SkipListNode {
+        unowned(unsafe) var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard SkipList.precedes(f, score, member) else { break }
+                x = f
+            }
+            update[i] = Unmanaged.passUnretained(x)
+        }
+        return x
     }
 
     /// Removes node `target` whose search path (the last node before it on each level) is `update`.
@@ -229,9 +251,11 @@ final class SkipList {
     /// 0-based rank of an element present with `score`, or nil.
     func rank(_ member: Bytes, score: Double) -> Int? {
         var r = 0
-        var x = header
+        unowned(unsafe) var x = header
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], SkipList.precedes(f, score, member) || (f.score == score && f.member == member) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard SkipList.precedes(f, score, member) || (f.score == score && f.member == member) else { break }
                 r += x.span[i]
                 x = f
             }
@@ -244,12 +268,12 @@ final class SkipList {
     func node(atRank rank: Int) -> SkipListNode? {
         guard rank >= 0 && rank < count else { return nil }
         var traversed = 0
-        var x = header
+        unowned(unsafe) var x = header
         let target = rank + 1
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], traversed + x.span[i] <= target {
+            while let fu = x.nextUnretained(i), traversed + x.span[i] <= target {
                 traversed += x.span[i]
-                x = f
+                x = fu.takeUnretainedValue()
             }
             if traversed == target { return x }
         }
@@ -259,9 +283,11 @@ final class SkipList {
     /// How many elements satisfy `before`, which must hold for a prefix of the order.
     func countWhile(_ before: (SkipListNode) -> Bool) -> Int {
         var r = 0
-        var x = header
+        unowned(unsafe) var x = header
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], before(f) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard before(f) else { break }
                 r += x.span[i]
                 x = f
             }
