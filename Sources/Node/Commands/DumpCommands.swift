@@ -91,7 +91,7 @@ extension Server {
 
         let deleted = replace && lookupWrite(db, key) != nil && db.remove(key) != nil
         if ttl != 0 && !absTTL {
-            let (sum, overflow) = ttl.addingReportingOverflow(Clock.wallMillis())
+            let (sum, overflow) = ttl.addingReportingOverflow(clock.wallMillis())
             ttl = overflow ? .max : sum
         }
         if ttl != 0 && alreadyExpired(ttl) {
@@ -114,7 +114,7 @@ extension Server {
                 propagateDataWrite(c, as: [argv])
             }
         }
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         if lfuPolicy {
             if freq >= 0 {
                 db.accessMeta[key] = AccessMeta(lastAccess: now, lfuCounter: UInt8(freq), lfuMinutes: AccessMeta.minutes(now))

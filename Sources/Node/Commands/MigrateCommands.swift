@@ -61,12 +61,9 @@ private struct MigrateLink {
 
     private func wait(_ events: Int32) throws(MigrateIOError) {
         var p = pollfd(fd: fd, events: Int16(events), revents: 0)
-        while true {
-            let r = poll(&p, 1, timeout)
-            if r > 0 { return }
-            if r == 0 { throw .timeout }
-            if Posix.errno != EINTR { throw .failed }
-        }
+        // Posix.blocking retries EINTR (errno is read in Shared only).
+        guard let r = try? Posix.blocking("poll", { poll(&p, 1, timeout) }) else { throw .failed }
+        if r == 0 { throw .timeout }
     }
 
     /// Writes everything, 64 KB at a time as Redis does.
@@ -166,7 +163,7 @@ extension Server {
             }
             out += RESPWriter.command([Array("SELECT".utf8), Array(String(dbid).utf8)])
             var sent: [Key] = []
-            let now = Clock.wallMillis()
+            let now = clock.wallMillis()
             for key in keys {
                 var ttl: Int64 = 0
                 if let at = c.db.expiry(key) {

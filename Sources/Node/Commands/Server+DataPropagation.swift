@@ -3,8 +3,8 @@
 // RESTORE with a relative TTL goes out with an absolute one, GEOADD as the ZADD it performs,
 // SORT/GEO... STORE as the stored result, MIGRATE as a DEL of the keys that moved, PFCOUNT's
 // cache update as PFCOUNT although the command is flagged read-only, SPUBLISH although it
-// changed no key. Keeping it in one function
-// lets the propagation API change underneath without touching every command.
+// changed no key. It maps onto the core's propagateAs (writes: sent only if the dataset changed)
+// and alsoPropagate (anything else: sent with the call, unconditionally).
 import Shared
 
 extension Server {
@@ -15,9 +15,9 @@ extension Server {
     func propagateDataWrite(_ c: Client, as commands: [[Bytes]]) {
         let flags = lookupCommand(c.argv[0])?.spec.flags ?? []
         if flags.contains(.write) {
-            propagateOverride = commands
+            propagateAs(commands: commands)
         } else {
-            for argv in commands { extraPropagation.append((c.db.id, argv)) }
+            for argv in commands { alsoPropagate(db: c.db.id, argv) }
         }
     }
 }

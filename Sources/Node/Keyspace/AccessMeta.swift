@@ -48,7 +48,7 @@ extension Server {
     @inline(__always)
     func touchAccessMeta(_ db: Database, _ key: Key) {
         guard !db.accessMeta.isEmpty, var m = db.accessMeta[key] else { return }
-        m.touch(nowMillis: Clock.wallMillis(), logFactor: config.lfuLogFactor, decayTime: config.lfuDecayTime)
+        m.touch(nowMillis: clock.wallMillis(), logFactor: config.lfuLogFactor, decayTime: config.lfuDecayTime)
         db.accessMeta[key] = m
     }
 
