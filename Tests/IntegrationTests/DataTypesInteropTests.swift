@@ -191,6 +191,40 @@ import Shared
         #expect(try shard.call("PING").elements?.first?.string == "pong")  // nothing else was queued for it
     }
 
+    /// CLIENT LIST's sub/psub/ssub and INFO's pubsub_channels/pubsub_patterns/pubsubshard_channels
+    /// count the three kinds apart, the same on vigil-node and redis-server; SUNSUBSCRIBE of the
+    /// last shard channel leaves pub/sub mode only once the plain subscriptions are gone too.
+    @Test func subscriptionCountsMatchRedis() throws {
+        let vigil = try ServerProcess.vigilNode(args: Self.base)
+        defer { vigil.stop() }
+        guard let redis = try ServerProcess.redisServer(args: Self.base) else { return }
+        defer { redis.stop() }
+        for server in [vigil, redis] {
+            let sub = try server.client(), admin = try server.client()
+            _ = try sub.call("CLIENT", "SETNAME", "counted")
+            _ = try sub.call("SUBSCRIBE", "a")
+            _ = try sub.call("PSUBSCRIBE", "p*")
+            try sub.send(["SSUBSCRIBE", "s1", "s2"])
+            #expect(try sub.read().elements?.last == .integer(1))
+            #expect(try sub.read().elements?.last == .integer(2))
+            let list = try admin.call("CLIENT", "LIST").string ?? ""
+            let line = list.split(separator: "\n").first { $0.contains("name=counted") } ?? ""
+            #expect(line.contains(" sub=1 psub=1 ssub=2 "), "\(server.port): \(line)")
+            #expect(line.contains(" flags=P "), "\(server.port): \(line)")
+            let info = try admin.call("INFO", "stats").string ?? ""
+            for field in ["pubsub_channels:1", "pubsub_patterns:1", "pubsubshard_channels:2"] {
+                #expect(info.contains(field + "\r\n"), "\(server.port) lacks \(field)")
+            }
+            try sub.send(["SUNSUBSCRIBE"])
+            _ = try sub.read(); _ = try sub.read()
+            // Still subscribed to a channel and a pattern: RESP2 pub/sub mode refuses GET.
+            let refused = try sub.call("GET", "x")
+            #expect(refused.isError, "\(server.port): \(refused)")
+            let after = try admin.call("INFO", "stats").string ?? ""
+            #expect(after.contains("pubsubshard_channels:0\r\n"))
+        }
+    }
+
     // MARK: - DUMP / RESTORE / MIGRATE
 
     /// Every key DUMPed by one server RESTOREs on the other with the same value, both ways.
