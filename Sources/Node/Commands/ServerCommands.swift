@@ -81,7 +81,7 @@ extension Server {
         c.flags.insert(.closeASAP)
     }
 
-    /// DEBUG SLEEP / SET-ACTIVE-EXPIRE / RELOAD-less minimal set; tests use SLEEP to stall the node.
+    /// DEBUG: the subcommands tests use (SLEEP stalls the node, RELOAD checks a save/load cycle...).
     func debugCommand(_ c: Client) throws {
         switch c.option(1) {
         case "SLEEP":
@@ -109,6 +109,8 @@ extension Server {
             let serialized = DumpPayload.make(v, compression: config.rdbcompression).count - 11
             let idle = c.db.accessMeta[key].map { max(0, clock.wallMillis() - $0.lastAccess) / 1000 } ?? 0
             c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
+        case "RELOAD":
+            try debugReload(c)
         case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
         case "PROTOCOL":
@@ -124,6 +126,19 @@ extension Server {
                                    "    it is used instead of the 'key' prefix. These are not propagated to",
                                    "    replicas. Cluster slots are not respected so keys not belonging to the",
                                    "    current node can be created in cluster mode.",
+                                   "RELOAD [option ...]",
+                                   "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                                   "    * MERGE: conflicting keys will be loaded from RDB.",
+                                   "    * NOFLUSH: the existing database will not be removed before load, but",
+                                   "      conflicting keys will generate an exception and kill the server.",
+                                   "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                                   "    Examples:",
+                                   "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                                   "      the database.",
+                                   "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                                   "      existing RDB file.",
+                                   "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                                   "      file to the database.",
                                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])
