@@ -14,6 +14,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_streams  # noqa: E402  (the streams phase)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESERVED_PORTS = {6379, 6380, 6381, 26379, 26380, 26381}
 
@@ -238,7 +241,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default="throughput,memory,rdb,repl,datatypes")
+    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl,datatypes")
     a = ap.parse_args()
 
     phases = set(a.only.split(","))
@@ -303,6 +306,15 @@ def main():
                         for t, v in rps.items():
                             add(s.kind, f"{label}:{t}", v)
                 for s in servers:
+                    s.stop()
+                    running.remove(s)
+
+            if "streams" in phases:
+                for k, b in kinds:
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-streams")).start()
+                    running.append(s)
+                    log(f"round {rnd}: streams on {k}")
+                    bench_streams.run_round(s, cli, run_benchmark, settle_rss, add, a.quick, log)
                     s.stop()
                     running.remove(s)
 
@@ -371,6 +383,9 @@ ROWS = [
     ("save_s", "SAVE seconds (small keys)", "{:.3f}", 1.0, "lower"),
     ("load_s", "RDB load seconds (to PONG + loading:0)", "{:.3f}", 1.0, "lower"),
 ]
+
+
+ROWS += bench_streams.ROWS
 
 
 def report(samples, kinds, rounds, a):

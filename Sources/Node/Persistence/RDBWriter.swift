@@ -120,6 +120,7 @@ struct RDBWriter {
         case .set: return RDB.typeSet
         case .hash: return RDB.typeHash
         case .zset: return RDB.typeZset2
+        case .stream: return RDB.typeStreamListpacks2
         }
     }
 
@@ -138,6 +139,8 @@ struct RDBWriter {
         case .zset(let z):
             length(z.scores.count)
             for (m, s) in z.scores { string(m); le(s.bitPattern, 8) }
+        case .stream(let s):
+            writeStream(s)
         }
     }
 
@@ -164,9 +167,11 @@ struct RDBWriter {
 
     // MARK: - Primitives
 
-    private mutating func raw(_ b: [UInt8]) { buffer.append(contentsOf: b) }
+    /// Appends bytes as they are.
+    mutating func raw(_ b: [UInt8]) { buffer.append(contentsOf: b) }
 
-    private mutating func le(_ v: UInt64, _ n: Int) {
+    /// `n` bytes of `v`, little-endian.
+    mutating func le(_ v: UInt64, _ n: Int) {
         for i in 0..<n { buffer.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 
