@@ -1,0 +1,6 @@
+// The coroutine library (part of lbaselib.c).
+
+extension LuaState {
+    func openCoroutine() {
+    }
+}
