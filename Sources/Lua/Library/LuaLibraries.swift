@@ -30,5 +30,13 @@ extension LuaState {
     /// Installs the chosen libraries in the globals.
     public func openLibraries(_ libs: LuaLibraries = .redis) {
         if libs.contains(.base) { openBase(print: libs.contains(.print)) }
+        if libs.contains(.table) { openTable() }
+        if libs.contains(.string) { openString() }
+        if libs.contains(.math) { openMath() }
+        if libs.contains(.debug) { openDebug() }
+        if libs.contains(.cjson) { openCJSON() }
+        if libs.contains(.struct) { openStruct() }
+        if libs.contains(.cmsgpack) { openCMsgpack() }
+        if libs.contains(.bit) { openBit() }
     }
 }
