@@ -52,7 +52,7 @@ extension LuaState {
         collections += 1
         var threshold = max(totalBytes * 2, 256 * 1024)
         if memoryLimit > 0 { threshold = min(threshold, max(memoryLimit, totalBytes + 64 * 1024)) }
-        gcThreshold = threshold
+        gcThreshold = collectAtEverySafePoint ? 0 : threshold
     }
 
     // MARK: - Mark

@@ -34,6 +34,10 @@ public final class LuaState {
     /// Bytes the script may use; 0 means unlimited. Past it, allocations raise "not enough memory".
     public var memoryLimit = 0
     var gcStopped = false
+    /// Testing aid: collect at every safe point (finds values the collector cannot see).
+    public var collectAtEverySafePoint = false {
+        didSet { if collectAtEverySafePoint { gcThreshold = 0 } }
+    }
 
     // MARK: Threads and calls
     let mainThread: UnsafeMutablePointer<ThreadObject>

@@ -30,6 +30,7 @@ guard argv.count >= 2 else {
 }
 let L = LuaState()
 L.openLibraries(.all)
+if getenv("VIGIL_LUA_GC_STRESS") != nil { L.collectAtEverySafePoint = true }
 let source: [UInt8]
 let chunkName: String
 if argv[1] == "-e", argv.count >= 3 {

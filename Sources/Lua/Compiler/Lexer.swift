@@ -46,7 +46,7 @@ struct Lexer {
         self.state = state
         self.src = src
         self.source = chunkName
-        self.chunkID = Lexer.chunkID(chunkName.buffer, 60)
+        self.chunkID = Lexer.chunkID(chunkName.buffer, 80)
         next()
     }
 

@@ -45,7 +45,8 @@ extension LuaState {
                 throw L.error("'tostring' must return a string to 'print'")
             }
             if i > 1 { out.append(9) }
-            out += s.buffer
+            // fputs: each value is written as a C string.
+            out += s.buffer.prefix(while: { $0 != 0 })
             L.top -= 1
         }
         out.append(10)
@@ -292,12 +293,16 @@ extension LuaState {
                 if case .number = piece, let s = L.toStringCoerced(piece) {
                     if s.count == 0 { break }
                     source += s.buffer
+                    if source.count > LuaState.maxStringBytes { throw L.memoryError() }
+                    try L.reserve(source.count)
                     continue
                 }
                 return loadResult(L, .failure(L.error("reader function must return a string")))
             }
             if s.count == 0 { break }
             source += s.buffer
+            if source.count > LuaState.maxStringBytes { throw L.memoryError() }
+            try L.reserve(source.count)
         }
         do {
             let f = try source.withUnsafeBufferPointer { (b) throws(LuaError) in try L.load(b, chunkName: name) }

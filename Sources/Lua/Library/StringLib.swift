@@ -151,8 +151,8 @@ extension LuaState {
         var initial = posRelative(try args.optInteger(3, 1), l1) - 1
         if initial < 0 { initial = 0 } else if initial > l1 { initial = l1 }
         if find && (!args[4].isFalsy || isPlain(p)) {
-            // Plain search: the pattern is a C string here too.
-            let pl = p.buffer.firstIndex(of: 0) ?? p.count
+            // Plain search uses the whole pattern (only the special-character check reads a C string).
+            let pl = p.count
             if let r = memFind(s.bytes + initial, l1 - initial, p.bytes, pl) {
                 let start = initial + r
                 L.push(.number(Double(start + 1)))
