@@ -164,9 +164,11 @@ extension LuaState {
 
     // MARK: - Hooks
 
-    /// Calls `hook` every `instructions` VM instructions. The hook may run the host's event loop
+    /// Calls `hook` every `instructions` ticks, a tick being a backward jump (each loop iteration)
+    /// or a Lua function call: every unbounded computation ticks, and straight-line code, whose
+    /// length the script bounds, does not pay for counting. The hook may run the host's event loop
     /// and may throw `abortError(...)` to stop the script: that error is not caught by `pcall`,
-    /// and every further instruction raises it again until the outermost `call` returns.
+    /// and every further tick raises it again until the outermost `call` returns.
     public func setInstructionHook(every instructions: Int, _ hook: @escaping (LuaState) throws(LuaError) -> Void) {
         hookInterval = max(1, instructions)
         hookCounter = hookInterval

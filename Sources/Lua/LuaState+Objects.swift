@@ -55,16 +55,13 @@ extension LuaState {
 
     // MARK: - Prototypes
 
-    func newProto() -> UnsafeMutablePointer<ProtoObject> {
+    /// Registers a compiled prototype (its buffers become the collector's).
+    func newProto(_ proto: ProtoObject) -> UnsafeMutablePointer<ProtoObject> {
         let p = UnsafeMutablePointer<ProtoObject>.allocate(capacity: 1)
-        p.initialize(to: ProtoObject(gcNext: allProtos, code: .allocate(capacity: 1), codeCount: 0,
-                                     constants: .allocate(capacity: 1), constantCount: 0,
-                                     protos: .allocate(capacity: 1), protoCount: 0,
-                                     lineInfo: .allocate(capacity: 1), localVars: [], upvalueNames: [],
-                                     source: newString([UInt8]()), lineDefined: 0, lastLineDefined: 0,
-                                     numParams: 0, isVararg: 0, maxStackSize: 2, upvalueCount: 0, marked: 0))
+        p.initialize(to: proto)
+        p.pointee.gcNext = allProtos
         allProtos = p
-        account(128)
+        account(protoBytes(p))
         return p
     }
 

@@ -84,8 +84,8 @@ final class FuncState {
     var localVars: [LocalVariableInfo] = []
     var upvalueNames: [LuaString] = []
     var upvalues: [(kind: ExpKind, info: Int)] = []
-    /// Registered local variable of each active slot (Lua's actvar, LUAI_MAXVARS entries).
-    var actvar = [Int](repeating: 0, count: 256)
+    /// Registered local variable of each active slot (Lua's actvar), grown on demand.
+    var actvar: [Int] = []
     var nactvar = 0
     var freereg = 0
     /// pc of the last jump target (no peephole across it).
@@ -101,9 +101,28 @@ final class FuncState {
 
     init(prev: FuncState?) {
         self.prev = prev
+        code.reserveCapacity(16)
+        lineInfo.reserveCapacity(16)
     }
 
     var pc: Int { code.count }
+
+    /// Constants are the same entry when they are equal as table keys (numbers by value).
+    static func sameConstant(_ a: LuaValue, _ b: LuaValue) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return x == y
+        default: return LuaValue.rawEquals(a, b)
+        }
+    }
+
+    static func key(_ v: LuaValue) -> ConstantKey {
+        switch v {
+        case .number(let d): return .number(d)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        default: return .nil
+        }
+    }
 }
 
 /// Limits of Lua 5.1 (luaconf.h / llimits.h).

@@ -34,11 +34,12 @@ struct Lexer {
     var lastLine = 1
     var t = TokenValue()
     var lookahead = TokenValue()
-    /// Raw text of the token being read (for "near '...'" in messages).
-    var buffer: [UInt8] = []
-    /// The chunk name as error messages show it (luaO_chunkid).
-    let chunkID: [UInt8]
+    /// Raw text of the token being read (for "near '...'" in messages): `storage[0..<count]`.
+    var storage: [UInt8] = []
+    var count = 0
     let source: LuaString
+    /// The chunk name as error messages show it (luaO_chunkid with the lexer's 80 bytes).
+    var chunkID: [UInt8] { Lexer.chunkID(source.buffer, 80) }
     /// Parser nesting (enterlevel), bounded like Lua's LUAI_MAXCCALLS.
     var level = 0
 
@@ -46,7 +47,7 @@ struct Lexer {
         self.state = state
         self.src = src
         self.source = chunkName
-        self.chunkID = Lexer.chunkID(chunkName.buffer, 80)
+        storage.reserveCapacity(64)
         next()
     }
 
@@ -89,7 +90,21 @@ struct Lexer {
         }
     }
 
-    @inline(__always) mutating func save(_ c: Int32) { buffer.append(UInt8(truncatingIfNeeded: c)) }
+    @inline(__always) mutating func save(_ c: Int32) {
+        let b = UInt8(truncatingIfNeeded: c)
+        if count < storage.count { storage[count] = b } else { storage.append(b) }
+        count += 1
+    }
+
+    @inline(__always) mutating func resetBuffer() { count = 0 }
+
+    /// The saved bytes of the current token.
+    var buffer: ArraySlice<UInt8> { storage[0..<count] }
+
+    /// An interned string of saved bytes start..<end.
+    func bufferString(_ start: Int, _ end: Int) -> LuaString {
+        storage.withUnsafeBufferPointer { b in state.newString(UnsafeBufferPointer(rebasing: b[start..<max(start, end)])) }
+    }
     @inline(__always) mutating func saveAndNext() { save(current); next() }
     @inline(__always) var currentIsNewline: Bool { current == 10 || current == 13 }
 
@@ -207,15 +222,15 @@ struct Lexer {
             case 10, 13:
                 save(10)
                 try incLineNumber()
-                if sem == nil { buffer.removeAll(keepingCapacity: true) }
+                if sem == nil { resetBuffer() }
             default:
                 if sem != nil { saveAndNext() } else { next() }
             }
         }
         if let sem {
             let start = 2 + sep
-            let end = buffer.count - (2 + sep)
-            sem.pointee.string = state.newString(Array(buffer[start..<max(start, end)]))
+            let end = count - (2 + sep)
+            sem.pointee.string = bufferString(start, end)
         }
     }
 
@@ -266,11 +281,11 @@ struct Lexer {
             }
         }
         saveAndNext()  // skip the delimiter
-        sem.string = state.newString(Array(buffer[1..<(buffer.count - 1)]))
+        sem.string = bufferString(1, count - 1)
     }
 
     mutating func lex(_ sem: inout TokenValue) throws(LuaError) -> Int {
-        buffer.removeAll(keepingCapacity: true)
+        resetBuffer()
         while true {
             switch current {
             case 10, 13:
@@ -281,10 +296,10 @@ struct Lexer {
                 next()
                 if current == 91 {
                     let sep = skipSep()
-                    buffer.removeAll(keepingCapacity: true)
+                    resetBuffer()
                     if sep >= 0 {
                         try readLongString(nil, sep)
-                        buffer.removeAll(keepingCapacity: true)
+                        resetBuffer()
                         continue
                     }
                 }
@@ -342,7 +357,7 @@ struct Lexer {
                     return Token.number
                 } else if Lexer.isAlpha(current) || current == 95 {
                     repeat { saveAndNext() } while Lexer.isAlnum(current) || current == 95
-                    let s = state.newString(buffer)
+                    let s = bufferString(0, count)
                     let r = s.p.pointee.reserved
                     if r > 0 { return Int(r) - 1 + Token.firstReserved }
                     sem.string = s
@@ -359,12 +374,29 @@ struct Lexer {
 
 /// Lua's luaO_str2d: strtod (decimal, and hex through strtoul), trailing spaces allowed.
 enum LuaNumberParser {
+    static func parse(_ bytes: ArraySlice<UInt8>) -> Double? {
+        bytes.withUnsafeBufferPointer { parse($0) }
+    }
+
     static func parse(_ bytes: [UInt8]) -> Double? {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 
+    /// Short runs of decimal digits (most literals and numeric strings) convert exactly without strtod.
+    @inline(__always) static func parseDigits(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+        if n == 0 || n > 15 { return nil }
+        var v = 0
+        for i in 0..<n {
+            let d = Int(p[i]) &- 48
+            if d < 0 || d > 9 { return nil }
+            v = v * 10 + d
+        }
+        return Double(v)
+    }
+
     /// Converts a byte string as `tonumber` and arithmetic coercion do.
     static func parse(_ buf: UnsafeBufferPointer<UInt8>) -> Double? {
+        if let base = buf.baseAddress, let d = parseDigits(base, buf.count) { return d }
         // strtod needs a NUL-terminated C string; an embedded NUL ends the number (as in C).
         var tmp = [CChar](repeating: 0, count: buf.count + 1)
         for i in 0..<buf.count { tmp[i] = CChar(bitPattern: buf[i]) }
@@ -386,6 +418,7 @@ enum LuaNumberParser {
 
     /// Same as `parse` for a string held by the state (already NUL-terminated).
     static func parse(_ s: LuaString) -> Double? {
+        if let d = parseDigits(s.bytes, s.count) { return d }
         let p = UnsafeMutableRawPointer(mutating: s.bytes).assumingMemoryBound(to: CChar.self)
         var end: UnsafeMutablePointer<CChar>? = nil
         var r = strtod(p, &end)

@@ -192,11 +192,20 @@ extension Parser {
     // MARK: - Constants
 
     func addConstant(_ key: ConstantKey, _ v: LuaValue) throws(LuaError) -> Int {
-        if let i = fs.constantIndex[key] { return i }
-        if fs.constants.count >= Instruction.maxBx { throw lex.syntaxError("constant table overflow") }
+        // Most functions have a handful of constants: a scan beats hashing (Lua uses a table).
+        let n = fs.constants.count
+        if n <= 32 {
+            for i in 0..<n where FuncState.sameConstant(fs.constants[i], v) { return i }
+        } else {
+            if fs.constantIndex.isEmpty {
+                for i in 0..<n { fs.constantIndex[FuncState.key(fs.constants[i])] = i }
+            }
+            if let i = fs.constantIndex[key] { return i }
+        }
+        if n >= Instruction.maxBx { throw lex.syntaxError("constant table overflow") }
         fs.constants.append(v)
-        fs.constantIndex[key] = fs.constants.count - 1
-        return fs.constants.count - 1
+        if n + 1 > 33 { fs.constantIndex[key] = n }
+        return n
     }
 
     func stringK(_ s: LuaString) throws(LuaError) -> Int { try addConstant(.string(s), .string(s)) }

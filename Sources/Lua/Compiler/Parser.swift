@@ -122,7 +122,9 @@ final class Parser {
 
     func newLocalVar(_ name: LuaString, _ n: Int) throws(LuaError) {
         try checkLimit(fs.nactvar + n + 1, CompilerLimits.maxVars, "local variables")
-        fs.actvar[fs.nactvar + n] = try registerLocalVar(name)
+        let slot = fs.nactvar + n
+        while fs.actvar.count <= slot { fs.actvar.append(0) }
+        fs.actvar[slot] = try registerLocalVar(name)
     }
 
     func newLocalVarLiteral(_ name: String, _ n: Int) throws(LuaError) {
@@ -237,33 +239,19 @@ final class Parser {
         ret(0, 0)
         if let e = deferredError { throw e }
         let f = fs
-        let p = state.newProto()
-        let oldBytes = state.protoBytes(p)
-        p.pointee.code.deallocate()
-        p.pointee.code = .allocate(capacity: max(1, f.code.count))
-        p.pointee.code.initialize(from: f.code, count: f.code.count)
-        p.pointee.codeCount = f.code.count
-        p.pointee.lineInfo.deallocate()
-        p.pointee.lineInfo = .allocate(capacity: max(1, f.lineInfo.count))
-        p.pointee.lineInfo.initialize(from: f.lineInfo, count: f.lineInfo.count)
-        p.pointee.constants.deallocate()
-        p.pointee.constants = .allocate(capacity: max(1, f.constants.count))
-        p.pointee.constants.initialize(from: f.constants, count: f.constants.count)
-        p.pointee.constantCount = f.constants.count
-        p.pointee.protos.deallocate()
-        p.pointee.protos = .allocate(capacity: max(1, f.protos.count))
-        p.pointee.protos.initialize(from: f.protos, count: f.protos.count)
-        p.pointee.protoCount = f.protos.count
-        p.pointee.localVars = f.localVars
-        p.pointee.upvalueNames = f.upvalueNames
-        p.pointee.source = lex.source
-        p.pointee.lineDefined = Int32(truncatingIfNeeded: f.lineDefined)
-        p.pointee.lastLineDefined = Int32(truncatingIfNeeded: f.lastLineDefined)
-        p.pointee.numParams = UInt8(f.numParams)
-        p.pointee.isVararg = f.isVararg
-        p.pointee.maxStackSize = UInt8(f.maxStackSize)
-        p.pointee.upvalueCount = UInt8(f.upvalues.count)
-        state.account(state.protoBytes(p) - oldBytes)
+        func buffer<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let b = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+            b.initialize(from: a, count: a.count)
+            return b
+        }
+        let p = state.newProto(ProtoObject(
+            gcNext: nil, code: buffer(f.code), codeCount: f.code.count,
+            constants: buffer(f.constants), constantCount: f.constants.count,
+            protos: buffer(f.protos), protoCount: f.protos.count, lineInfo: buffer(f.lineInfo),
+            localVars: f.localVars, upvalueNames: f.upvalueNames, source: lex.source,
+            lineDefined: Int32(truncatingIfNeeded: f.lineDefined), lastLineDefined: Int32(truncatingIfNeeded: f.lastLineDefined),
+            numParams: UInt8(f.numParams), isVararg: f.isVararg, maxStackSize: UInt8(f.maxStackSize),
+            upvalueCount: UInt8(f.upvalues.count), marked: 0))
         if let prev = f.prev { fs = prev }
         return p
     }

@@ -48,10 +48,7 @@ extension LuaState {
             var pc = ci.pointee.savedPC
             while true {
                 let i = code[pc]
-                pc += 1
-                ci.pointee.savedPC = pc
-                if hookCounter <= 0 { try hookTick() }
-                hookCounter &-= 1
+                pc &+= 1
                 let a = Int((i >> 6) & 0xFF)
                 switch Instruction.op(i) {
                 case .move:
@@ -79,6 +76,7 @@ extension LuaState {
                             continue
                         }
                     }
+                    ci.pointee.savedPC = pc
                     let v = try index(.table(env), key)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -94,6 +92,7 @@ extension LuaState {
                             continue
                         }
                     }
+                    ci.pointee.savedPC = pc
                     let v = try index(t, key, reg: b)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -107,6 +106,7 @@ extension LuaState {
                         env.p.pointee.flags = 0
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     try setIndex(.table(env), key, v)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -123,10 +123,12 @@ extension LuaState {
                             continue
                         }
                         if h.p.pointee.metatable == nil {
+                            ci.pointee.savedPC = pc
                             try tableSlot(h, key).pointee = v
                             continue
                         }
                     }
+                    ci.pointee.savedPC = pc
                     try setIndex(t, key, v, reg: a)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -134,6 +136,7 @@ extension LuaState {
                     let b = Int(i >> 23), c = Int((i >> 14) & 0x1FF)
                     base[a] = .table(rawNewTable(narray: FloatByte.decode(b), nhash: FloatByte.decode(c)))
                     if totalBytes > gcThreshold {
+                        ci.pointee.savedPC = pc
                         try collectAtSafePoint()
                         base = th.pointee.stack + ciBase
                     }
@@ -149,6 +152,7 @@ extension LuaState {
                             continue
                         }
                     }
+                    ci.pointee.savedPC = pc
                     let v = try index(t, key, reg: b)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -160,6 +164,7 @@ extension LuaState {
                         base[a] = .number(x + y)
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.add, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -171,6 +176,7 @@ extension LuaState {
                         base[a] = .number(x - y)
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.sub, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -182,6 +188,7 @@ extension LuaState {
                         base[a] = .number(x * y)
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.mul, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -193,6 +200,7 @@ extension LuaState {
                         base[a] = .number(x / y)
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.div, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -204,6 +212,7 @@ extension LuaState {
                         base[a] = .number(luaMod(x, y))
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.mod, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -215,6 +224,7 @@ extension LuaState {
                         base[a] = .number(luaPow(x, y))
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.pow, rb, rc, b & 256 != 0 ? -1 : b, c & 256 != 0 ? -1 : c)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -226,6 +236,7 @@ extension LuaState {
                         base[a] = .number(-x)
                         continue
                     }
+                    ci.pointee.savedPC = pc
                     let v = try arith(.unm, rb, rb, b, b)
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
@@ -239,6 +250,7 @@ extension LuaState {
                     case .table(let t): base[a] = .number(Double(t.length))
                     case .string(let s): base[a] = .number(Double(s.count))
                     default:
+                        ci.pointee.savedPC = pc
                         let v = try length(rb, reg: b)
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
@@ -246,13 +258,22 @@ extension LuaState {
                     }
                 case .concat:
                     let b = Int(i >> 23), c = Int((i >> 14) & 0x1FF)
+                    ci.pointee.savedPC = pc
                     try concat(first: ciBase + b, last: ciBase + c, regBase: ciBase)
                     if totalBytes > gcThreshold { try collectAtSafePoint() }
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
                     base[a] = base[b]
                 case .jmp:
-                    pc += Int(i >> 14) - Instruction.maxSBx
+                    let offset = Int(i >> 14) - Instruction.maxSBx
+                    pc &+= offset
+                    if offset < 0 {
+                        hookCounter &-= 1
+                        if hookCounter < 0 {
+                            ci.pointee.savedPC = pc
+                            try hookTick()
+                        }
+                    }
                 case .eq:
                     let rb = rk(base, k, Int(i >> 23)), rc = rk(base, k, Int((i >> 14) & 0x1FF))
                     let r: Bool
@@ -260,6 +281,7 @@ extension LuaState {
                     case (.number(let x), .number(let y)): r = x == y
                     case (.string(let x), .string(let y)): r = x.p == y.p
                     default:
+                        ci.pointee.savedPC = pc
                         r = try equals(rb, rc)
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
@@ -272,6 +294,7 @@ extension LuaState {
                     if case .number(let x) = rb, case .number(let y) = rc {
                         r = x < y
                     } else {
+                        ci.pointee.savedPC = pc
                         r = try lessThan(rb, rc)
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
@@ -284,6 +307,7 @@ extension LuaState {
                     if case .number(let x) = rb, case .number(let y) = rc {
                         r = x <= y
                     } else {
+                        ci.pointee.savedPC = pc
                         r = try lessEqual(rb, rc)
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
@@ -303,8 +327,35 @@ extension LuaState {
                 case .call:
                     let b = Int(i >> 23)
                     let nresults = Int((i >> 14) & 0x1FF) - 1
-                    if b != 0 { th.pointee.top = ciBase + a + b }
-                    switch try precall(ciBase + a, nresults) {
+                    let fn = ciBase + a
+                    if b != 0 { th.pointee.top = fn + b }
+                    ci.pointee.savedPC = pc
+                    if case .function(let f) = base[a], let p = f.p.pointee.proto, p.pointee.isVararg == 0 {
+                        // Fixed-parameter Lua function: set up its frame here (precall's common case).
+                        let maxStack = Int(p.pointee.maxStackSize)
+                        let numParams = Int(p.pointee.numParams)
+                        if th.pointee.top + maxStack + numParams + 5 > th.pointee.stackSize { growStack(th, maxStack + numParams) }
+                        let newBase = fn + 1
+                        if th.pointee.top > newBase + numParams { th.pointee.top = newBase + numParams }
+                        let nci = th.pointee.ci + 1
+                        if nci >= th.pointee.ciSize { try growCallInfo(th) }
+                        th.pointee.ci = nci
+                        let ciTop = newBase + maxStack
+                        th.pointee.cis[nci] = CallInfo(funcIndex: fn, base: newBase, top: ciTop, savedPC: 0,
+                                                       nresults: Int32(nresults), tailcalls: 0)
+                        let stack = th.pointee.stack
+                        var st = th.pointee.top
+                        while st < ciTop {
+                            stack[st] = .nil
+                            st &+= 1
+                        }
+                        th.pointee.top = ciTop
+                        if ciTop > th.pointee.highWater { th.pointee.highWater = ciTop }
+                        hookCounter &-= 1
+                        if hookCounter < 0 { try hookTick() }
+                        continue newFrame
+                    }
+                    switch try precall(fn, nresults) {
                     case .lua:
                         continue newFrame
                     case .native:
@@ -317,6 +368,7 @@ extension LuaState {
                 case .tailcall:
                     let b = Int(i >> 23)
                     if b != 0 { th.pointee.top = ciBase + a + b }
+                    ci.pointee.savedPC = pc
                     switch try precall(ciBase + a, -1) {
                     case .lua:
                         // Put the new frame in place of this one.
@@ -337,6 +389,8 @@ extension LuaState {
                         cis[ciIdx].savedPC = cis[newCI].savedPC
                         cis[ciIdx].tailcalls += 1
                         th.pointee.ci = ciIdx
+                        hookCounter &-= 1
+                        if hookCounter < 0 { try hookTick() }
                         continue newFrame
                     case .native:
                         ci = th.pointee.cis + ciIdx
@@ -345,6 +399,7 @@ extension LuaState {
                         return
                     }
                 case .return:
+                    ci.pointee.savedPC = pc
                     let b = Int(i >> 23)
                     if b != 0 { th.pointee.top = ciBase + a + b - 1 }
                     if th.pointee.openUpvalues != nil { closeUpvalues(th, ciBase) }
@@ -357,11 +412,17 @@ extension LuaState {
                     let idx = num(base[a]) + step
                     let limit = num(base[a + 1])
                     if 0 < step ? idx <= limit : limit <= idx {
-                        pc += Int(i >> 14) - Instruction.maxSBx
+                        pc &+= Int(i >> 14) - Instruction.maxSBx
                         base[a] = .number(idx)
                         base[a + 3] = .number(idx)
+                        hookCounter &-= 1
+                        if hookCounter < 0 {
+                            ci.pointee.savedPC = pc
+                            try hookTick()
+                        }
                     }
                 case .forprep:
+                    ci.pointee.savedPC = pc
                     guard let initial = toNumber(base[a]) else { throw runtimeError("'for' initial value must be a number") }
                     guard let limit = toNumber(base[a + 1]) else { throw runtimeError("'for' limit must be a number") }
                     guard let step = toNumber(base[a + 2]) else { throw runtimeError("'for' step must be a number") }
@@ -375,6 +436,7 @@ extension LuaState {
                     base[cb + 1] = base[a + 1]
                     base[cb] = base[a]
                     th.pointee.top = ciBase + cb + 3
+                    ci.pointee.savedPC = pc
                     try call(ciBase + cb, Int((i >> 14) & 0x1FF))
                     ci = th.pointee.cis + ciIdx
                     th.pointee.top = ci.pointee.top
@@ -382,9 +444,15 @@ extension LuaState {
                     if !base[cb].isNil {
                         base[cb - 1] = base[cb]
                         pc += Int(code[pc] >> 14) - Instruction.maxSBx
+                        hookCounter &-= 1
+                        if hookCounter < 0 {
+                            ci.pointee.savedPC = pc
+                            try hookTick()
+                        }
                     }
                     pc += 1
                 case .setlist:
+                    ci.pointee.savedPC = pc
                     var n = Int(i >> 23)
                     var c = Int((i >> 14) & 0x1FF)
                     if n == 0 {
@@ -418,13 +486,14 @@ extension LuaState {
                         }
                         pc += 1
                     }
-                    ci.pointee.savedPC = pc
                     base[a] = .function(ncl)
                     if totalBytes > gcThreshold {
+                        ci.pointee.savedPC = pc
                         try collectAtSafePoint()
                         base = th.pointee.stack + ciBase
                     }
                 case .vararg:
+                    ci.pointee.savedPC = pc
                     var b = Int(i >> 23) - 1
                     let n = ciBase - ci.pointee.funcIndex - Int(proto.pointee.numParams) - 1
                     if b == -1 {
