@@ -52,7 +52,7 @@ public final class LuaState {
     public var maxCallDepth = 16000
     /// Native stack bytes the interpreter may use below the outermost entry (parser nesting and
     /// native → Lua recursion raise "C stack overflow" / "too many syntax levels" past it).
-    public var nativeStackBudget = 1 << 20
+    public var nativeStackBudget = 4 << 20
     var nativeStackFloor: UInt = 0
 
     // MARK: Roots

@@ -328,7 +328,8 @@ extension LuaState {
         let e = args.isNoneOrNil(3) ? t.length : try args.checkInt(3)
         if i > e { return 0 }
         let n = e - i + 1
-        if n <= 0 || n >= 8000 || L.current.pointee.top + n > 1 << 24 { throw L.error("too many results to unpack") }
+        // lua_checkstack: at most LUAI_MAXCSTACK (8000) values in this frame.
+        if n <= 0 || args.count + n > 8000 { throw L.error("too many results to unpack") }
         L.checkStack(L.current, n)
         L.push(t.get(int: i))
         while i < e {

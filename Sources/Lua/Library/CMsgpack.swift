@@ -146,7 +146,8 @@ extension LuaState {
         let end: Int
         /// 1: not enough data, 2: bad format.
         var err = 0
-        /// Values the reference would hold on its stack at this point (bounded like lua_checkstack).
+        /// Values the reference holds on its stack outside the value being decoded (the argument
+        /// and the values already unpacked), to bound nesting as its lua_checkstack does.
         var virtualStack: Int
 
         var left: Int { end - pos }
@@ -160,142 +161,144 @@ extension LuaState {
 
     static let mpStackMessage = "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
 
+    /// A container being filled while decoding (the reference recurses; this loop keeps its
+    /// nesting on the heap, so deep inputs cannot exhaust the native stack).
+    struct MPFrame {
+        let table: LuaTable
+        let isMap: Bool
+        var remaining: Int
+        var index = 1
+        var key: LuaValue? = nil
+    }
+
+    /// Values the reference holds on the Lua stack for the open containers.
+    static func mpStackUse(_ frames: [MPFrame]) -> Int {
+        var n = 0
+        for f in frames { n += f.isMap ? (f.key == nil ? 1 : 2) : 2 }
+        return n
+    }
+
+    /// Decodes one top-level value (mp_decode_to_lua_type); sets `c.err` on truncated or bad input.
     func mpDecode(_ c: inout MPCursor) throws(LuaError) -> LuaValue {
-        if c.left < 1 { c.err = 1; return .nil }
-        if c.virtualStack + 1 > 8000 || nativeStackExhausted() { throw error(LuaState.mpStackMessage) }
+        var frames: [MPFrame] = []
+        while true {
+            // The reference's luaL_checkstack(L, 1, ...) on entry, against its Lua stack size.
+            if c.virtualStack + LuaState.mpStackUse(frames) + 1 > 8000 { throw error(LuaState.mpStackMessage) }
+            var item = try mpDecodeItem(&c)
+            if c.err != 0 { return .nil }
+            if case .container(let isMap, let n) = item {
+                let t = newTable()
+                if !isMap && c.virtualStack + LuaState.mpStackUse(frames) + 2 > 8000 {
+                    throw error("stack overflow (in function mp_decode_to_lua_array)")
+                }
+                if n > 0 {
+                    frames.append(MPFrame(table: t, isMap: isMap, remaining: n))
+                    continue
+                }
+                item = .value(.table(t))
+            }
+            guard case .value(var v) = item else { return .nil }
+            // Deliver the value to the innermost open container, closing those that are full.
+            while !frames.isEmpty {
+                let last = frames.count - 1
+                if frames[last].isMap {
+                    if let k = frames[last].key {
+                        try rawSet(frames[last].table, k, v)
+                        frames[last].key = nil
+                        frames[last].remaining -= 1
+                    } else {
+                        frames[last].key = v
+                        break
+                    }
+                } else {
+                    try rawSet(frames[last].table, .number(Double(frames[last].index)), v)
+                    frames[last].index += 1
+                    frames[last].remaining -= 1
+                }
+                if frames[last].remaining > 0 { break }
+                v = .table(frames[last].table)
+                frames.removeLast()
+            }
+            if frames.isEmpty { return v }
+        }
+    }
+
+    enum MPItem {
+        case value(LuaValue)
+        case container(isMap: Bool, count: Int)
+    }
+
+    func mpDecodeItem(_ c: inout MPCursor) throws(LuaError) -> MPItem {
+        if c.left < 1 { c.err = 1; return .value(.nil) }
         let b0 = c.p[c.pos]
         func need(_ n: Int, _ c: inout MPCursor) -> Bool {
             if c.left < n { c.err = 1; return false }
             return true
         }
-        func str(_ c: inout MPCursor, _ hdr: Int, _ len: Int) -> LuaValue {
-            if !need(hdr + len, &c) { return .nil }
+        func str(_ c: inout MPCursor, _ hdr: Int, _ len: Int) -> MPItem {
+            if !need(hdr + len, &c) { return .value(.nil) }
             let s = newString(UnsafeBufferPointer(start: c.p + c.pos + hdr, count: len))
             c.pos += hdr + len
-            return .string(s)
+            return .value(.string(s))
+        }
+        func num(_ c: inout MPCursor, _ size: Int, _ v: (MPCursor) -> Double) -> MPItem {
+            if !need(size, &c) { return .value(.nil) }
+            let d = v(c)
+            c.pos += size
+            return .value(.number(d))
         }
         switch b0 {
-        case 0xcc:
-            if !need(2, &c) { return .nil }
-            defer { c.pos += 2 }
-            return .number(Double(c.byte(1)))
-        case 0xd0:
-            if !need(2, &c) { return .nil }
-            defer { c.pos += 2 }
-            return .number(Double(Int8(bitPattern: UInt8(c.byte(1)))))
-        case 0xcd:
-            if !need(3, &c) { return .nil }
-            defer { c.pos += 3 }
-            return .number(Double(c.be(1, 2)))
-        case 0xd1:
-            if !need(3, &c) { return .nil }
-            defer { c.pos += 3 }
-            return .number(Double(Int16(bitPattern: UInt16(c.be(1, 2)))))
-        case 0xce:
-            if !need(5, &c) { return .nil }
-            defer { c.pos += 5 }
-            return .number(Double(c.be(1, 4)))
-        case 0xd2:
-            if !need(5, &c) { return .nil }
-            defer { c.pos += 5 }
-            return .number(Double(Int32(bitPattern: UInt32(c.be(1, 4)))))
-        case 0xcf, 0xd3:
-            if !need(9, &c) { return .nil }
-            defer { c.pos += 9 }
-            return .number(Double(Int64(bitPattern: c.be(1, 8))))
+        case 0xcc: return num(&c, 2) { Double($0.byte(1)) }
+        case 0xd0: return num(&c, 2) { Double(Int8(bitPattern: UInt8($0.byte(1)))) }
+        case 0xcd: return num(&c, 3) { Double($0.be(1, 2)) }
+        case 0xd1: return num(&c, 3) { Double(Int16(bitPattern: UInt16($0.be(1, 2)))) }
+        case 0xce: return num(&c, 5) { Double($0.be(1, 4)) }
+        case 0xd2: return num(&c, 5) { Double(Int32(bitPattern: UInt32($0.be(1, 4)))) }
+        case 0xcf, 0xd3: return num(&c, 9) { Double(Int64(bitPattern: $0.be(1, 8))) }
+        case 0xca: return num(&c, 5) { Double(Float(bitPattern: UInt32($0.be(1, 4)))) }
+        case 0xcb: return num(&c, 9) { Double(bitPattern: $0.be(1, 8)) }
         case 0xc0:
             c.pos += 1
-            return .nil
+            return .value(.nil)
         case 0xc3:
             c.pos += 1
-            return .bool(true)
+            return .value(.bool(true))
         case 0xc2:
             c.pos += 1
-            return .bool(false)
-        case 0xca:
-            if !need(5, &c) { return .nil }
-            defer { c.pos += 5 }
-            return .number(Double(Float(bitPattern: UInt32(c.be(1, 4)))))
-        case 0xcb:
-            if !need(9, &c) { return .nil }
-            defer { c.pos += 9 }
-            return .number(Double(bitPattern: c.be(1, 8)))
+            return .value(.bool(false))
         case 0xd9:
-            if !need(2, &c) { return .nil }
+            if !need(2, &c) { return .value(.nil) }
             return str(&c, 2, Int(c.byte(1)))
         case 0xda:
-            if !need(3, &c) { return .nil }
+            if !need(3, &c) { return .value(.nil) }
             return str(&c, 3, Int(c.be(1, 2)))
         case 0xdb:
-            if !need(5, &c) { return .nil }
+            if !need(5, &c) { return .value(.nil) }
             let l = Int(c.be(1, 4))
             c.pos += 5
             return str(&c, 0, l)
-        case 0xdc, 0xdd:
-            let h = b0 == 0xdc ? 3 : 5
-            if !need(h, &c) { return .nil }
+        case 0xdc, 0xdd, 0xde, 0xdf:
+            let h = (b0 == 0xdc || b0 == 0xde) ? 3 : 5
+            if !need(h, &c) { return .value(.nil) }
             let l = Int(c.be(1, h - 1))
             c.pos += h
-            return try mpDecodeArray(&c, l)
-        case 0xde, 0xdf:
-            let h = b0 == 0xde ? 3 : 5
-            if !need(h, &c) { return .nil }
-            let l = Int(c.be(1, h - 1))
-            c.pos += h
-            return try mpDecodeMap(&c, l)
+            return .container(isMap: b0 >= 0xde, count: l)
         default:
             if b0 & 0x80 == 0 {
                 c.pos += 1
-                return .number(Double(b0))
+                return .value(.number(Double(b0)))
             } else if b0 & 0xe0 == 0xe0 {
                 c.pos += 1
-                return .number(Double(Int8(bitPattern: b0)))
+                return .value(.number(Double(Int8(bitPattern: b0))))
             } else if b0 & 0xe0 == 0xa0 {
                 return str(&c, 1, Int(b0 & 0x1f))
-            } else if b0 & 0xf0 == 0x90 {
+            } else if b0 & 0xf0 == 0x90 || b0 & 0xf0 == 0x80 {
                 c.pos += 1
-                return try mpDecodeArray(&c, Int(b0 & 0xf))
-            } else if b0 & 0xf0 == 0x80 {
-                c.pos += 1
-                return try mpDecodeMap(&c, Int(b0 & 0xf))
+                return .container(isMap: b0 & 0xf0 == 0x80, count: Int(b0 & 0xf))
             }
             c.err = 2
-            return .nil
+            return .value(.nil)
         }
-    }
-
-    func mpDecodeArray(_ c: inout MPCursor, _ len: Int) throws(LuaError) -> LuaValue {
-        let t = newTable()
-        c.virtualStack += 2  // the table and the index
-        defer { c.virtualStack -= 2 }
-        var i = 1
-        var n = len
-        while n > 0 {
-            let v = try mpDecode(&c)
-            if c.err != 0 { return .table(t) }
-            try rawSet(t, .number(Double(i)), v)
-            i += 1
-            n -= 1
-        }
-        return .table(t)
-    }
-
-    func mpDecodeMap(_ c: inout MPCursor, _ len: Int) throws(LuaError) -> LuaValue {
-        let t = newTable()
-        c.virtualStack += 1
-        defer { c.virtualStack -= 1 }
-        var n = len
-        while n > 0 {
-            let k = try mpDecode(&c)
-            if c.err != 0 { return .table(t) }
-            c.virtualStack += 1
-            let v = try mpDecode(&c)
-            c.virtualStack -= 1
-            if c.err != 0 { return .table(t) }
-            try rawSet(t, k, v)
-            n -= 1
-        }
-        return .table(t)
     }
 
     static func mpUnpackFull(_ L: LuaState, _ args: LuaArgs, limit: Int, offset: Int) throws(LuaError) -> Int {

@@ -71,8 +71,12 @@ extension LuaState {
         }
     }
 
-    static func structPack(_ L: LuaState, _ args: LuaArgs) throws(LuaError) -> Int {
-        let fmtS = try args.checkString(1)
+    static func structPack(_ L: LuaState, _ args0: LuaArgs) throws(LuaError) -> Int {
+        let fmtS = try args0.checkString(1)
+        // The reference pushes a nil after the arguments (a marker for its buffer): a missing
+        // argument right after the last one reads as "got nil".
+        L.push(.nil)
+        let args = LuaArgs(state: L, base: args0.base, count: args0.count + 1)
         var f = FormatReader(fmt: fmtS.bytes)
         var h = StructHeader()
         var arg = 2
