@@ -50,6 +50,7 @@ extension LuaState {
             if outermost {
                 aborting = nil
                 hookCounter = hookInterval > 0 ? hookInterval : Int.max
+                shrinkStacks(th)
             }
         }
         checkStack(th, args.count + 1)

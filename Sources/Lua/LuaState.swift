@@ -135,8 +135,9 @@ public final class LuaState {
         totalBytes &+= bytes
     }
 
-    /// Fails with "not enough memory" when allocating `bytes` more would pass the memory limit.
-    /// Natives call this before building large results (string.rep, table.concat, ...).
+    /// Fails with "not enough memory" when allocating `bytes` more would pass the memory limit
+    /// even after a collection. Natives call this before building large results (string.rep,
+    /// table.concat, ...); it may collect, so the caller's Lua values must be on the stack.
     public func reserve(_ bytes: Int) throws(LuaError) {
         if memoryLimit > 0 && (bytes > memoryLimit || totalBytes + bytes > memoryLimit) {
             if !gcStopped { collectGarbage() }
@@ -221,16 +222,54 @@ public final class LuaState {
     }
 
     @inline(never) func growCallInfo(_ th: UnsafeMutablePointer<ThreadObject>) throws(LuaError) {
-        if th.pointee.ciSize > maxCallDepth + 100 {
+        // As Lua's growCI: past the limit plus the handler's room is an error in error handling;
+        // reaching the limit grows once more (room for handlers) and raises "stack overflow".
+        if th.pointee.ciSize > maxCallDepth {
             throw LuaError(.errorHandler, .string(newString("error in error handling")))
         }
-        if th.pointee.ciSize >= maxCallDepth {
-            // Room for the error handler to run, as Lua's growCI leaves it.
-            let size = maxCallDepth + 200
-            reallocCallInfo(th, size)
+        if th.pointee.ciSize == maxCallDepth {
+            reallocCallInfo(th, maxCallDepth + 200)
             throw runtimeError("stack overflow")
         }
         reallocCallInfo(th, min(th.pointee.ciSize * 2, maxCallDepth))
+    }
+
+    /// After an error is caught or the outermost call returns: give back the room a stack
+    /// overflow took, so the next overflow is detected again (Lua's restore_stack_limit).
+    func restoreStackLimit(_ th: UnsafeMutablePointer<ThreadObject>) {
+        if th.pointee.ciSize > maxCallDepth && th.pointee.ci + 1 < maxCallDepth {
+            let cis = UnsafeMutablePointer<CallInfo>.allocate(capacity: maxCallDepth)
+            cis.moveInitialize(from: th.pointee.cis, count: th.pointee.ci + 1)
+            th.pointee.cis.deallocate()
+            account((maxCallDepth - th.pointee.ciSize) * MemoryLayout<CallInfo>.stride)
+            th.pointee.cis = cis
+            th.pointee.ciSize = maxCallDepth
+        }
+    }
+
+    /// Shrinks a thread's stacks after deep recursion (only when nothing runs on them).
+    func shrinkStacks(_ th: UnsafeMutablePointer<ThreadObject>) {
+        guard th.pointee.ci == 0 else { return }
+        if th.pointee.ciSize > 64 {
+            let cis = UnsafeMutablePointer<CallInfo>.allocate(capacity: 8)
+            cis.moveInitialize(from: th.pointee.cis, count: 1)
+            th.pointee.cis.deallocate()
+            account((8 - th.pointee.ciSize) * MemoryLayout<CallInfo>.stride)
+            th.pointee.cis = cis
+            th.pointee.ciSize = 8
+        }
+        let used = th.pointee.top
+        if th.pointee.stackSize > 4096 && used < 1024 && th.pointee.openUpvalues == nil {
+            let size = 1024 + 45
+            let stack = UnsafeMutablePointer<LuaValue>.allocate(capacity: size)
+            stack.moveInitialize(from: th.pointee.stack, count: used)
+            (stack + used).initialize(repeating: .nil, count: size - used)
+            th.pointee.stack.deallocate()
+            account((size - th.pointee.stackSize) * 16)
+            th.pointee.stack = stack
+            th.pointee.stackSize = size
+            th.pointee.highWater = min(th.pointee.highWater, used)
+        }
     }
 
     func reallocCallInfo(_ th: UnsafeMutablePointer<ThreadObject>, _ size: Int) {

@@ -31,6 +31,15 @@ guard argv.count >= 2 else {
 let L = LuaState()
 L.openLibraries(.all)
 if getenv("VIGIL_LUA_GC_STRESS") != nil { L.collectAtEverySafePoint = true }
+// VIGIL_LUA_ABORT_AFTER=n: abort the script after n hook calls (one per 1000 ticks).
+if let v = getenv("VIGIL_LUA_ABORT_AFTER"), let n = Int(String(cString: v)) {
+    var calls = 0
+    L.setInstructionHook(every: 1000) { (L) throws(LuaError) in
+        calls += 1
+        if calls >= n { throw L.abortError("aborted after \(calls) hook calls") }
+    }
+}
+if let v = getenv("VIGIL_LUA_MEMORY_LIMIT"), let n = Int(String(cString: v)) { L.memoryLimit = n }
 let source: [UInt8]
 let chunkName: String
 if argv[1] == "-e", argv.count >= 3 {
@@ -43,9 +52,20 @@ if argv[1] == "-e", argv.count >= 3 {
     source = s.first == UInt8(ascii: "#") ? Array(s.drop(while: { $0 != 10 })) : s
     chunkName = "@" + argv[1]
 }
+defer {
+    if getenv("VIGIL_LUA_STATS") != nil {
+        let c = L.objectCounts
+        var m = Array("collections=\(L.collections) bytes=\(L.totalBytes) strings=\(c.strings) tables=\(c.tables) functions=\(c.functions)\n".utf8)
+        _ = write(2, &m, m.count)
+    }
+}
 do {
     let f = try L.load(source, chunkName: chunkName)
     _ = try L.call(.function(f), argv.dropFirst(2).map { .string(L.newString($0)) })
 } catch {
+    if getenv("VIGIL_LUA_STATS") != nil {
+        var m = Array("collections=\(L.collections) bytes=\(L.totalBytes)\n".utf8)
+        _ = write(2, &m, m.count)
+    }
     fail("vigil-lua: \(error.message)")
 }

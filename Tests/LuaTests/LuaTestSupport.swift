@@ -20,7 +20,7 @@ enum LuaTest {
 
         /// Runs `code` and returns its results.
         @discardableResult
-        func run(_ code: String, name: String = "=test") throws -> [LuaValue] {
+        func run(_ code: String, name: String = "=test") throws(LuaError) -> [LuaValue] {
             try L.run(code, chunkName: name)
         }
 
@@ -35,7 +35,7 @@ enum LuaTest {
         }
 
         /// The first result of `code` rendered as Lua's tostring would.
-        func eval(_ code: String) throws -> String {
+        func eval(_ code: String) throws(LuaError) -> String {
             let r = try run(code)
             guard let v = r.first else { return "<none>" }
             return try L.tostring(v).string

@@ -186,6 +186,7 @@ extension LuaState {
                 throw error("Cannot serialise, excessive nesting (\(depth))")
             }
             if out.count > LuaState.maxStringBytes { throw memoryError() }
+            try reserve(out.count)
             let len = try jsonArrayLength(cfg, t)
             if len > 0 {
                 out.append(91)

@@ -252,6 +252,7 @@ extension LuaState {
                 n += 1
                 try addValue(L, &ms, &out, src, e, repl, tr)
                 if out.count > LuaState.maxStringBytes { throw L.memoryError() }
+                if n & 0x3FF == 0 { try L.reserve(out.count) }
             }
             if let e, e > src {
                 src = e

@@ -123,6 +123,7 @@ extension LuaState {
             }
             out.append(contentsOf: s.buffer)
             if out.count > LuaState.maxStringBytes { throw L.memoryError() }
+            if i & 0x3FF == 0 { try L.reserve(out.count) }
         }
         while i < last {
             try addField(i)

@@ -42,7 +42,12 @@ extension LuaState {
             }
             if nCcalls == maxNativeDepth || nativeStackExhausted() { throw runtimeError("C stack overflow") }
         }
-        if try precall(fn, nresults) == .lua { try execute() }
+        if try precall(fn, nresults) == .lua {
+            // A call from a native is a tick too (a native looping over Lua callbacks).
+            hookCounter &-= 1
+            if hookCounter < 0 { try hookTick() }
+            try execute()
+        }
         nCcalls -= 1
     }
 
@@ -228,5 +233,6 @@ extension LuaState {
         th.pointee.ci = ci
         nCcalls = nc
         th.pointee.top = fn
+        restoreStackLimit(th)
     }
 }

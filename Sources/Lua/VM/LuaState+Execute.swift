@@ -108,6 +108,7 @@ extension LuaState {
                     }
                     ci.pointee.savedPC = pc
                     try setIndex(.table(env), key, v)
+                    if totalBytes > gcThreshold { try collectAtSafePoint() }
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
                 case .setupval:
@@ -125,11 +126,18 @@ extension LuaState {
                         if h.p.pointee.metatable == nil {
                             ci.pointee.savedPC = pc
                             try tableSlot(h, key).pointee = v
+                            // A new key may have grown the table: a safe point (loops that only
+                            // fill tables must still meet the collector and the memory limit).
+                            if totalBytes > gcThreshold {
+                                try collectAtSafePoint()
+                                base = th.pointee.stack + ciBase
+                            }
                             continue
                         }
                     }
                     ci.pointee.savedPC = pc
                     try setIndex(t, key, v, reg: a)
+                    if totalBytes > gcThreshold { try collectAtSafePoint() }
                     base = th.pointee.stack + ciBase
                     ci = th.pointee.cis + ciIdx
                 case .newtable:
@@ -286,7 +294,17 @@ extension LuaState {
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
                     }
-                    if r == (a != 0) { pc += Int(code[pc] >> 14) - Instruction.maxSBx }
+                    if r == (a != 0) {
+                        let offset = Int(code[pc] >> 14) - Instruction.maxSBx
+                        pc &+= offset
+                        if offset < 0 {
+                            hookCounter &-= 1
+                            if hookCounter < 0 {
+                                ci.pointee.savedPC = pc &+ 1
+                                try hookTick()
+                            }
+                        }
+                    }
                     pc += 1
                 case .lt:
                     let rb = rk(base, k, Int(i >> 23)), rc = rk(base, k, Int((i >> 14) & 0x1FF))
@@ -299,7 +317,17 @@ extension LuaState {
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
                     }
-                    if r == (a != 0) { pc += Int(code[pc] >> 14) - Instruction.maxSBx }
+                    if r == (a != 0) {
+                        let offset = Int(code[pc] >> 14) - Instruction.maxSBx
+                        pc &+= offset
+                        if offset < 0 {
+                            hookCounter &-= 1
+                            if hookCounter < 0 {
+                                ci.pointee.savedPC = pc &+ 1
+                                try hookTick()
+                            }
+                        }
+                    }
                     pc += 1
                 case .le:
                     let rb = rk(base, k, Int(i >> 23)), rc = rk(base, k, Int((i >> 14) & 0x1FF))
@@ -312,16 +340,44 @@ extension LuaState {
                         base = th.pointee.stack + ciBase
                         ci = th.pointee.cis + ciIdx
                     }
-                    if r == (a != 0) { pc += Int(code[pc] >> 14) - Instruction.maxSBx }
+                    if r == (a != 0) {
+                        let offset = Int(code[pc] >> 14) - Instruction.maxSBx
+                        pc &+= offset
+                        if offset < 0 {
+                            hookCounter &-= 1
+                            if hookCounter < 0 {
+                                ci.pointee.savedPC = pc &+ 1
+                                try hookTick()
+                            }
+                        }
+                    }
                     pc += 1
                 case .test:
-                    if base[a].isFalsy != ((i >> 14) & 0x1FF != 0) { pc += Int(code[pc] >> 14) - Instruction.maxSBx }
+                    if base[a].isFalsy != ((i >> 14) & 0x1FF != 0) {
+                        let offset = Int(code[pc] >> 14) - Instruction.maxSBx
+                        pc &+= offset
+                        if offset < 0 {
+                            hookCounter &-= 1
+                            if hookCounter < 0 {
+                                ci.pointee.savedPC = pc &+ 1
+                                try hookTick()
+                            }
+                        }
+                    }
                     pc += 1
                 case .testset:
                     let rb = base[Int(i >> 23)]
                     if rb.isFalsy != ((i >> 14) & 0x1FF != 0) {
                         base[a] = rb
-                        pc += Int(code[pc] >> 14) - Instruction.maxSBx
+                        let offset = Int(code[pc] >> 14) - Instruction.maxSBx
+                        pc &+= offset
+                        if offset < 0 {
+                            hookCounter &-= 1
+                            if hookCounter < 0 {
+                                ci.pointee.savedPC = pc &+ 1
+                                try hookTick()
+                            }
+                        }
                     }
                     pc += 1
                 case .call:
@@ -470,6 +526,10 @@ extension LuaState {
                         tableSlot(h, int: last).pointee = base[a + n]
                         last -= 1
                         n -= 1
+                    }
+                    if totalBytes > gcThreshold {
+                        try collectAtSafePoint()
+                        base = th.pointee.stack + ciBase
                     }
                 case .close:
                     closeUpvalues(th, ciBase + a)
