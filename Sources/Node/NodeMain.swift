@@ -80,15 +80,17 @@ enum NodeMain {
         guard let (config, unimplemented) = loadConfigReportingUnimplemented(argv) else { return 1 }
         let log = Logger()
         log.level = config.loglevel
+        // Redis changes directory when it reads `dir`, so a relative logfile lives in `dir`.
+        do { try Posix.chdir(config.dir) } catch {
+            writeStderr("Can't chdir to '\(config.dir)': \(error)\n")
+            return 1
+        }
+        config.dir = Posix.getcwd()
         do { try log.setFile(config.logfile) } catch {
             writeStderr("Can't open the log file: \(error)\n")
             return 1
         }
         if config.daemonize && !Posix.daemonize() { return 1 }
-        do { try Posix.chdir(config.dir) } catch {
-            log.warning("Can't chdir to '\(config.dir)': \(error)")
-            return 1
-        }
         let loop: EventLoop
         do { loop = try EventLoop() } catch {
             log.warning("Failed creating the event loop: \(error)")
@@ -103,9 +105,12 @@ enum NodeMain {
         for name in unimplemented {
             log.warning("Warning: config directive '\(name)' is accepted but not implemented by vigil-node; it has no effect")
         }
+        // Listen before loading, as Redis: while the dataset loads, clients get -LOADING instead
+        // of a refused connection (a sentinel then knows the node is alive, but not ready).
         do {
-            try server.configure()
+            try server.configureUsers()
             try server.start()
+            try server.startSubsystems()
         } catch {
             log.warning("Failed to start: \(error)")
             return 1

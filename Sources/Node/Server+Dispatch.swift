@@ -1,122 +1,145 @@
-// processCommand: every check a command goes through, in Redis's order, then the call and the
-// propagation of what it wrote. Handlers never repeat these checks.
+// processCommand and call(), as Redis's server.c. processCommand does every check a client's
+// command goes through, in Redis's order, then queues it (MULTI), postpones it (CLIENT PAUSE) or
+// calls it. `call` is the only place a handler runs, whoever sends the command: a client, EXEC,
+// a blocked client being served, the AOF loader, our master's stream. It counts the stats,
+// feeds MONITOR, collects what to propagate into the buffer of the top-level call and flushes
+// that buffer when the top-level call ends (Server+Propagation.swift).
 import Shared
 
-/// A command spec in a box, so a cache hit costs one retain instead of copying the struct.
-final class CommandRef {
-    /// The spec, as in `Server.commandTable`.
-    let spec: CommandSpec
-    /// The name exactly as a client spelled it (the cache key).
-    let rawName: Bytes
-    init(_ spec: CommandSpec, rawName: Bytes) { self.spec = spec; self.rawName = rawName }
+/// How `call` runs a command (Redis's CMD_CALL_*).
+struct CallFlags: OptionSet {
+    let rawValue: UInt8
+    /// Count it in INFO stats and as the client's last command.
+    static let stats = CallFlags(rawValue: 1 << 0)
+    /// Propagate what it changed to replicas and the AOF.
+    static let propagate = CallFlags(rawValue: 1 << 1)
+    /// Show it to MONITOR clients.
+    static let monitor = CallFlags(rawValue: 1 << 2)
+    /// A normal execution.
+    static let full: CallFlags = [.stats, .propagate, .monitor]
+    /// A blocked client's command run again because a key changed: counted and shown when it
+    /// first ran; only its effects are propagated.
+    static let rerun: CallFlags = [.propagate]
+    /// The AOF loader: nothing is counted, shown or propagated (the files already hold it).
+    static let none: CallFlags = []
 }
 
 extension Server {
     /// Runs `c.argv` as a command, writing the reply into the client's buffer.
     func processCommand(_ c: Client) {
         c.commandsProcessed += 1
-        guard let ref = lookupCommand(c.argv[0]) else {
-            var args = ""
-            for a in c.argv.dropFirst() {
-                if args.count >= 128 { break }
-                args += "'\(String(decoding: a.prefix(128 - args.count), as: UTF8.self))' "
-            }
-            rejectCommand(c, "ERR unknown command '\(String(decoding: c.argv[0].prefix(128), as: UTF8.self))', with args beginning with: \(args)")
-            return
+        enterCommand(c)
+        if let ref = commandTable.lookup(c.argv[0]) {
+            processCommand(c, ref, ref.spec)
+        } else {
+            rejectCommand(c, CommandReply.unknownCommand(c.argv), nil)
         }
-        processCommand(c, ref.spec)
+        leaveCommand(c)
     }
 
-    /// The checks and the call for a known command. `borrowing`: the spec is read in place from
-    /// the cache's box, not copied (a copy retained its name, categories, handler and subcommands).
-    private func processCommand(_ c: Client, _ cmd: borrowing CommandSpec) {
-        if (cmd.arity > 0 && c.argc != cmd.arity) || c.argc < -cmd.arity {
-            rejectCommand(c, "ERR wrong number of arguments for '\(cmd.name)' command")
+    /// The checks, then the call, for a known command. Our master's commands skip the write
+    /// refusals, as Redis's mustObeyClient. `borrowing`: the spec is read in place from the
+    /// cache's box, not copied (a copy retained its name, categories, handler and subcommands).
+    private func processCommand(_ c: Client, _ ref: CommandRef, _ cmd: borrowing CommandSpec) {
+        // Only EXEC inside MULTI takes the traits of the commands it queued.
+        let isExec = c.flags.contains(.multi) && cmd.flags.contains(.txControl) && cmd.name == "exec"
+        if !CommandReply.arityMatches(cmd.arity, c.argc) {
+            rejectCommand(c, CommandReply.wrongArity(cmd.name), ref)
             return
         }
-        if !c.authenticated && !cmd.flags.contains(.noAuth) {
-            rejectCommand(c, CommandError.noAuth.message)
+        let flags = cmd.flags
+        let queued = isExec ? c.multiFlags : []
+        let lacks = isExec ? c.multiLacks : []
+        let writes = flags.contains(.write) || queued.contains(.write)
+        let mayReplicate = writes || flags.contains(.mayReplicate) || queued.contains(.mayReplicate)
+        let obey = !c.flags.isDisjoint(with: [.master, .aofLoader])
+        if !c.authenticated && !flags.contains(.noAuth) {
+            rejectCommand(c, CommandReply.noAuth, ref)
             return
         }
-        if !cmd.flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
+        if c.flags.contains(.multi) && flags.contains(.noMulti) {
+            rejectCommand(c, "ERR Command not allowed inside a transaction", ref)
+            return
+        }
+        if !flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
             let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
-            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command")
+            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command", ref)
             return
         }
-        if !cmd.flags.contains(.noAuth), let user = c.user, !user.canAccessKeys(cmd, c.argv) {
-            rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments")
+        if !flags.contains(.noAuth), let user = c.user, !user.canAccessKeys(cmd, c.argv) {
+            rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
             return
         }
-        let isMasterLink = c.flags.contains(.master)
-        let writes = cmd.flags.contains(.write) || (c.flags.contains(.multi) && false)
-        if writes && !isMasterLink, let refusal = writeRefusal() {
-            rejectCommand(c, refusal)
+        // (Eviction and OOM refusals belong here, before the write checks, when maxmemory lands.)
+        if writes && !obey, let refusal = writeRefusal() {
+            rejectCommand(c, refusal, ref)
             return
         }
-        if c.flags.contains(.pubsub) && c.proto == 2 && !cmd.flags.contains(.okInSubscribe) {
-            rejectCommand(c, "ERR Can't execute '\(cmd.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        if c.flags.contains(.pubsub) && c.proto == 2 && !flags.contains(.okInSubscribe) {
+            rejectCommand(c, CommandReply.subscribedContext(cmd.name), ref)
             return
         }
-        if masterHost != nil && !masterLinkUp && !config.replicaServeStaleData && !cmd.flags.contains(.stale) && !isMasterLink {
-            rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+        if isReplica && !masterLinkUp && !config.replicaServeStaleData && !obey
+            && (!flags.contains(.stale) || lacks.contains(.stale)) {
+            rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", ref)
             return
         }
-        if loading && !cmd.flags.contains(.loading) {
-            rejectCommand(c, "LOADING Redis is loading the dataset in memory")
+        if loading && (!flags.contains(.loading) || lacks.contains(.loading)) && !c.flags.contains(.aofLoader) {
+            rejectCommand(c, "LOADING Redis is loading the dataset in memory", ref)
             return
         }
-        if c.flags.contains(.multi) && !cmd.flags.contains(.txControl) {
-            c.multiQueue.append(c.argv)
+        // A replica connection only sends REPLCONF: keyspace commands from it are refused, so a
+        // client cannot dodge CLIENT PAUSE by pretending to be a replica.
+        if c.flags.contains(.replica) && (mayReplicate || flags.contains(.readonly) || queued.contains(.readonly)) {
+            rejectCommand(c, "ERR Replica can't interact with the keyspace", ref)
+            return
+        }
+        // CLIENT PAUSE: replicas are never paused; everybody else waits for the pause to end.
+        if pause.isActive && !c.flags.contains(.replica) && pause.holds(mayReplicate: mayReplicate) && clientsArePaused() {
+            block(c, .postpone)
+            return
+        }
+        if c.flags.contains(.multi) && !flags.contains(.txControl) {
+            queueMultiCommand(c, ref)
             c.out.raw("+QUEUED\r\n")
             return
         }
-        // A shutdown waiting for replicas holds writers, so replicas can catch up (Redis pauses them).
-        if replication.pendingShutdown != nil && !isMasterLink && (writes || cmd.name == "exec")
-            && replication.holdWriteDuringShutdown(c) { return }
         call(c, cmd)
-        serveBlockedClients()
+        c.woff = replication.masterReplOffset
+        if blocking.hasReadyKeys { blocking.serveReadyKeys() }
     }
 
-    /// The command named by `raw` (any case). Lookups go through a small direct-mapped cache keyed
-    /// by the exact bytes the client sent (FNV-1a of the name picks the slot, an exact compare
-    /// confirms), so the common case neither builds a lower-cased `String` nor runs SipHash over
-    /// a dictionary. Only known names are cached, and the cache has a fixed size, so clients
-    /// sending random names cannot grow it.
+    /// The command named by `raw` (any case), through the registry's cache.
     @inline(__always)
-    func lookupCommand(_ raw: Bytes) -> CommandRef? {
-        var h: UInt32 = 2166136261
-        for b in raw.prefix(32) { h = (h ^ UInt32(b)) &* 16777619 }
-        let slot = Int(h & UInt32(Server.commandSlotCount - 1))
-        if let hit = commandSlots[slot], hit.rawName == raw { return hit }
-        guard let cmd = commandTable[String(decoding: raw, as: UTF8.self).lowercased()] else { return nil }
-        let ref = CommandRef(cmd, rawName: raw)
-        commandSlots[slot] = ref
-        return ref
-    }
+    func lookupCommand(_ raw: Bytes) -> CommandRef? { commandTable.lookup(raw) }
 
-    /// Size of the command cache (a power of two).
-    static let commandSlotCount = 256
-
-    /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil. EXEC asks
-    /// too, for the writes it queued (Redis checks them when EXEC arrives, not when queued).
+    /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil.
     func writeRefusal() -> String? {
         if lastBgsaveFailed && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty && !isReplica {
             return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
         }
         if let refusal = aof.writeRefusal { return refusal }
-        if masterHost == nil && config.minReplicasToWrite > 0 && goodReplicas() < config.minReplicasToWrite {
+        if !isReplica && config.minReplicasToWrite > 0 && replication.goodReplicaCount(now: clock.monotonicMillis()) < config.minReplicasToWrite {
             return CommandError.noReplicas.message
         }
-        if masterHost != nil && config.replicaReadOnly {
+        if isReplica && config.replicaReadOnly {
             return CommandError.readonly.message
         }
         return nil
     }
 
-    /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC.
-    func rejectCommand(_ c: Client, _ message: String) {
+    /// Replies with an error for a rejected command; inside MULTI it also dooms the EXEC, and a
+    /// rejected EXEC discards the transaction (Redis's rejectCommand / execCommandAbort).
+    func rejectCommand(_ c: Client, _ message: String, _ ref: CommandRef?) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
-        if abortExec(c, message) { return }
+        if ref?.spec.name == "exec" {
+            discardTransaction(c)
+            let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
+            replyError(c, "EXECABORT Transaction discarded because of: \(reason)")
+            // MONITOR saw MULTI: show the EXEC that ends it.
+            if !monitors.isEmpty { feedMonitors(c, c.argv) }
+            return
+        }
         replyError(c, message)
     }
 
@@ -126,16 +149,21 @@ extension Server {
         c.out.error(message)
     }
 
-    /// Runs a command and propagates its effects when it changed the dataset.
-    func call(_ c: Client, _ cmd: CommandSpec) {
+    // MARK: - call()
+
+    /// Runs one command: the handler, then MONITOR, stats and the propagation of what it changed
+    /// into the top-level call's buffer, which is flushed when that call ends.
+    func call(_ c: Client, _ ref: CommandRef, _ flags: CallFlags = .full) {
+        call(c, ref.spec, flags)
+    }
+
+    /// `call` on a spec read in place (see processCommand).
+    func call(_ c: Client, _ cmd: borrowing CommandSpec, _ flags: CallFlags = .full) {
+        enterCommand(c)
         let dirtyBefore = dirty
-        let offsetBefore = replication.masterReplOffset
         let previous = currentClient
         currentClient = c
-        let outBefore = c.conn.output.bytes.count
-        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
-            feedMonitors(c)
-        }
+        let outerReplacement = propagation.beginCall()
         do {
             try cmd.handler(self, c)
         } catch let e as CommandError {
@@ -143,41 +171,46 @@ extension Server {
         } catch {
             replyError(c, "ERR \(error)")
         }
-        // CLIENT REPLY OFF: drop what this command wrote (the master link manages its own replies).
-        if c.flags.contains(.noReply) && !c.flags.contains(.master) && c.conn.output.bytes.count > outBefore {
-            c.conn.output.bytes.removeSubrange(outBefore...)
+        if flags.contains(.monitor) && !monitors.isEmpty && cmd.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+            feedMonitors(c, c.argv)
+        }
+        if flags.contains(.stats) {
+            c.lastCommand = cmd.name
+            stats.totalCommands += 1
+        }
+        // EXEC is neither write nor may-replicate: what its queued commands changed was
+        // propagated by their own calls, and is wrapped once when the buffer is flushed.
+        if flags.contains(.propagate) && dirty != dirtyBefore && !cmd.flags.isDisjoint(with: [.write, .mayReplicate]) {
+            propagateCurrentCommand(c)
         }
         currentClient = previous
-        c.lastCommand = cmd.name
-        stats.totalCommands += 1
-        let changed = dirty != dirtyBefore
-        if changed && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
-            if let override = propagateOverride {
-                for argv in override { propagate(db: c.db.id, argv) }
-            } else {
-                propagate(db: c.db.id, c.argv)
-            }
-        }
-        propagateOverride = nil
-        if !extraPropagation.isEmpty {
-            let extra = extraPropagation
-            extraPropagation = []
-            for (db, argv) in extra { propagate(db: db, argv) }
-        }
-        // WAIT waits for this client's own last write, not for everybody's (Redis's c->woff).
-        if replication.masterReplOffset != offsetBefore { c.woff = replication.masterReplOffset }
+        if propagation.endCall(restoring: outerReplacement) { propagatePendingCommands() }
+        leaveCommand(c)
     }
 
-    /// Sends a write to the replication stream and the AOF.
-    func propagate(db: Int, _ argv: [Bytes]) {
-        for hook in propagationHooks { hook(db, argv) }
+    /// Marks the start of replies that may be dropped (CLIENT REPLY OFF/SKIP, the master link).
+    @inline(__always) func enterCommand(_ c: Client) {
+        if c.callDepth == 0 { c.replyMark = c.out.bytes.count }
+        c.callDepth += 1
     }
+
+    /// At the end of the outermost command of `c`: silenced replies are dropped.
+    @inline(__always) func leaveCommand(_ c: Client) {
+        c.callDepth -= 1
+        if c.callDepth == 0 && c.repliesSuppressed && c.out.bytes.count > c.replyMark {
+            c.out.bytes.removeSubrange(c.replyMark...)
+        }
+    }
+
+    // MARK: - MONITOR
 
     /// Echoes a command to MONITOR clients in Redis's format.
-    func feedMonitors(_ c: Client) {
+    func feedMonitors(_ c: Client, _ argv: [Bytes]) {
+        guard !loading else { return }
         let t = Clock.wallMicros()
-        var line = "\(t / 1_000_000).\(String(t % 1_000_000).leftPad(6)) [\(c.db.id) \(c.flags.contains(.master) ? "master" : c.addr)]"
-        for a in c.argv { line += " \"" + Server.monitorEscape(a) + "\"" }
+        let source = c.flags.contains(.master) ? "master" : c.addr
+        var line = "\(t / 1_000_000).\(String(t % 1_000_000).leftPad(6)) [\(c.db.id) \(source)]"
+        for a in argv { line += " \"" + Server.monitorEscape(a) + "\"" }
         for m in monitors where m !== c {
             m.out.simple(line)
             markPendingWrite(m)

@@ -69,7 +69,7 @@ extension Server {
 
     private func averageTTL(_ db: Database) -> Int {
         guard !db.expires.isEmpty else { return 0 }
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var sum: Int64 = 0
         for (_, at) in db.expires { sum += max(0, at - now) }
         return Int(sum / Int64(db.expires.count))
@@ -131,8 +131,8 @@ extension Server {
             "connected_clients:\(normal)",
             "cluster_connections:0",
             "maxclients:\(config.maxclients)",
-            "client_recent_max_input_buffer:\(clients.values.map { $0.conn.pendingInput }.max() ?? 0)",
-            "client_recent_max_output_buffer:\(clients.values.map { $0.conn.pendingOutput }.max() ?? 0)",
+            "client_recent_max_input_buffer:\(clients.values.map { $0.pendingInput }.max() ?? 0)",
+            "client_recent_max_output_buffer:\(clients.values.map { $0.pendingOutput }.max() ?? 0)",
             "blocked_clients:\(blocked)",
             "tracking_clients:0",
             "clients_in_timeout_table:\(blocked)",
@@ -190,8 +190,8 @@ extension Server {
 
     private func infoStats() -> [String] {
         var channels = 0, patterns = 0
-        channels = pubsub.channels.count
-        patterns = pubsub.patterns.count
+        channels = pubsub.channelCount
+        patterns = pubsub.patternCount
         return [
             "total_connections_received:\(stats.totalConnections)",
             "total_commands_processed:\(stats.totalCommands)",
@@ -211,7 +211,7 @@ extension Server {
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
             "latest_fork_usec:0",
-            "total_forks:0",
+            "total_forks:\(stats.totalForks)",
             "total_error_replies:\(stats.totalErrorReplies)",
         ]
     }

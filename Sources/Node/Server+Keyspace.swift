@@ -8,13 +8,15 @@ extension Server {
     /// Deletes `key` if its time has passed (masters only) and reports whether it is logically gone.
     /// Replicas never delete on their own: they wait for the master's DEL, but hide the key.
     @discardableResult
-    func expireIfNeeded(_ db: Database, _ key: Key, now: Int64 = Clock.wallMillis()) -> Bool {
-        guard db.isExpired(key, now: now) else { return false }
+    func expireIfNeeded(_ db: Database, _ key: Key, now: Int64? = nil) -> Bool {
+        guard db.isExpired(key, now: now ?? clock.wallMillis()) else { return false }
         if masterHost != nil {
             // Our master's stream may still touch the key; only reads hide it.
             return currentClient.map { !$0.flags.contains(.master) } ?? true
         }
         if loading { return false }
+        // A pause keeps the dataset fixed: the key reads as gone, its DEL waits for the end.
+        if pause.isActive && clientsArePaused() { return true }
         deleteExpired(db, key)
         return true
     }
@@ -24,12 +26,7 @@ extension Server {
         db.remove(key)
         stats.expiredKeys += 1
         signalModifiedKey(db, key)
-        let argv = [Bytes("DEL".utf8), key.bytes]
-        if currentClient != nil {
-            extraPropagation.append((db.id, argv))
-        } else {
-            propagate(db: db.id, argv)
-        }
+        alsoPropagate(db: db.id, [Bytes("DEL".utf8), key.bytes])
     }
 
     /// The value of `key` for reading, or nil if absent or expired; counts hits and misses.
@@ -147,16 +144,12 @@ extension Server {
 
     // MARK: - Change notification
 
-    /// Called after every change to `key`: invalidates WATCHes, wakes blocked clients.
+    /// Called after every change to `key`: invalidates WATCHes, wakes blocked clients. (Keyspace
+    /// notifications, client tracking and eviction's bookkeeping hang off this signal.)
     @inline(__always)
     func signalModifiedKey(_ db: Database, _ key: Key) {
-        if !watchTable.isEmpty { watchTable.touch(db: db.id, key: key) }
-        if !keyReadyHooks.isEmpty { for h in keyReadyHooks { h(db, key) } }
-    }
-
-    /// Marks every watcher of `db` dirty (FLUSHDB/FLUSHALL/SWAPDB).
-    func signalFlushedDB(_ db: Int) {
-        if !watchTable.isEmpty { watchTable.touchAll(db: db) }
+        if !watchTable.isEmpty { watchTable.touch(db, key) }
+        signalKeyAsReady(db, key)
     }
 
     // MARK: - Active expiry
@@ -165,7 +158,7 @@ extension Server {
     /// Redis's random sampling, each database keeps a min-heap of deadlines, so exactly the due
     /// keys are found and keys nobody reads never pile up.
     func activeExpireCycle(now: Int64) {
-        guard masterHost == nil, !loading else { return }
+        guard masterHost == nil, !loading, !clientsArePaused() else { return }
         let deadline = Clock.monotonicMicros() + 25_000
         for db in databases where !db.expires.isEmpty {
             var n = 0

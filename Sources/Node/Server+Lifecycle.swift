@@ -1,9 +1,16 @@
-// Configuration applied at start, and shutdown (SHUTDOWN command, SIGTERM).
+// Configuration applied at start (ACL users, the dataset, replicaof), and shutdown (SHUTDOWN
+// command, SIGTERM).
 import Shared
 
 extension Server {
     /// Applies the parts of the configuration that need the server (ACL users, requirepass).
     func configure() throws {
+        try configureUsers()
+        try startSubsystems()
+    }
+
+    /// ACL users and requirepass: in place before the first client is accepted.
+    func configureUsers() throws {
         acl.setRequirePass(config.requirepass)
         for line in config.userLines {
             guard let name = line.first else { continue }
@@ -12,26 +19,33 @@ extension Server {
                                   message: "Error in user declaration '\(name)': \(bad.reason)")
             }
         }
-        for hook in configureHooks { try hook() }
+    }
+
+    /// The start-up steps that follow listening: loading the dataset (clients get -LOADING
+    /// meanwhile), then starting replication.
+    func startSubsystems() throws {
+        try loadDataAtStartup()
+        replication.configure()
     }
 
     /// Starts a shutdown. `save`: nil = as configured (save if save rules exist), true/false forced.
-    /// Returns false if a hook refused (SHUTDOWN then replies an error).
+    /// Returns false if a step refused (SHUTDOWN then replies an error).
     /// Unless `now`, lagging replicas first get up to shutdown-timeout to catch up: the loop keeps
     /// running and the replication layer calls `finishShutdown` when the wait ends.
     @discardableResult
     func requestShutdown(save: Bool?, now: Bool, force: Bool) -> Bool {
-        if !now && replication.deferShutdown(save: save, force: force, now: Clock.monotonicMillis()) { return true }
+        if !now && replication.deferShutdown(save: save, force: force, now: clock.monotonicMillis()) { return true }
         return finishShutdown(save: save, force: force)
     }
 
-    /// Runs the shutdown hooks (save...) and stops the loop; false if a hook refused.
+    /// The last steps before exiting, in order: the final save, naming lagging replicas, the
+    /// AOF's flush; then the loop stops. False if a step refused (without FORCE).
     func finishShutdown(save: Bool?, force: Bool) -> Bool {
-        for hook in shutdownHooks {
-            if !hook(save) && !force { return false }
-        }
+        if !saveOnShutdown(save) && !force { return false }
+        replication.logLaggingReplicas(now: clock.monotonicMillis())
+        if !aof.shutdown() && !force { return false }
         log.warning("Vigil is now ready to exit, bye bye...")
-        for c in Array(clients.values) { c.conn.flush() }
+        flushRepliesNow()
         shuttingDown = true
         loop.stop()
         return true

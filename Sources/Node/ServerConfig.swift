@@ -27,6 +27,9 @@ final class ServerConfig {
     var loglevel: LogLevel = .notice
     var dir = "."
     var dbfilename = "dump.rdb"
+    var enableProtectedConfigs = "no"
+    var keyLoadDelay = 0
+    var loadingProcessEventsIntervalBytes = 2 * 1024 * 1024
     var databases = 16
     var maxclients = 10000
     var timeout = 0

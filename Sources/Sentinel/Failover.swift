@@ -26,7 +26,7 @@ extension Sentinel {
         currentEpoch += 1
         m.failoverEpoch = currentEpoch
         flushConfig()
-        event(.warning, "+new-epoch", message: "\(currentEpoch)")
+        event(.warning, "+new-epoch", message: "\(currentEpoch)", master: m)
         event(.warning, "+try-failover", m)
         m.failoverStartTime = now + Int64(random() % UInt64(SentinelTiming.maxDesync))
         m.failoverStateChangeTime = now
@@ -55,7 +55,7 @@ extension Sentinel {
             let winner = leader(of: m, epoch: m.failoverEpoch, now: now)
             let isLeader = winner == myID
             if !isLeader && !m.flags.contains(.forceFailover) {
-                let electionTimeout = min(SentinelTiming.electionTimeout, m.failoverTimeout)
+                let electionTimeout = min(timings.electionTimeout, m.failoverTimeout)
                 if now - m.failoverStartTime > electionTimeout {
                     event(.warning, "-failover-abort-not-elected", m)
                     abortFailover(m, now: now)
@@ -166,11 +166,11 @@ extension Sentinel {
         var maxMasterDownTime: Int64 = 0
         if m.flags.contains(.sDown) { maxMasterDownTime += now - m.sDownSince }
         maxMasterDownTime += m.downAfterMillis * 10
-        let infoValidity: Int64 = m.flags.contains(.sDown) ? SentinelTiming.pingPeriod * 5 : SentinelTiming.infoPeriod * 3
+        let infoValidity: Int64 = m.flags.contains(.sDown) ? timings.pingPeriod * 5 : timings.infoPeriod * 3
         let candidates = m.replicas.values.filter { r in
             if !r.flags.isDisjoint(with: [.sDown, .oDown]) { return false }
             if !r.link.isUp { return false }
-            if now - r.link.lastAvailTime > SentinelTiming.pingPeriod * 5 { return false }
+            if now - r.link.lastAvailTime > timings.pingPeriod * 5 { return false }
             if r.slavePriority == 0 { return false }
             if r.infoRefresh == 0 || now - r.infoRefresh > infoValidity { return false }
             if r.masterLinkDownTime > maxMasterDownTime { return false }
@@ -216,7 +216,7 @@ extension Sentinel {
         var inProgress = m.replicas.values.filter { !$0.flags.isDisjoint(with: [.reconfSent, .reconfInprog]) }.count
         for r in m.replicas.values.sorted(by: { $0.name < $1.name }) where inProgress < m.parallelSyncs {
             if r === promoted || r.flags.contains(.reconfDone) { continue }
-            if r.flags.contains(.reconfSent) && now - r.slaveReconfSentTime > SentinelTiming.slaveReconfTimeout {
+            if r.flags.contains(.reconfSent) && now - r.slaveReconfSentTime > timings.slaveReconfTimeout {
                 event(.notice, "-slave-reconf-sent-timeout", r)
                 r.flags.remove(.reconfSent)
                 r.flags.insert(.reconfDone)
@@ -236,7 +236,11 @@ extension Sentinel {
 
     /// Ends the failover when every reachable replica is reconfigured (or on timeout).
     func detectFailoverEnd(_ m: MonitoredInstance, now: Int64) {
-        guard let promoted = m.promotedReplica, !promoted.flags.contains(.sDown) else { return }
+        // Redis waits for an unreachable promoted replica forever, and meanwhile follows no other
+        // configuration for this master; past the failover timeout we end anyway, switch to it,
+        // and let failure detection handle it like any master that is down.
+        let expired = now - m.failoverStateChangeTime > m.failoverTimeout
+        guard let promoted = m.promotedReplica, expired || !promoted.flags.contains(.sDown) else { return }
         var notReconfigured = 0
         for r in m.replicas.values {
             if !r.flags.isDisjoint(with: [.promoted, .reconfDone]) { continue }
@@ -244,7 +248,7 @@ extension Sentinel {
             notReconfigured += 1
         }
         var timedOut = false
-        if now - m.failoverStateChangeTime > m.failoverTimeout {
+        if expired {
             notReconfigured = 0
             timedOut = true
             event(.warning, "+failover-end-for-timeout", m)

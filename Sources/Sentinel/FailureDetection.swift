@@ -24,21 +24,20 @@ extension Sentinel {
             elapsed = now - link.lastAvailTime
         }
         // A connection that is up but does not answer may be broken in a way TCP hides: reconnect.
-        if link.cmd != nil && !link.disconnected && now - link.cmdConnTime > SentinelTiming.minLinkReconnectPeriod
+        if link.cmd != nil && !link.disconnected && now - link.cmdConnTime > timings.minLinkReconnectPeriod
             && link.actPingTime != 0 && now - link.actPingTime > ri.downAfterMillis / 2
             && now - link.lastPongTime > ri.downAfterMillis / 2 {
             link.close(now: now)
         }
-        if link.pubsub != nil && !link.disconnected && now - link.pubsubConnTime > SentinelTiming.minLinkReconnectPeriod
-            && now - link.pubsubLastActivity > SentinelTiming.publishPeriod * 3 {
+        if link.pubsub != nil && !link.disconnected && now - link.pubsubConnTime > timings.minLinkReconnectPeriod
+            && now - link.pubsubLastActivity > timings.publishPeriod * 3 {
             link.closePubsub(now: now)
         }
         let roleMismatch = ri.isMaster && ri.roleReported == .slave
-            && now - ri.roleReportedTime > ri.downAfterMillis + SentinelTiming.infoPeriod * 2
-        var rebootDown = false
-        if ri.isMaster, ri.masterRebootDownAfterMillis > 0, ri.rebootTime != 0 {
-            rebootDown = now - ri.rebootTime < ri.masterRebootDownAfterMillis
-        }
+            && now - ri.roleReportedTime > ri.downAfterMillis + timings.infoPeriod * 2
+        // A master that rebooted (new run id) and has not answered PONG since (it may be loading)
+        // is down once master-reboot-down-after-period has passed.
+        let rebootDown = ri.flags.contains(.masterRebootDown) && now - ri.rebootTime > ri.masterRebootDownAfterMillis
         if elapsed > ri.downAfterMillis || roleMismatch || rebootDown {
             if !ri.flags.contains(.sDown) {
                 event(.warning, "+sdown", ri)
@@ -80,7 +79,7 @@ extension Sentinel {
         for s in m.sentinels.values {
             let elapsed = now - s.lastMasterDownReplyTime
             // Stale answers are forgotten: a peer that stopped answering no longer counts.
-            if elapsed > SentinelTiming.askValidity {
+            if elapsed > max(SentinelTiming.askValidity, timings.askPeriod * 5) {
                 s.flags.remove(.masterDown)
                 s.leader = nil
             }
@@ -88,7 +87,7 @@ extension Sentinel {
             // Right after SDOWN every round trip counts: peers reach SDOWN within a ping period of
             // us. Later (only we see it down, or it is ODOWN already) the usual period will do.
             let fresh = !m.flags.contains(.oDown) && now - m.sDownSince < SentinelTiming.fastAskWindow
-            let period = fresh ? SentinelTiming.askPeriodBeforeODown : SentinelTiming.askPeriod
+            let period = fresh ? min(SentinelTiming.askPeriodBeforeODown, timings.askPeriod) : timings.askPeriod
             if !force && elapsed < period { continue }
             if s.link.askInFlight && !force { continue }
             let runid = m.failoverState != .none ? myID : "*"

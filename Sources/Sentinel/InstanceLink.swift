@@ -31,6 +31,8 @@ final class InstanceLink {
     var infoInFlight = false
     /// An is-master-down-by-addr question is outstanding.
     var askInFlight = false
+    /// Replies still due on the pub/sub link for its AUTH / CLIENT SETNAME (before SUBSCRIBE's).
+    var pubsubHandshakeReplies = 0
     /// Test hook: when set, commands are recorded here instead of sent and the link counts as up.
     var simulatedSent: [[String]]? = nil
 

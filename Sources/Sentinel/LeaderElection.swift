@@ -10,7 +10,7 @@ extension Sentinel {
         if reqEpoch > currentEpoch {
             currentEpoch = reqEpoch
             flushConfig()
-            event(.warning, "+new-epoch", message: "\(currentEpoch)")
+            event(.warning, "+new-epoch", message: "\(currentEpoch)", master: m)
         }
         if m.leaderEpoch < reqEpoch && currentEpoch <= reqEpoch {
             m.leader = reqRunID

@@ -60,12 +60,44 @@ enum FailoverState: Int, Sendable {
     }
 }
 
-/// An `ip:port` pair as sentinels address instances.
-struct InstanceAddress: Equatable, Hashable, Sendable {
-    var ip: String
+/// An instance's address as sentinels hold it (Redis's sentinelAddr): the host as configured or
+/// announced (an IP literal, or a hostname with resolve-hostnames), the IP it resolved to when the
+/// address was made, and the port.
+struct InstanceAddress: Hashable, Sendable {
+    /// As configured or announced: what `announce-hostnames yes` reports.
+    var host: String
     var port: Int
-    /// `ip:port`, the key replicas are stored under (IPv6 in brackets, as Redis announces).
-    var key: String { ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
+    /// `host` resolved (itself for an IP literal): what is reported otherwise.
+    var ip: String
+
+    /// An address whose host is an IP literal (or is used as is).
+    init(ip: String, port: Int) {
+        self.host = ip
+        self.port = port
+        self.ip = ip
+    }
+
+    init(host: String, port: Int, ip: String) {
+        self.host = host
+        self.port = port
+        self.ip = ip
+    }
+
+    /// `host:port`, the key replicas are stored under (IPv6 in brackets, as Redis announces).
+    var key: String { InstanceAddress.join(host, port) }
+
+    /// `ip:port` or `[ip]:port`.
+    static func join(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Same host (case-insensitive, as Redis compares hostnames) and port.
+    static func == (a: InstanceAddress, b: InstanceAddress) -> Bool {
+        a.port == b.port && a.host.lowercased() == b.host.lowercased()
+    }
+
+    func hash(into h: inout Hasher) {
+        h.combine(host.lowercased())
+        h.combine(port)
+    }
 }
 
 /// Roles an instance reports in INFO.
@@ -81,6 +113,8 @@ final class MonitoredInstance {
     /// For replicas and sentinels: the master they belong to.
     weak var master: MonitoredInstance?
     let link: InstanceLink
+    /// When the instance was created (a sentinel's last-hello-message counts from it until a hello).
+    let createdAt: Int64
 
     // Master-only configuration.
     var quorum: Int = 2
@@ -137,6 +171,7 @@ final class MonitoredInstance {
     var helloConfigEpoch: UInt64 = 0
     /// The last INFO text and when it arrived (SENTINEL INFO-CACHE).
     var lastInfo: (text: String, time: Int64)?
+    /// When a reboot (new run id) was seen while master-reboot-down-after-period is set.
     var rebootTime: Int64 = 0
 
     /// Creates an instance; `now` stamps the role-report and config-change times as Redis does.
@@ -146,6 +181,7 @@ final class MonitoredInstance {
         self.address = address
         self.master = master
         self.link = InstanceLink(now: now)
+        self.createdAt = now
         self.roleReported = flags.contains(.slave) ? .slave : .master
         self.roleReportedTime = now
         self.slaveConfChangeTime = now
@@ -162,18 +198,13 @@ final class MonitoredInstance {
     /// The kind word Redis prints in events (`master`, `slave`, `sentinel`).
     var kindName: String { isMaster ? "master" : isSlave ? "slave" : "sentinel" }
 
-    /// Redis's `%@` event prefix: `<kind> <name> <ip> <port>` plus `@ <master> <ip> <port>`.
-    var eventDescription: String {
-        var s = "\(kindName) \(name) \(address.ip) \(address.port)"
-        if !isMaster, let m = master { s += " @ \(m.name) \(m.address.ip) \(m.address.port)" }
-        return s
-    }
-
-    /// PING period: min(down-after, 1 s).
-    var pingPeriod: Int64 { min(downAfterMillis, 1000) }
+    /// PING period: min(down-after, the sentinel's ping period), as Redis.
+    func pingPeriod(_ t: SentinelTimings) -> Int64 { min(downAfterMillis, t.pingPeriod) }
 
     /// PING period for masters: down-after / 10, between 50 ms and the Redis period.
-    var fastPingPeriod: Int64 { min(pingPeriod, max(SentinelTiming.minFastPingPeriod, downAfterMillis / 10)) }
+    func fastPingPeriod(_ t: SentinelTimings) -> Int64 {
+        min(pingPeriod(t), max(SentinelTiming.minFastPingPeriod, downAfterMillis / 10))
+    }
 
     /// True when the instance has been reachable for the last `millis`.
     func noDownFor(_ millis: Int64, now: Int64) -> Bool {

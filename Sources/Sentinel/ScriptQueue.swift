@@ -25,10 +25,11 @@ struct ScriptQueue: Sendable {
     static let maxQueued = 256
     /// Attempts before giving up (SENTINEL_SCRIPT_MAX_RETRY).
     static let maxRetries = 10
-    /// A script running longer is killed (SENTINEL_SCRIPT_MAX_RUNTIME, ms).
-    static let maxRuntime: Int64 = 60_000
-    /// Delay before the first retry, doubled for each further one (ms).
-    static let retryDelay: Int64 = 30_000
+    /// A script running longer is killed (SENTINEL_SCRIPT_MAX_RUNTIME, ms; SENTINEL DEBUG
+    /// SCRIPT-MAX-RUNTIME changes it).
+    var maxRuntime: Int64 = 60_000
+    /// Delay before the first retry, doubled for each further one (ms; SCRIPT-RETRY-DELAY).
+    var retryDelay: Int64 = 30_000
 
     /// Jobs in arrival order.
     private(set) var jobs: [ScriptJob] = []
@@ -67,7 +68,7 @@ struct ScriptQueue: Sendable {
         jobs[index].retryNum += 1
         jobs[index].startTime = now
         jobs[index].pid = pid
-        if pid == 0 { jobs[index].startTime = now + ScriptQueue.delay(forRetry: jobs[index].retryNum) }
+        if pid == 0 { jobs[index].startTime = now + delay(forRetry: jobs[index].retryNum) }
     }
 
     /// What became of a finished child.
@@ -87,7 +88,7 @@ struct ScriptQueue: Sendable {
         if signal != 0 || exitCode == 1 {
             if jobs[i].retryNum < ScriptQueue.maxRetries {
                 jobs[i].pid = 0
-                jobs[i].startTime = now + ScriptQueue.delay(forRetry: jobs[i].retryNum)
+                jobs[i].startTime = now + delay(forRetry: jobs[i].retryNum)
                 return .retry(argv: argv, at: jobs[i].startTime)
             }
             jobs.remove(at: i)
@@ -100,11 +101,11 @@ struct ScriptQueue: Sendable {
     /// Pids of running jobs older than the maximum runtime (to be killed; their end is reported
     /// through `finished` like any other).
     func timedOut(now: Int64) -> [Int32] {
-        jobs.filter { $0.running && now - $0.startTime > ScriptQueue.maxRuntime }.map(\.pid)
+        jobs.filter { $0.running && now - $0.startTime > maxRuntime }.map(\.pid)
     }
 
     /// 30 s for the first retry, doubling after each further one (Redis's sentinelScriptRetryDelay).
-    static func delay(forRetry retryNum: Int) -> Int64 {
+    func delay(forRetry retryNum: Int) -> Int64 {
         var d = retryDelay
         var n = retryNum
         while n > 1 && d < Int64.max / 4 { d *= 2; n -= 1 }

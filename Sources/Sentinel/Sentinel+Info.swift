@@ -65,16 +65,25 @@ extension Sentinel {
         if let id = info.runID {
             if let old = ri.runID, old != id {
                 event(.notice, "+reboot", ri)
-                ri.rebootTime = now
+                if ri.isMaster && ri.masterRebootDownAfterMillis != 0 {
+                    ri.flags.insert(.masterRebootDown)
+                    ri.rebootTime = now
+                }
             }
             ri.runID = id
         }
         if ri.isMaster {
-            for addr in info.replicas { addReplica(to: ri, address: addr, now: now, announce: true) }
+            for addr in info.replicas where ri.replicas[addr.key] == nil {
+                guard let a = makeAddress(host: addr.host, port: addr.port),
+                      let r = addReplica(to: ri, address: a, now: now, announce: true) else { continue }
+                // Link and poll a new replica now rather than at the next tick and INFO period: a
+                // deployment is fully discovered one round trip after the master's first INFO.
+                handleInstance(r, now: now)
+            }
         }
-        if ri.isSlave {
-            if let s = info.masterLinkDownSeconds { ri.masterLinkDownTime = s * 1000 } else { ri.masterLinkDownTime = 0 }
-            if let h = info.masterHost, h != ri.slaveMasterHost {
+        ri.masterLinkDownTime = (info.masterLinkDownSeconds ?? 0) * 1000
+        if ri.isSlave && info.role == .slave {
+            if let h = info.masterHost, h.lowercased() != ri.slaveMasterHost?.lowercased() {
                 ri.slaveMasterHost = h
                 ri.slaveConfChangeTime = now
             }
@@ -110,7 +119,7 @@ extension Sentinel {
                 // election we voted in is pending, has nothing newer to wait for: demote it now. A
                 // replica we watched turn into a master keeps Redis's guard: it may be another
                 // partition's promotion whose hello has not reached us yet.
-                let wait = SentinelTiming.publishPeriod * 2
+                let wait = timings.publishPeriod * 2
                 let guardPassed = ri.noDownFor(wait, now: now) && now - ri.roleReportedTime > wait
                 let cameBack = now - ri.link.cmdConnTime < SentinelTiming.helloConfirmWindow
                 let fastPath = cameBack && master.leaderEpoch <= master.configEpoch && viewConfirmedCurrent(master, now: now)
@@ -122,7 +131,7 @@ extension Sentinel {
         }
         // A replica pointing to the wrong master, outside of a failover: fix it after a while.
         if master.failoverState == .none && !ri.flags.contains(.promoted)
-            && (ri.slaveMasterPort != master.address.port || ri.slaveMasterHost != master.address.ip) {
+            && (ri.slaveMasterPort != master.address.port || !addressMatches(master.address, ri.slaveMasterHost ?? "")) {
             let wait = master.failoverTimeout
             if masterLooksSane(master, now: now) && ri.noDownFor(wait, now: now) && now - ri.slaveConfChangeTime > wait {
                 if sendSlaveOf(ri, to: master.address) { event(.notice, "+fix-slave-config", ri) }
@@ -131,7 +140,7 @@ extension Sentinel {
         // Progress of replicas we reconfigured during a failover.
         if master.failoverState == .reconfSlaves, let promoted = master.promotedReplica,
            !ri.flags.isDisjoint(with: [.reconfSent, .reconfInprog]) {
-            if ri.flags.contains(.reconfSent) && ri.slaveMasterHost == promoted.address.ip && ri.slaveMasterPort == promoted.address.port {
+            if ri.flags.contains(.reconfSent) && addressMatches(promoted.address, ri.slaveMasterHost ?? "") && ri.slaveMasterPort == promoted.address.port {
                 ri.flags.remove(.reconfSent)
                 ri.flags.insert(.reconfInprog)
                 event(.notice, "+slave-reconf-inprog", ri)
@@ -159,7 +168,7 @@ extension Sentinel {
     /// A master we can trust enough to reconfigure replicas towards it.
     func masterLooksSane(_ m: MonitoredInstance, now: Int64) -> Bool {
         m.isMaster && m.roleReported == .master && m.flags.isDisjoint(with: [.sDown, .oDown])
-            && m.link.isUp && now - m.infoRefresh < SentinelTiming.infoPeriod * 2
+            && m.link.isUp && now - m.infoRefresh < timings.infoPeriod * 2
     }
 
     // MARK: - Hello
@@ -176,7 +185,7 @@ extension Sentinel {
     func helloPayload(for m: MonitoredInstance, announceIP ip: String) -> String {
         let port = settings.announcePort != 0 ? settings.announcePort : settings.port
         let a = currentMasterAddress(m)
-        return "\(ip),\(port),\(myID),\(currentEpoch),\(m.name),\(a.ip),\(a.port),\(m.configEpoch)"
+        return "\(ip),\(port),\(myID),\(currentEpoch),\(m.name),\(announced(a)),\(a.port),\(m.configEpoch)"
     }
 
     /// Publishes our hello through `ri`'s command link.
@@ -187,7 +196,7 @@ extension Sentinel {
         if ip.isEmpty, let fd = ri.link.cmd?.fd { ip = Socket.localAddress(fd)?.ip ?? "" }
         if ip.isEmpty { ip = "127.0.0.1" }
         let payload = helloPayload(for: m, announceIP: ip)
-        let ok = ri.link.send([ri.command("PUBLISH"), "__sentinel__:hello", payload]) { [weak ri] reply in
+        let ok = ri.link.send([ri.command("PUBLISH"), Sentinel.helloChannel, payload]) { [weak ri] reply in
             // Retry soon when the publish failed.
             if reply.isError { ri?.link.lastPubTime = 0 }
         }
@@ -202,74 +211,99 @@ extension Sentinel {
         for s in m.sentinels.values { s.link.lastPubTime = 0 }
     }
 
-    /// Handles a hello from any source (pub/sub link, or PUBLISH sent to us by a peer).
+    /// Handles a hello from any source (pub/sub link, or PUBLISH sent to us by a peer): Redis's
+    /// sentinelProcessHelloMessage, plus an immediate hello of ours to a sentinel we just met, so
+    /// it learns of us in one round trip instead of one publish period.
     func processHello(_ payload: String, now: Int64) {
         let t = payload.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard t.count == 8, let port = Int(t[1]), let epoch = UInt64(t[3]), let mport = Int(t[6]),
-              let mEpoch = UInt64(t[7]), port > 0, port < 65536 else { return }
+        guard t.count == 8, !payload.contains(myID), let m = masters[t[4]] else { return }
         let ip = t[0], runid = t[2]
-        guard runid != myID, RunID.isValid(runid), let m = masters[t[4]] else { return }
+        let port = Int(t[1]) ?? 0, mport = Int(t[6]) ?? 0
+        let epoch = UInt64(t[3]) ?? 0, mEpoch = UInt64(t[7]) ?? 0
+        guard port > 0, port < 65536, RunID.isValid(runid) else { return }
         let addr = InstanceAddress(ip: ip, port: port)
-        var si = m.sentinels[runid]
-        if si == nil || si?.address != addr {
-            var removed = false
-            for (k, s) in m.sentinels where s.runID == runid || s.address == addr {
-                s.link.close(now: now)
-                m.sentinels[k] = nil
-                removed = true
-            }
-            if removed {
-                event(.notice, "+sentinel-address-switch", message: "master \(m.name) \(m.address.ip) \(m.address.port) ip \(ip) port \(port) for \(runid)", master: m)
+        var si = m.sentinels.values.first { $0.runID == runid && $0.address == addr }
+        if si == nil {
+            // The same run id at another address: it moved. Another run id at this address: that
+            // sentinel was replaced (restarted without its id) and is forgotten everywhere.
+            let moved = m.sentinels.filter { $0.value.runID == runid }
+            for (k, s) in moved { s.link.close(now: now); m.sentinels[k] = nil }
+            if !moved.isEmpty {
+                event(.notice, "+sentinel-address-switch", m, "ip \(ip) port \(port) for \(runid)")
+            } else if let other = m.sentinels.values.first(where: { $0.address == addr }) {
+                event(.notice, "+sentinel-invalid-addr", other)
+                if let obsolete = other.runID {
+                    for mm in masters.values {
+                        for (k, s) in mm.sentinels where s.runID == obsolete { s.link.close(now: now); mm.sentinels[k] = nil }
+                    }
+                }
             }
             let s = addSentinel(to: m, address: addr, runID: runid, now: now)
-            event(.notice, "+sentinel", s)
-            configDirty = true
+            if moved.isEmpty { event(.notice, "+sentinel", s) }
+            flushConfig()
             si = s
+            // Answer at once: the new peer may have missed our last hello.
+            forceHelloUpdate(m)
         }
         if epoch > currentEpoch {
             currentEpoch = epoch
             flushConfig()
-            event(.warning, "+new-epoch", message: "\(epoch)")
+            event(.warning, "+new-epoch", message: "\(epoch)", master: m)
         }
-        if m.configEpoch < mEpoch {
+        if let si, m.configEpoch < mEpoch {
             m.configEpoch = mEpoch
             configDirty = true
-            let newAddr = InstanceAddress(ip: t[5], port: mport)
-            if newAddr != m.address, mport > 0 {
-                if let si { event(.warning, "+config-update-from", si) }
+            if mport != m.address.port || !addressMatches(m.address, t[5]) {
+                event(.warning, "+config-update-from", si)
                 let old = m.address
-                event(.warning, "+switch-master", message: "\(m.name) \(old.ip) \(old.port) \(newAddr.ip) \(newAddr.port)", master: m)
+                event(.warning, "+switch-master", message: "\(m.name) \(announced(old)) \(old.port) \(t[5]) \(mport)", master: m)
+                let newAddr = makeAddress(host: t[5], port: mport) ?? InstanceAddress(ip: t[5], port: mport)
                 resetMasterAndChangeAddress(m, to: newAddr, now: now)
-                callClientReconfigScript(m, role: "observer", state: "start", from: old, to: newAddr)
+                callClientReconfigScript(m, role: "observer", state: "start", from: old, to: m.address)
             }
         }
         si?.lastHelloTime = now
-        si?.helloMasterAddress = InstanceAddress(ip: t[5], port: mport)
+        si?.helloMasterAddress = makeAddress(host: t[5], port: mport) ?? InstanceAddress(ip: t[5], port: mport)
         si?.helloConfigEpoch = mEpoch
+    }
+
+    /// Forgets replicas (and, unless `keepSentinels`, peer sentinels) and any failover state of `m`,
+    /// and closes its links: Redis's sentinelResetMaster, used by SENTINEL RESET and by a switch.
+    func resetMaster(_ m: MonitoredInstance, keepSentinels: Bool, announce: Bool, now: Int64) {
+        for r in m.replicas.values { r.link.close(now: now) }
+        m.replicas = [:]
+        if !keepSentinels {
+            for s in m.sentinels.values { s.link.close(now: now) }
+            m.sentinels = [:]
+        }
+        m.flags = .master
+        m.leader = nil
+        m.failoverState = .none
+        m.failoverStateChangeTime = 0
+        // A reset master may fail over again at once.
+        m.failoverStartTime = 0
+        m.promotedReplica = nil
+        m.runID = nil
+        m.slaveMasterHost = nil
+        m.roleReported = .master
+        m.roleReportedTime = now
+        m.infoRefresh = 0
+        m.link.reset(now: now)
+        for s in m.sentinels.values { s.flags.remove(.masterDown); s.leader = nil }
+        if announce { event(.warning, "+reset-master", m) }
     }
 
     /// Points `m` at a new address: the old master and the other replicas become its replicas.
     func resetMasterAndChangeAddress(_ m: MonitoredInstance, to newAddr: InstanceAddress, now: Int64) {
         var replicaAddrs = m.replicas.values.map(\.address).filter { $0 != newAddr }
         if m.address != newAddr { replicaAddrs.append(m.address) }
-        for r in m.replicas.values { r.link.close(now: now) }
-        m.replicas = [:]
-        m.flags = .master
-        m.leader = nil
-        m.failoverState = .none
-        m.failoverStateChangeTime = 0
-        m.failoverStartTime = 0
-        m.promotedReplica = nil
-        m.runID = nil
-        m.roleReported = .master
-        m.roleReportedTime = now
-        m.infoRefresh = 0
+        resetMaster(m, keepSentinels: true, announce: false, now: now)
+        m.address = newAddr
         m.sDownSince = 0
         m.oDownSince = 0
-        m.address = newAddr
-        m.link.reset(now: now)
-        for s in m.sentinels.values { s.flags.remove(.masterDown); s.leader = nil }
-        for a in replicaAddrs { addReplica(to: m, address: a, now: now, announce: false) }
+        for a in replicaAddrs.sorted(by: { $0.key < $1.key }) {
+            if let r = addReplica(to: m, address: a, now: now, announce: false) { event(.notice, "+slave", r) }
+        }
         flushConfig()
     }
 }

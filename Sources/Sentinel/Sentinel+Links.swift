@@ -1,6 +1,6 @@
 // Opening the links to instances: command link (AUTH, CLIENT SETNAME, PING) and pub/sub link
-// (AUTH, CLIENT SETNAME, SUBSCRIBE __sentinel__:hello). Reconnects: sentinels once a second, data
-// nodes every 250 ms.
+// (AUTH, CLIENT SETNAME, SUBSCRIBE __sentinel__:hello). Reconnects: sentinels once a ping period,
+// data nodes every 250 ms. Dropping links when credentials change, so the new ones are used.
 import Shared
 #if canImport(Glibc)
 import Glibc
@@ -37,19 +37,20 @@ extension Sentinel {
         guard let loop, ri.link.simulatedSent == nil else { return }
         let link = ri.link
         guard link.disconnected, ri.address.port > 0 else { return }
-        // Data nodes are retried 4× faster than Redis's once a second: a restarted old master takes
-        // writes (which will be lost) until we reach it and demote it.
-        let period = ri.isSentinel ? SentinelTiming.pingPeriod : min(ri.pingPeriod, SentinelTiming.nodeReconnectPeriod)
+        // Data nodes are retried 4× faster than Redis's once a ping period: a restarted old master
+        // takes writes (which will be lost) until we reach it and demote it.
+        let period = ri.isSentinel ? timings.pingPeriod : min(ri.pingPeriod(timings), SentinelTiming.nodeReconnectPeriod)
         if now - link.lastReconnTime < period { return }
         link.lastReconnTime = now
         // Hostnames are resolved on every reconnect, so a moved host is followed (no stale IPs).
-        guard let host = Sentinel.resolve(ri.address.ip) else {
-            log.debug("Can't resolve instance hostname \(ri.address.ip)")
+        guard let ip = Sentinel.resolve(ri.address.host, allowHostnames: true) else {
+            log.debug("Can't resolve instance hostname \(ri.address.host)")
             return
         }
+        ri.address.ip = ip
         if link.cmd == nil {
             do {
-                let c = try Connection.connect(host: host, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop)
                 link.cmd = c
                 link.cmdConnTime = now
                 c.onInput = { [weak self, weak ri] conn in
@@ -69,17 +70,20 @@ extension Sentinel {
                 sendPing(ri, now: now)
                 link.disconnected = true
             } catch {
-                log.debug("Failed to connect to \(ri.address.key): \(error)")
+                event(.debug, "-cmd-link-reconnection", ri, "#\(error)")
                 return
             }
         }
         if !ri.isSentinel && link.pubsub == nil {
             do {
-                let c = try Connection.connect(host: host, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop)
                 link.pubsub = c
                 link.pubsubConnTime = now
                 link.pubsubLastActivity = now
                 var out = handshake(for: ri, kind: "pubsub")
+                // The replies to the handshake may be errors (a wrong password); after them, an
+                // error is the answer to SUBSCRIBE and the link is useless (hiredis drops it too).
+                link.pubsubHandshakeReplies = out.count
                 out.append([ri.command("SUBSCRIBE"), Sentinel.helloChannel])
                 for a in out { c.send(RESPWriter.command(a)) }
                 c.onInput = { [weak self, weak ri] conn in
@@ -93,7 +97,7 @@ extension Sentinel {
                     ri.link.closePubsub(now: self.clockNow())
                 }
             } catch {
-                log.debug("Failed to connect to \(ri.address.key): \(error)")
+                event(.debug, "-pubsub-link-reconnection", ri, "#\(error)")
                 link.close(now: now)
                 return
             }
@@ -101,37 +105,96 @@ extension Sentinel {
         link.disconnected = link.cmd == nil || (!ri.isSentinel && link.pubsub == nil)
     }
 
-    /// An IP literal as is; a hostname resolved with getaddrinfo (nil when it does not resolve).
-    static func resolve(_ host: String) -> String? {
-        if host == "localhost" || host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy({ $0.isNumber || $0 == "." }) {
-            return host
-        }
+    /// An IP literal as is; a hostname resolved with getaddrinfo when `allowHostnames` (nil when it
+    /// does not resolve, or is a hostname while hostnames are not allowed).
+    static func resolve(_ host: String, allowHostnames: Bool) -> String? {
+        if isIPLiteral(host) { return host }
+        guard allowHostnames else { return nil }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var res: UnsafeMutablePointer<addrinfo>? = nil
         guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
         defer { freeaddrinfo(res) }
+        // Prefer IPv4, as Redis's anetResolve tries AF_INET first.
+        var pick = first
+        var p: UnsafeMutablePointer<addrinfo>? = first
+        while let cur = p {
+            if cur.pointee.ai_family == AF_INET { pick = cur; break }
+            p = cur.pointee.ai_next
+        }
         var buf = [CChar](repeating: 0, count: 64)
-        guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
+        guard getnameinfo(pick.pointee.ai_addr, pick.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// True for a dotted-quad IPv4 or an IPv6 literal.
+    static func isIPLiteral(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4 && parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }) { return true }
+        return s.contains(":") && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+    }
+
+    /// An address for `host`, resolved now (Redis's createSentinelAddr); nil when it cannot be.
+    func makeAddress(host: String, port: Int) -> InstanceAddress? {
+        guard port >= 0 && port <= 65535, let ip = Sentinel.resolve(host, allowHostnames: settings.resolveHostnames) else { return nil }
+        return InstanceAddress(host: host, port: port, ip: ip)
     }
 
     /// Reads hello messages from the pub/sub link.
     func readPubsub(_ ri: MonitoredInstance, _ c: Connection) {
         let now = clockNow()
-        ri.link.pubsubLastActivity = now
+        let link = ri.link
+        link.pubsubLastActivity = now
         while c.pendingInput > 0 {
             let parsed: (value: RESPValue, next: Int)?
             do { parsed = try c.withInput { try RESPParser.parse($0) } } catch {
-                ri.link.close(now: now)
+                link.closePubsub(now: now)
                 return
             }
             guard let (value, next) = parsed else { return }
             c.consume(next)
+            if link.pubsubHandshakeReplies > 0 {
+                link.pubsubHandshakeReplies -= 1
+                continue
+            }
+            if value.isError {
+                // SUBSCRIBE refused (NOAUTH, NOPERM): without the hello channel the link is useless.
+                event(.debug, "-pubsub-link-error", ri, value.string ?? "")
+                link.closePubsub(now: now)
+                return
+            }
             guard let items = value.elements, items.count == 3, items[0].string == "message",
                   items[1].string == Sentinel.helloChannel, let payload = items[2].string else { continue }
             processHello(payload, now: now)
         }
+    }
+
+    // MARK: - Dropping links
+
+    /// Closes the links to a master and its replicas (Redis's dropInstanceConnections), after its
+    /// credentials changed: the reconnect authenticates with the new ones.
+    func dropInstanceConnections(_ m: MonitoredInstance, now: Int64) {
+        m.link.close(now: now)
+        m.link.lastReconnTime = 0
+        for r in m.replicas.values {
+            r.link.close(now: now)
+            r.link.lastReconnTime = 0
+        }
+    }
+
+    /// Closes the links to every peer sentinel (after sentinel-user/sentinel-pass changed); returns
+    /// how many were connected.
+    @discardableResult
+    func dropSentinelConnections(now: Int64) -> Int {
+        var dropped = 0
+        for m in masters.values {
+            for s in m.sentinels.values {
+                if !s.link.disconnected { dropped += 1 }
+                s.link.close(now: now)
+                s.link.lastReconnTime = 0
+            }
+        }
+        return dropped
     }
 }

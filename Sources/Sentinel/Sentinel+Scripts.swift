@@ -26,14 +26,8 @@ extension Sentinel {
     /// Reaps finished children (retrying failures), kills scripts over the time limit, and starts
     /// the jobs that are due.
     func runPendingScripts(now: Int64) {
-        var status: Int32 = 0
-        while scripts.runningCount > 0 {
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid <= 0 { break }
-            // The wait-status layout of Linux: low 7 bits the terminating signal, next byte the exit code.
-            let sig = status & 0x7f
-            let signal: Int32 = sig != 0 && sig != 0x7f ? sig : 0
-            let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 0
+        while scripts.runningCount > 0, let (pid, status) = ChildProcess.reapAny() {
+            let code = status.code, signal = status.signal
             event(.debug, "-script-child", message: "\(pid) \(code) \(signal)")
             switch scripts.finished(pid: pid, exitCode: code, signal: signal, now: now) {
             case .gaveUp(let argv, let c, let s)?:
@@ -46,21 +40,15 @@ extension Sentinel {
         for pid in scripts.timedOut(now: now) {
             let path = scripts.jobs.first { $0.pid == pid }?.argv.first ?? ""
             event(.warning, "-script-timeout", message: "\(path) \(pid)")
-            kill(pid, SIGKILL)
+            ChildProcess.kill(pid: pid, SIGKILL)
         }
         for i in scripts.due(now: now) {
             let argv = scripts.jobs[i].argv
             guard let path = argv.first else { continue }
-            let cargs = argv.map { strdup($0) } + [nil]
-            defer { for a in cargs { free(a) } }
-            let pid = fork()
-            if pid == 0 {
-                execv(path, cargs)
-                // Exit code 2: a script that cannot be executed is not retried.
-                _exit(2)
-            }
-            if pid < 0 { event(.warning, "-script-error", message: "\(path) 99 0") }
-            scripts.started(i, pid: max(pid, 0), now: now)
+            // A script that cannot be executed exits with code 2 and is not retried.
+            let child = try? ChildProcess.spawn(argv)
+            if child == nil { event(.warning, "-script-error", message: "\(path) 99 0") }
+            scripts.started(i, pid: child?.pid ?? 0, now: now)
         }
     }
 

@@ -3,39 +3,6 @@
 // (monotonic ms) so tests drive it with an injected clock.
 import Shared
 
-/// Periods and limits, named after Redis's SENTINEL_* constants.
-enum SentinelTiming {
-    static let infoPeriod: Int64 = 10_000
-    static let pingPeriod: Int64 = 1000
-    /// Faster than Redis's 1 s: once SDOWN we want agreement quickly.
-    static let askPeriod: Int64 = 250
-    /// While SDOWN but not yet ODOWN: peers are expected to agree within a ping period.
-    static let askPeriodBeforeODown: Int64 = 50
-    /// How long after SDOWN the fast ask period applies.
-    static let fastAskWindow: Int64 = 2000
-    /// Bounds of the master PING period (down-after / 10): the last valid reply before a crash is
-    /// then at most this old, which is what SDOWN counts from.
-    static let minFastPingPeriod: Int64 = 50
-    /// Reconnect period for data nodes (sentinels keep the ping period).
-    static let nodeReconnectPeriod: Int64 = 250
-    /// How long replica selection waits for the fresh INFO it asked for.
-    static let selectRefreshTimeout: Int64 = 250
-    /// "Recent" for hello messages that confirm our view of a master (two publish periods + slack).
-    static let helloConfirmWindow: Int64 = 5000
-    static let askValidity: Int64 = 5000
-    static let publishPeriod: Int64 = 2000
-    static let maxPendingCommands = 100
-    static let electionTimeout: Int64 = 10_000
-    /// Random start delay bound, kept small (Redis uses 1 s).
-    static let maxDesync: Int64 = 300
-    static let slaveReconfTimeout: Int64 = 10_000
-    static let tiltTrigger: Int64 = 2000
-    static let tiltPeriod: Int64 = 30_000
-    static let minLinkReconnectPeriod: Int64 = 15_000
-    /// How often a just-promoted replica is polled with INFO (Redis waits for the 1 s INFO).
-    static let promotionPollPeriod: Int64 = 100
-}
-
 /// One event as published on our own pub/sub: channel = type, message = text.
 struct SentinelEvent: Sendable, Equatable {
     var type: String
@@ -45,6 +12,13 @@ struct SentinelEvent: Sendable, Equatable {
 /// The sentinel: monitored masters, epochs, votes, failovers.
 final class Sentinel {
     var settings = SentinelSettings()
+    /// Periods and limits SENTINEL DEBUG can change.
+    var timings = SentinelTimings() {
+        didSet {
+            scripts.maxRuntime = timings.scriptMaxRuntime
+            scripts.retryDelay = timings.scriptRetryDelay
+        }
+    }
     var myID: String = ""
     var currentEpoch: UInt64 = 0
     var masters: [String: MonitoredInstance] = [:]
@@ -64,6 +38,11 @@ final class Sentinel {
     var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
     /// Script jobs queued or running (notification and client-reconfig scripts).
     var scripts = ScriptQueue()
+    /// Changes the working directory for the `dir` directive (tests replace it: a test process
+    /// must keep its own).
+    var changeDirectory: (String) throws -> Void = { try Posix.chdir($0) }
+    /// The working directory a rewrite records as `dir`.
+    var currentDirectory: () -> String = { Posix.getcwd() }
     /// When the process started (INFO uptime).
     let startTime = Clock.monotonicMillis()
 
@@ -105,16 +84,42 @@ final class Sentinel {
         for s in ri.sentinels.values { s.link.close(now: now) }
     }
 
-    /// Finds a monitored master by its address.
-    func master(at ip: String, port: Int) -> MonitoredInstance? {
-        masters.values.first { $0.address.ip == ip && $0.address.port == port }
+    /// Creates a master with the sentinel's default timings (not yet monitored).
+    func makeMaster(name: String, address: InstanceAddress, quorum: Int, now: Int64) -> MonitoredInstance {
+        let m = MonitoredInstance(flags: .master, name: name, address: address, master: nil, now: now)
+        m.quorum = quorum
+        m.downAfterMillis = timings.defaultDownAfter
+        m.failoverTimeout = timings.defaultFailoverTimeout
+        return m
+    }
+
+    /// Finds a monitored master by its address: `host` is compared as Redis does, by the IP it
+    /// resolves to (or, when it does not resolve, by name).
+    func master(at host: String, port: Int) -> MonitoredInstance? {
+        masters.values.first { $0.address.port == port && addressMatches($0.address, host) }
+    }
+
+    /// Redis's sentinelAddrEqualsHostname: `host` names the same machine as `a`.
+    func addressMatches(_ a: InstanceAddress, _ host: String) -> Bool {
+        if let ip = Sentinel.resolve(host, allowHostnames: settings.resolveHostnames) { return ip.lowercased() == a.ip.lowercased() }
+        return (settings.resolveHostnames ? a.host : a.ip).lowercased() == host.lowercased()
+    }
+
+    /// The address text we report: the hostname with announce-hostnames, else the IP.
+    func announced(_ a: InstanceAddress) -> String { settings.announceHostnames ? a.host : a.ip }
+
+    /// Redis's `%@` event prefix: `<kind> <name> <ip> <port>` plus `@ <master> <ip> <port>`.
+    func describe(_ ri: MonitoredInstance) -> String {
+        var s = "\(ri.kindName) \(ri.name) \(announced(ri.address)) \(ri.address.port)"
+        if !ri.isMaster, let m = ri.master { s += " @ \(m.name) \(announced(m.address)) \(m.address.port)" }
+        return s
     }
 
     // MARK: - Events
 
     /// Logs and publishes an event whose text starts with the instance's description.
     func event(_ level: LogLevel, _ type: String, _ ri: MonitoredInstance, _ extra: String = "") {
-        event(level, type, message: extra.isEmpty ? ri.eventDescription : ri.eventDescription + " " + extra, master: ri.isMaster ? ri : ri.master)
+        event(level, type, message: extra.isEmpty ? describe(ri) : describe(ri) + " " + extra, master: ri.isMaster ? ri : ri.master)
     }
 
     /// Logs and publishes an event with free text.
@@ -149,7 +154,7 @@ final class Sentinel {
         reconnect(ri, now: now)
         sendPeriodicCommands(ri, now: now)
         if tilt {
-            if now - tiltStartTime < SentinelTiming.tiltPeriod { return }
+            if now - tiltStartTime < timings.tiltPeriod { return }
             tilt = false
             event(.warning, "-tilt", message: "#tilt mode exited")
         }
@@ -176,11 +181,40 @@ final class Sentinel {
         defer { previousTime = now }
         guard previousTime != 0 else { return }
         let delta = now - previousTime
-        if delta < 0 || delta > SentinelTiming.tiltTrigger {
+        if delta < 0 || delta > timings.tiltTrigger {
             tilt = true
             tiltStartTime = now
             event(.warning, "+tilt", message: "#tilt mode entered")
         }
+    }
+
+    /// The INFO period for `ri` now: Redis's period, shortened by every reason to watch closer.
+    func infoPeriod(for ri: MonitoredInstance, now: Int64) -> Int64 {
+        let link = ri.link
+        var period = timings.infoPeriod
+        if ri.isSlave, let m = ri.master {
+            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) || ri.masterLinkDownTime != 0 { period = min(period, 1000) }
+            // A replica claiming to be a master must be converted soon: watch it closely, and very
+            // closely right after it came back (the fast demotion may be waiting for the new
+            // master's first INFO after a switch).
+            if ri.roleReported == .master {
+                let cameBack = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow
+                period = min(period, cameBack ? SentinelTiming.nodeReconnectPeriod : 1000)
+            }
+            // A replica still syncing is a poor failover candidate until we see it caught up.
+            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { period = min(period, 1000) }
+            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { period = min(period, SentinelTiming.promotionPollPeriod) }
+            // A replica being reconfigured: the failover ends when we see it synced (Redis: 1 s).
+            if !ri.flags.isDisjoint(with: [.reconfSent, .reconfInprog]) { period = min(period, SentinelTiming.promotionPollPeriod) }
+        }
+        if ri.isMaster {
+            if ri.roleReported == .slave { period = min(period, 1000) }
+            // A master we just reached may still be gaining replicas (a deployment that is starting):
+            // Redis learns of a replica that attached after its first INFO only 10 s later.
+            let linkAge = now - link.cmdConnTime
+            if linkAge < timings.infoPeriod { period = min(period, linkAge < 3000 ? SentinelTiming.nodeReconnectPeriod : 1000) }
+        }
+        return period
     }
 
     /// Sends INFO, PING and hello when due.
@@ -188,39 +222,28 @@ final class Sentinel {
         let link = ri.link
         guard link.isUp else { return }
         if link.pendingCommands >= SentinelTiming.maxPendingCommands { return }
-        var infoPeriod = SentinelTiming.infoPeriod
-        // Each reason to watch closer can only shorten the period.
-        if ri.isSlave, let m = ri.master {
-            if !m.flags.isDisjoint(with: [.oDown, .failoverInProgress]) { infoPeriod = min(infoPeriod, 1000) }
-            // A replica claiming to be a master must be converted soon: watch it closely, and very
-            // closely right after it came back (the fast demotion may be waiting for the new
-            // master's first INFO after a switch).
-            if ri.roleReported == .master {
-                let cameBack = now - link.cmdConnTime < SentinelTiming.helloConfirmWindow
-                infoPeriod = min(infoPeriod, cameBack ? SentinelTiming.nodeReconnectPeriod : 1000)
-            }
-            // A replica still syncing is a poor failover candidate until we see it caught up.
-            if ri.infoRefresh != 0 && !ri.slaveMasterLinkUp { infoPeriod = min(infoPeriod, 1000) }
-            if ri.flags.contains(.promoted) && m.failoverState == .waitPromotion { infoPeriod = min(infoPeriod, SentinelTiming.promotionPollPeriod) }
-        }
-        if ri.isMaster && ri.roleReported == .slave { infoPeriod = 1000 }
         // Masters are pinged every down-after/10: SDOWN counts from the last valid reply, so a fresh
         // one means a crash is noticed close to down-after after it happened.
-        let pingPeriod = ri.isMaster ? ri.fastPingPeriod : ri.pingPeriod
-        if !ri.isSentinel && (ri.infoRefresh == 0 || now - ri.infoRefresh > infoPeriod) && !link.infoInFlight {
-            link.infoInFlight = true
-            link.send([ri.command("INFO")]) { [weak self, weak ri] reply in
-                guard let self, let ri else { return }
-                ri.link.infoInFlight = false
-                if let text = reply.string, !reply.isError { self.refreshFromInfo(ri, text, now: self.clockNow()) }
-            }
+        let pingPeriod = ri.isMaster ? ri.fastPingPeriod(timings) : ri.pingPeriod(timings)
+        if !ri.isSentinel && (ri.infoRefresh == 0 || now - ri.infoRefresh > infoPeriod(for: ri, now: now)) && !link.infoInFlight {
+            sendInfo(ri)
         }
         if now - link.lastPongTime > pingPeriod && now - link.lastPingTime > pingPeriod / 2 {
             sendPing(ri, now: now)
         }
-        if now - link.lastPubTime > SentinelTiming.publishPeriod {
+        if now - link.lastPubTime > timings.publishPeriod {
             sendHello(ri, now: now)
         }
+    }
+
+    /// Sends INFO; the reply refreshes what we know of `ri`.
+    func sendInfo(_ ri: MonitoredInstance) {
+        let ok = ri.link.send([ri.command("INFO")]) { [weak self, weak ri] reply in
+            guard let self, let ri else { return }
+            ri.link.infoInFlight = false
+            if let text = reply.string, !reply.isError { self.refreshFromInfo(ri, text, now: self.clockNow()) }
+        }
+        if ok { ri.link.infoInFlight = true }
     }
 
     /// Sends PING and records when the oldest unanswered one left.
@@ -241,9 +264,10 @@ final class Sentinel {
     func handlePingReply(_ ri: MonitoredInstance, _ reply: RESPValue, now: Int64) {
         let link = ri.link
         switch reply {
-        case .simpleString(let s) where s == "PONG":
+        case .simpleString(let s) where s.hasPrefix("PONG"):
             link.lastAvailTime = now
             link.actPingTime = 0
+            ri.flags.remove(.masterRebootDown)
         case .error(let e) where e.hasPrefix("LOADING") || e.hasPrefix("MASTERDOWN"):
             link.lastAvailTime = now
             link.actPingTime = 0

@@ -1,207 +1,163 @@
-// The SENTINEL command family: introspection (MASTERS, REPLICAS, SENTINELS, GET-MASTER-ADDR-BY-NAME,
-// CKQUORUM, INFO-CACHE), agreement (IS-MASTER-DOWN-BY-ADDR) and administration (MONITOR, REMOVE,
-// SET, RESET, FAILOVER, FLUSHCONFIG, CONFIG, SIMULATE-FAILURE, DEBUG).
+// The SENTINEL command family as a table of subcommands, with Valkey 8's PRIMARY aliases. This
+// file holds the table and the introspection subcommands (MASTERS, REPLICAS, SENTINELS,
+// GET-MASTER-ADDR-BY-NAME, CKQUORUM, INFO-CACHE, IS-MASTER-DOWN-BY-ADDR, PENDING-SCRIPTS);
+// administration lives in SentinelCommand+Admin.swift.
 import Shared
 
+extension SentinelCommandTable {
+    private static func sub(_ name: String, _ arity: Int, since: String, _ summary: String, complexity: String = "O(1)",
+                            _ flags: SentinelCommandFlags = [.admin], _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
+        SentinelCommandSpec(name, arity, flags.union(.onlySentinel), flags.contains(.admin) ? ["admin", "slow", "dangerous"] : ["slow"],
+                            group: "sentinel", since: since, summary, complexity: complexity, h)
+    }
+
+    static let sentinelCommand = SentinelCommandSpec(
+        "sentinel", -2, [.admin, .onlySentinel], ["admin", "slow", "dangerous"], group: "sentinel", since: "2.8.4",
+        "A container for Redis Sentinel commands.", complexity: "Depends on subcommand.", subcommands: [
+            sub("masters", 2, since: "2.8.4", "Returns a list of monitored Redis masters.", complexity: "O(N) where N is the number of masters") { s, c, _ in s.replyMasters(c) },
+            sub("primaries", 2, since: "8.0.0", "Returns a list of monitored primaries.", complexity: "O(N) where N is the number of primaries") { s, c, _ in s.replyMasters(c) },
+            sub("master", 3, since: "2.8.4", "Returns the state of a master Redis instance.") { s, c, a in try s.replyMaster(c, a[2]) },
+            sub("primary", 3, since: "8.0.0", "Returns the state of a primary instance.") { s, c, a in try s.replyMaster(c, a[2]) },
+            sub("replicas", 3, since: "5.0.0", "Returns a list of the monitored Redis replicas.", complexity: "O(N) where N is the number of replicas") { s, c, a in try s.replyReplicas(c, a[2]) },
+            sub("slaves", 3, since: "2.8.0", "Returns a list of the monitored replicas.", complexity: "O(N) where N is the number of replicas") { s, c, a in try s.replyReplicas(c, a[2]) },
+            sub("sentinels", 3, since: "2.8.4", "Returns a list of Sentinel instances.", complexity: "O(N) where N is the number of Sentinels") { s, c, a in
+                let m = try s.master(a[2])
+                s.replyInstances(c, m.sentinels.values.sorted { $0.name < $1.name })
+            },
+            sub("get-master-addr-by-name", 3, since: "2.8.4", "Returns the port and address of a master Redis instance.") { s, c, a in s.replyMasterAddress(c, a[2]) },
+            sub("get-primary-addr-by-name", 3, since: "8.0.0", "Returns the port and address of a primary instance.") { s, c, a in s.replyMasterAddress(c, a[2]) },
+            sub("is-master-down-by-addr", 6, since: "2.8.4", "Determines whether a master Redis instance is down.") { s, c, a in try s.isMasterDown(c, a) },
+            sub("is-primary-down-by-addr", 6, since: "8.0.0", "Determines whether a primary instance is down.") { s, c, a in try s.isMasterDown(c, a) },
+            sub("myid", 2, since: "6.2.0", "Returns the Redis Sentinel instance ID.") { s, c, _ in c.conn.output.bulk(s.sentinel.myID) },
+            sub("ckquorum", 3, since: "2.8.4", "Checks for a Redis Sentinel quorum.") { s, c, a in try s.ckquorum(c, a[2]) },
+            sub("info-cache", -3, since: "3.2.0", "Returns the cached `INFO` replies from the deployment's instances.",
+                complexity: "O(N) where N is the number of instances") { s, c, a in s.infoCache(c, Array(a[2...])) },
+            sub("pending-scripts", 2, since: "2.8.4", "Returns information about pending scripts for Redis Sentinel.") { s, c, _ in
+                s.sentinel.writePendingScripts(&c.conn.output, proto: c.proto, now: s.sentinel.clockNow())
+            },
+            sub("monitor", 6, since: "2.8.4", "Starts monitoring.") { s, c, a in try s.monitor(c, a) },
+            sub("remove", 3, since: "2.8.4", "Stops monitoring.") { s, c, a in try s.remove(c, a[2]) },
+            sub("reset", 3, since: "2.8.4", "Resets Redis masters by name matching a pattern.", complexity: "O(N) where N is the number of monitored masters") { s, c, a in s.reset(c, a[2]) },
+            sub("set", -5, since: "2.8.4", "Changes the configuration of a monitored Redis master.") { s, c, a in try s.set(c, a) },
+            sub("config", -4, since: "6.2.0", "Configures Redis Sentinel.") { s, c, a in try s.config(c, a) },
+            sub("debug", -2, since: "7.0.0", "Lists or updates the current configurable parameters of Redis Sentinel.",
+                complexity: "O(N) where N is the number of configurable parameters") { s, c, a in try s.debug(c, Array(a[2...])) },
+            sub("failover", 3, since: "2.8.4", "Forces a Redis Sentinel failover.") { s, c, a in try s.failover(c, a[2]) },
+            sub("flushconfig", 2, since: "2.8.4", "Rewrites the Redis Sentinel configuration file.") { s, c, _ in s.flushConfigAndReply(c) },
+            sub("simulate-failure", -3, since: "3.2.0", "Simulates failover scenarios.") { s, c, a in try s.simulateFailure(c, Array(a[2...])) },
+            sub("help", 2, since: "6.2.0", "Returns helpful text about the different subcommands.", [.loading, .stale]) { _, c, _ in
+                c.replyHelp("SENTINEL", SentinelCommandTable.sentinelHelp)
+            },
+        ])
+
+    /// SENTINEL HELP, as redis-sentinel prints it.
+    static let sentinelHelp = [
+        "CKQUORUM <master-name>",
+        "    Check if the current Sentinel configuration is able to reach the quorum",
+        "    needed to failover a master and the majority needed to authorize the",
+        "    failover.",
+        "CONFIG SET param value [param value ...]",
+        "    Set a global Sentinel configuration parameter.",
+        "CONFIG GET <param> [param param param ...]",
+        "    Get global Sentinel configuration parameter.",
+        "DEBUG [<param> <value> ...]",
+        "    Show a list of configurable time parameters and their values (milliseconds).",
+        "    Or update current configurable parameters values (one or more).",
+        "GET-MASTER-ADDR-BY-NAME <master-name>",
+        "    Return the ip and port number of the master with that name.",
+        "FAILOVER <master-name>",
+        "    Manually failover a master node without asking for agreement from other",
+        "    Sentinels",
+        "FLUSHCONFIG",
+        "    Force Sentinel to rewrite its configuration on disk, including the current",
+        "    Sentinel state.",
+        "INFO-CACHE <master-name>",
+        "    Return last cached INFO output from masters and all its replicas.",
+        "IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>",
+        "    Check if the master specified by ip:port is down from current Sentinel's",
+        "    point of view.",
+        "MASTER <master-name>",
+        "    Show the state and info of the specified master.",
+        "MASTERS",
+        "    Show a list of monitored masters and their state.",
+        "MONITOR <name> <ip> <port> <quorum>",
+        "    Start monitoring a new master with the specified name, ip, port and quorum.",
+        "MYID",
+        "    Return the ID of the Sentinel instance.",
+        "PENDING-SCRIPTS",
+        "    Get pending scripts information.",
+        "REMOVE <master-name>",
+        "    Remove master from Sentinel's monitor list.",
+        "REPLICAS <master-name>",
+        "    Show a list of replicas for this master and their state.",
+        "RESET <pattern>",
+        "    Reset masters for specific master name matching this pattern.",
+        "SENTINELS <master-name>",
+        "    Show a list of Sentinel instances for this master and their state.",
+        "SET <master-name> <option> <value> [<option> <value> ...]",
+        "    Set configuration parameters for certain masters.",
+        "SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]",
+        "    Simulate a Sentinel crash.",
+    ]
+}
+
 extension SentinelServer {
-    /// Dispatches `SENTINEL <subcommand> ...`.
-    func sentinelCommand(_ c: SentinelClient, _ args: [String]) {
-        let sub = args[1].lowercased()
-        let now = Clock.monotonicMillis()
-        let s = sentinel
-        func wrongArgs() { c.conn.output.error("ERR wrong number of arguments for 'sentinel|\(sub)' command") }
-        func master(_ name: String) -> MonitoredInstance? {
-            if let m = s.masters[name] { return m }
-            c.conn.output.error("ERR No such master with that name")
-            return nil
-        }
-        switch sub {
-        case "masters":
-            guard args.count == 2 else { return wrongArgs() }
-            let ms = s.masters.values.sorted { $0.name < $1.name }
-            c.conn.output.arrayHeader(ms.count)
-            for m in ms { replyInstance(c, m, now: now) }
-        case "master":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            replyInstance(c, m, now: now)
-        case "replicas", "slaves":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            // Replicas configured with replica-announced no stay hidden, as in Redis.
-            let rs = m.replicas.values.filter(\.replicaAnnounced).sorted { $0.name < $1.name }
-            c.conn.output.arrayHeader(rs.count)
-            for r in rs { replyInstance(c, r, now: now) }
-        case "sentinels":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            let ss = m.sentinels.values.sorted { $0.name < $1.name }
-            c.conn.output.arrayHeader(ss.count)
-            for x in ss { replyInstance(c, x, now: now) }
-        case "get-master-addr-by-name":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = s.masters[args[2]] else { c.conn.output.nullArray(); return }
-            let a = s.currentMasterAddress(m)
-            c.conn.output.arrayHeader(2)
-            c.conn.output.bulk(a.ip)
-            c.conn.output.bulk(String(a.port))
-        case "myid":
-            c.conn.output.bulk(s.myID)
-        case "ckquorum":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            let voters = m.sentinels.count + 1
-            let usable = 1 + m.sentinels.values.filter { $0.flags.isDisjoint(with: [.sDown, .oDown]) }.count
-            let noQuorum = usable < m.quorum, noAuth = usable < voters / 2 + 1
-            if !noQuorum && !noAuth {
-                c.conn.output.simple("OK \(usable) usable Sentinels. Quorum and failover authorization can be reached")
-            } else {
-                var e = "NOQUORUM \(usable) usable Sentinels. "
-                if noQuorum { e += "Not enough available Sentinels to reach the specified quorum for this master" }
-                if noAuth {
-                    if noQuorum { e += ". " }
-                    e += "Not enough available Sentinels to reach the majority and authorize a failover"
-                }
-                c.conn.output.error(e)
-            }
-        case "is-master-down-by-addr":
-            guard args.count == 6 else { return wrongArgs() }
-            guard let port = Int(args[3]), let epoch = UInt64(args[4]) else {
-                c.conn.output.error("ERR value is not an integer or out of range"); return
-            }
-            let r = s.isMasterDownByAddr(ip: args[2], port: port, reqEpoch: epoch, runid: args[5], now: now)
-            s.flushConfigIfDirty()
-            c.conn.output.arrayHeader(3)
-            c.conn.output.integer(r.down ? 1 : 0)
-            c.conn.output.bulk(r.leader ?? "*")
-            c.conn.output.integer(Int(r.epoch))
-        case "reset":
-            guard args.count == 3 else { return wrongArgs() }
-            var n = 0
-            for m in s.masters.values where Glob.match(args[2], m.name) {
-                s.resetMaster(m, now: now)
-                n += 1
-            }
-            s.flushConfig()
-            c.conn.output.integer(n)
-        case "monitor":
-            guard args.count == 6 else { return wrongArgs() }
-            guard let q = Int(args[5]), q > 0 else { c.conn.output.error("ERR Quorum must be 1 or greater."); return }
-            guard let port = Int(args[4]), port > 0, port < 65536 else { c.conn.output.error("ERR Invalid port number"); return }
-            guard isIPLiteral(args[3]) || s.settings.resolveHostnames else {
-                c.conn.output.error("ERR Invalid IP address or hostname specified"); return
-            }
-            guard s.masters[args[2]] == nil else { c.conn.output.error("ERR Duplicated master name"); return }
-            let m = MonitoredInstance(flags: .master, name: args[2], address: InstanceAddress(ip: args[3], port: port), master: nil, now: now)
-            m.quorum = q
-            s.masters[m.name] = m
-            s.flushConfig()
-            s.event(.warning, "+monitor", m, "quorum \(q)")
-            c.conn.output.ok()
-        case "remove":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            s.event(.warning, "-monitor", m)
-            s.release(m, now: now)
-            s.masters[m.name] = nil
-            s.flushConfig()
-            c.conn.output.ok()
-        case "set":
-            guard args.count >= 5, args.count % 2 == 1 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            if let err = s.setMasterOptions(m, Array(args[3...])) { c.conn.output.error(err); return }
-            s.flushConfig()
-            c.conn.output.ok()
-        case "flushconfig":
-            s.flushConfig()
-            c.conn.output.ok()
-        case "failover":
-            guard args.count == 3 else { return wrongArgs() }
-            guard let m = master(args[2]) else { return }
-            if m.flags.contains(.failoverInProgress) { c.conn.output.error("INPROG Failover already in progress"); return }
-            if s.selectReplica(m, now: now) == nil { c.conn.output.error("NOGOODSLAVE No suitable replica to promote"); return }
-            s.log.warning("Executing user requested FAILOVER of '\(m.name)'")
-            s.startFailover(m, now: now)
-            m.flags.insert(.forceFailover)
-            c.conn.output.ok()
-        case "config":
-            sentinelConfigCommand(c, args)
-        case "info-cache":
-            guard args.count >= 2 else { return wrongArgs() }
-            let names = args.count > 2 ? Array(args[2...]) : s.masters.keys.sorted()
-            let ms = names.compactMap { s.masters[$0] }
-            if c.proto >= 3 { c.conn.output.mapHeader(ms.count) } else { c.conn.output.arrayHeader(ms.count * 2) }
-            for m in ms {
-                c.conn.output.bulk(m.name)
-                let all = [m] + m.replicas.values.sorted { $0.name < $1.name }
-                c.conn.output.arrayHeader(all.count)
-                for ri in all {
-                    c.conn.output.arrayHeader(2)
-                    if let info = ri.lastInfo {
-                        c.conn.output.integer(Int(now - info.time))
-                        c.conn.output.bulk(info.text)
-                    } else {
-                        c.conn.output.null(); c.conn.output.null()
-                    }
-                }
-            }
-        case "simulate-failure":
-            for a in args.dropFirst(2) {
-                switch a.lowercased() {
-                case "crash-after-election": s.simulateCrashAfterElection = true
-                case "crash-after-promotion": s.simulateCrashAfterPromotion = true
-                case "help":
-                    c.conn.output.bulks(["crash-after-election", "crash-after-promotion"]); return
-                default: c.conn.output.error("ERR Unknown failure simulation specified"); return
-                }
-            }
-            c.conn.output.ok()
-        case "pending-scripts":
-            s.writePendingScripts(&c.conn.output, proto: c.proto, now: s.clockNow())
-        case "debug":
-            let params: [(String, Int64)] = [("INFO-PERIOD", SentinelTiming.infoPeriod), ("PING-PERIOD", SentinelTiming.pingPeriod),
-                ("ASK-PERIOD", SentinelTiming.askPeriod), ("PUBLISH-PERIOD", SentinelTiming.publishPeriod),
-                ("DEFAULT-DOWN-AFTER", 30_000), ("TILT-TRIGGER", SentinelTiming.tiltTrigger), ("TILT-PERIOD", SentinelTiming.tiltPeriod),
-                ("SLAVE-RECONF-TIMEOUT", SentinelTiming.slaveReconfTimeout), ("MIN-LINK-RECONNECT-PERIOD", SentinelTiming.minLinkReconnectPeriod),
-                ("ELECTION-TIMEOUT", SentinelTiming.electionTimeout), ("SCRIPT-MAX-RUNTIME", 60_000), ("SCRIPT-RETRY-DELAY", 30_000),
-                ("DEFAULT-FAILOVER-TIMEOUT", 180_000)]
-            if args.count == 2 {
-                if c.proto >= 3 { c.conn.output.mapHeader(params.count) } else { c.conn.output.arrayHeader(params.count * 2) }
-                for (k, v) in params { c.conn.output.bulk(k); c.conn.output.bulk(String(v)) }
-            } else {
-                c.conn.output.error("ERR Changing timing parameters is not supported by this sentinel")
-            }
-        case "help":
-            c.conn.output.bulks(["SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                                 "MASTERS", "MASTER <master-name>", "REPLICAS <master-name>", "SENTINELS <master-name>",
-                                 "GET-MASTER-ADDR-BY-NAME <master-name>", "MYID", "CKQUORUM <master-name>",
-                                 "IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>", "RESET <pattern>",
-                                 "MONITOR <name> <ip> <port> <quorum>", "REMOVE <master-name>", "SET <master-name> <option> <value> ...",
-                                 "FAILOVER <master-name>", "FLUSHCONFIG", "CONFIG SET|GET <param> ...", "INFO-CACHE <master-name>",
-                                 "SIMULATE-FAILURE [CRASH-AFTER-ELECTION|CRASH-AFTER-PROMOTION|HELP]", "DEBUG [<param> <value> ...]"])
-        default:
-            c.conn.output.error("ERR unknown subcommand '\(args[1])'. Try SENTINEL HELP.")
-        }
+    /// The master named `name`, or Redis's error.
+    func master(_ name: String) throws -> MonitoredInstance {
+        guard let m = sentinel.masters[name] else { throw SentinelCommandError("ERR No such master with that name") }
+        return m
+    }
+
+    func replyMasters(_ c: SentinelClient) {
+        replyInstances(c, sentinel.masters.values.sorted { $0.name < $1.name })
+    }
+
+    func replyMaster(_ c: SentinelClient, _ name: String) throws {
+        replyInstance(c, try master(name), now: sentinel.clockNow())
+    }
+
+    /// Replicas configured with replica-announced no stay hidden, as in Redis.
+    func replyReplicas(_ c: SentinelClient, _ name: String) throws {
+        let m = try master(name)
+        replyInstances(c, m.replicas.values.filter(\.replicaAnnounced).sorted { $0.name < $1.name })
+    }
+
+    func replyInstances(_ c: SentinelClient, _ list: [MonitoredInstance]) {
+        let now = sentinel.clockNow()
+        c.conn.output.arrayHeader(list.count)
+        for ri in list { replyInstance(c, ri, now: now) }
+    }
+
+    func replyMasterAddress(_ c: SentinelClient, _ name: String) {
+        guard let m = sentinel.masters[name] else { c.conn.output.nullArray(); return }
+        let a = sentinel.currentMasterAddress(m)
+        c.conn.output.arrayHeader(2)
+        c.conn.output.bulk(sentinel.announced(a))
+        c.conn.output.bulk(String(a.port))
     }
 
     /// One instance as Redis's addReplySentinelRedisInstance writes it: field/value pairs, all
-    /// values as bulk strings; a map in RESP3.
+    /// values as bulk strings, a map in RESP3; fields by kind exactly as Redis sends them.
     func replyInstance(_ c: SentinelClient, _ ri: MonitoredInstance, now: Int64) {
+        let s = sentinel
+        let link = ri.link
         var f: [(String, String)] = [
-            ("name", ri.name), ("ip", ri.address.ip), ("port", String(ri.address.port)), ("runid", ri.runID ?? ""),
-            ("flags", ri.flags.text(disconnected: ri.link.disconnected && ri.link.simulatedSent == nil)),
-            ("link-pending-commands", String(ri.link.pendingCommands)), ("link-refcount", "1"),
+            ("name", ri.name), ("ip", s.announced(ri.address)), ("port", String(ri.address.port)), ("runid", ri.runID ?? ""),
+            ("flags", ri.flags.text(disconnected: link.disconnected && link.simulatedSent == nil)),
+            ("link-pending-commands", String(link.pendingCommands)), ("link-refcount", "1"),
         ]
-        if ri.failoverState != .none { f.append(("failover-state", ri.failoverState.name)) }
-        f.append(("last-ping-sent", String(ri.link.actPingTime != 0 ? now - ri.link.actPingTime : 0)))
-        f.append(("last-ok-ping-reply", String(now - ri.link.lastAvailTime)))
-        f.append(("last-ping-reply", String(now - ri.link.lastPongTime)))
+        if ri.flags.contains(.failoverInProgress) { f.append(("failover-state", ri.failoverState.name)) }
+        f.append(("last-ping-sent", String(link.actPingTime != 0 ? now - link.actPingTime : 0)))
+        f.append(("last-ok-ping-reply", String(now - link.lastAvailTime)))
+        f.append(("last-ping-reply", String(now - link.lastPongTime)))
         if ri.flags.contains(.sDown) { f.append(("s-down-time", String(now - ri.sDownSince))) }
         if ri.flags.contains(.oDown) { f.append(("o-down-time", String(now - ri.oDownSince))) }
         f.append(("down-after-milliseconds", String(ri.downAfterMillis)))
-        f.append(("info-refresh", String(ri.infoRefresh != 0 ? now - ri.infoRefresh : 0)))
-        f.append(("role-reported", ri.roleReported == .master ? "master" : "slave"))
-        f.append(("role-reported-time", String(now - ri.roleReportedTime)))
+        if !ri.isSentinel {
+            f.append(("info-refresh", String(ri.infoRefresh != 0 ? now - ri.infoRefresh : 0)))
+            f.append(("role-reported", ri.roleReported == .master ? "master" : "slave"))
+            f.append(("role-reported-time", String(now - ri.roleReportedTime)))
+        }
         if ri.isMaster {
             f += [("config-epoch", String(ri.configEpoch)), ("num-slaves", String(ri.replicas.count)),
                   ("num-other-sentinels", String(ri.sentinels.count)), ("quorum", String(ri.quorum)),
@@ -217,112 +173,62 @@ extension SentinelServer {
                   ("replica-announced", ri.replicaAnnounced ? "1" : "0")]
         }
         if ri.isSentinel {
-            f += [("last-hello-message", String(ri.lastHelloTime != 0 ? now - ri.lastHelloTime : now)),
+            f += [("last-hello-message", String(now - (ri.lastHelloTime != 0 ? ri.lastHelloTime : ri.createdAt))),
                   ("voted-leader", ri.leader ?? "?"), ("voted-leader-epoch", String(ri.leaderEpoch))]
         }
-        if c.proto >= 3 { c.conn.output.mapHeader(f.count) } else { c.conn.output.arrayHeader(f.count * 2) }
-        for (k, v) in f { c.conn.output.bulk(k); c.conn.output.bulk(v) }
+        c.replyPairs(f)
     }
 
-    /// SENTINEL CONFIG GET <param> / SET <param> <value>.
-    func sentinelConfigCommand(_ c: SentinelClient, _ args: [String]) {
-        let s = sentinel
-        guard args.count >= 4 else { c.conn.output.error("ERR wrong number of arguments for 'sentinel|config' command"); return }
-        let op = args[2].lowercased()
-        var values: [(String, String)] = [
-            ("resolve-hostnames", s.settings.resolveHostnames ? "yes" : "no"),
-            ("announce-hostnames", s.settings.announceHostnames ? "yes" : "no"),
-            ("announce-ip", s.settings.announceIP ?? ""), ("announce-port", String(s.settings.announcePort)),
-            ("sentinel-user", s.settings.sentinelUser ?? ""), ("sentinel-pass", s.settings.sentinelPass ?? ""),
-            ("loglevel", s.log.level.name),
-        ]
-        if op == "get" {
-            values = values.filter { Glob.match(args[3].lowercased(), $0.0) }
-            if c.proto >= 3 { c.conn.output.mapHeader(values.count) } else { c.conn.output.arrayHeader(values.count * 2) }
-            for (k, v) in values { c.conn.output.bulk(k); c.conn.output.bulk(v) }
+    func ckquorum(_ c: SentinelClient, _ name: String) throws {
+        let m = try master(name)
+        let voters = m.sentinels.count + 1
+        let usable = 1 + m.sentinels.values.filter { $0.flags.isDisjoint(with: [.sDown, .oDown]) }.count
+        let noQuorum = usable < m.quorum, noAuth = usable < voters / 2 + 1
+        if !noQuorum && !noAuth {
+            c.conn.output.simple("OK \(usable) usable Sentinels. Quorum and failover authorization can be reached")
             return
         }
-        guard op == "set", args.count >= 5, args.count % 2 == 1 else {
-            c.conn.output.error("ERR Invalid arguments for SENTINEL CONFIG"); return
+        var e = "NOQUORUM \(usable) usable Sentinels. "
+        if noQuorum { e += "Not enough available Sentinels to reach the specified quorum for this master" }
+        if noAuth {
+            if noQuorum { e += ". " }
+            e += "Not enough available Sentinels to reach the majority and authorize a failover"
         }
-        var i = 3
-        while i + 1 < args.count {
-            let k = args[i].lowercased(), v = args[i + 1]
-            switch k {
-            case "loglevel":
-                guard let l = LogLevel(name: v) else { c.conn.output.error("ERR Invalid value for loglevel"); return }
-                s.log.level = l
-            default:
-                let result: String?
-                do { result = try s.applySentinelDirective([k, v], now: Clock.monotonicMillis()) } catch { result = "Invalid argument" }
-                if let err = result {
-                    c.conn.output.error("ERR Invalid argument '\(v)' to SENTINEL CONFIG SET '\(k)': \(err)"); return
-                }
+        throw SentinelCommandError(e)
+    }
+
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid|*>: `[down, leader, epoch]`.
+    func isMasterDown(_ c: SentinelClient, _ a: [String]) throws {
+        guard let port = Int(a[3]), let epoch = Int64(a[4]) else {
+            throw SentinelCommandError("ERR value is not an integer or out of range")
+        }
+        let r = sentinel.isMasterDownByAddr(ip: a[2], port: port, reqEpoch: UInt64(max(0, epoch)), runid: a[5], now: sentinel.clockNow())
+        sentinel.flushConfigIfDirty()
+        c.conn.output.arrayHeader(3)
+        c.conn.output.integer(r.down ? 1 : 0)
+        c.conn.output.bulk(r.leader ?? "*")
+        c.conn.output.integer(Int(r.epoch))
+    }
+
+    /// SENTINEL INFO-CACHE <name> ...: per master, `[age-ms, INFO text]` for it and each replica
+    /// (an array of name/entries pairs in both protocols, as Redis).
+    func infoCache(_ c: SentinelClient, _ names: [String]) {
+        let now = sentinel.clockNow()
+        var seen: Set<String> = []
+        let ms = names.compactMap { n -> MonitoredInstance? in
+            guard let m = sentinel.masters[n], seen.insert(n).inserted else { return nil }
+            return m
+        }
+        c.conn.output.arrayHeader(ms.count * 2)
+        for m in ms {
+            c.conn.output.bulk(m.name)
+            let all = [m] + m.replicas.values.sorted { $0.name < $1.name }
+            c.conn.output.arrayHeader(all.count)
+            for ri in all {
+                c.conn.output.arrayHeader(2)
+                c.conn.output.integer(ri.infoRefresh != 0 ? Int(now - ri.infoRefresh) : 0)
+                if let info = ri.lastInfo { c.conn.output.bulk(info.text) } else { c.conn.output.null() }
             }
-            i += 2
         }
-        s.flushConfig()
-        c.conn.output.ok()
-    }
-
-    private func isIPLiteral(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return true }
-        return s.contains(":") && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
-    }
-}
-
-extension Sentinel {
-    /// SENTINEL SET options; returns an error text or nil.
-    func setMasterOptions(_ m: MonitoredInstance, _ kv: [String]) -> String? {
-        var i = 0
-        while i + 1 < kv.count {
-            let opt = kv[i].lowercased(), v = kv[i + 1]
-            let bad = "ERR Invalid argument '\(v)' for SENTINEL SET '\(kv[i])'"
-            switch opt {
-            case "down-after-milliseconds", "failover-timeout", "parallel-syncs", "quorum", "master-reboot-down-after-period":
-                guard let n = Int64(v), n >= 0 else { return bad }
-                switch opt {
-                case "down-after-milliseconds": guard n > 0 else { return bad }; m.downAfterMillis = n
-                    for r in m.replicas.values { r.downAfterMillis = n }
-                    for x in m.sentinels.values { x.downAfterMillis = n }
-                case "failover-timeout": guard n > 0 else { return bad }; m.failoverTimeout = n
-                case "parallel-syncs": guard n > 0 else { return bad }; m.parallelSyncs = Int(n)
-                case "quorum": guard n > 0 else { return bad }; m.quorum = Int(n)
-                default: m.masterRebootDownAfterMillis = n
-                }
-            case "notification-script", "client-reconfig-script":
-                if settings.denyScriptsReconfig {
-                    return "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your config file."
-                }
-                if !v.isEmpty && !Posix.isExecutable(v) { return "ERR \(opt == "notification-script" ? "Notification" : "Client reconfiguration") script seems non existing or non executable" }
-                if opt == "notification-script" { m.notificationScript = v.isEmpty ? nil : v } else { m.clientReconfigScript = v.isEmpty ? nil : v }
-            case "auth-pass": m.authPass = v.isEmpty ? nil : v; m.link.close(now: clockNow())
-            case "auth-user": m.authUser = v.isEmpty ? nil : v; m.link.close(now: clockNow())
-            case "rename-command":
-                guard i + 2 < kv.count else { return bad }
-                m.renamedCommands[v.uppercased()] = kv[i + 2]
-                i += 1
-            default:
-                return "ERR Invalid argument '\(kv[i])' for SENTINEL SET"
-            }
-            i += 2
-        }
-        return nil
-    }
-
-    /// SENTINEL RESET: forget replicas, sentinels and failover state; rediscover from scratch.
-    func resetMaster(_ m: MonitoredInstance, now: Int64) {
-        release(m, now: now)
-        m.replicas = [:]
-        m.sentinels = [:]
-        m.flags = .master
-        m.failoverState = .none
-        m.promotedReplica = nil
-        m.leader = nil
-        m.runID = nil
-        m.infoRefresh = 0
-        m.link.reset(now: now)
-        event(.warning, "+reset-master", m)
     }
 }

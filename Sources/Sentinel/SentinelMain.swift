@@ -1,4 +1,5 @@
-// Start-up: parse argv and the config file, insist on a writable config (the state lives there),
+// Start-up: parse argv and the config file (`dir` takes effect as it is read, `sentinel` lines once
+// the whole file is read, as in Redis), insist on a writable config (the state lives there),
 // create and persist our id, bind, and run the loop with the timer at a jittered ~10 Hz.
 import Shared
 #if canImport(Glibc)
@@ -25,15 +26,14 @@ enum SentinelMain {
         do {
             let file = try ConfigFile.load(path: path)
             sentinel.settings.configFile = path
-            for d in file.directives { try sentinel.apply(d, now: now) }
-            for d in try ConfigFile.parseCommandLine(args) { try sentinel.apply(d, now: now) }
+            try sentinel.loadConfig(file.directives + ConfigFile.parseCommandLine(args), now: now)
         } catch let e as ConfigError {
             return e.description
         } catch {
             return "\(error)\n"
         }
         if !Posix.isWritable(path) {
-            return "Sentinel config file \(path) is not writable: \(Posix.strerror(Posix.errno)). Exiting...\n"
+            return "Sentinel config file \(path) is not writable: \(Posix.strerror(Posix.writableError(path)?.errnoCode ?? 0)). Exiting...\n"
         }
         return nil
     }
@@ -59,12 +59,6 @@ enum SentinelMain {
             return 1
         }
         if sentinel.settings.daemonize && !Posix.daemonize() { return 1 }
-        if !sentinel.settings.dir.isEmpty {
-            do { try Posix.chdir(sentinel.settings.dir) } catch {
-                log.warning("Can't chdir to '\(sentinel.settings.dir)': \(error)")
-                return 1
-            }
-        }
         let loop: EventLoop
         do { loop = try EventLoop() } catch {
             log.warning("Failed creating the event loop: \(error)")
@@ -86,8 +80,7 @@ enum SentinelMain {
         } else {
             sentinel.flushConfig()
         }
-        log.notice("Sentinel new configuration saved on disk")
-        log.warning("Sentinel ID is \(sentinel.myID)")
+        log.notice("Sentinel ID is \(sentinel.myID)")
         for m in sentinel.masters.values.sorted(by: { $0.name < $1.name }) {
             sentinel.event(.warning, "+monitor", m, "quorum \(m.quorum)")
         }

@@ -1,5 +1,7 @@
 // A buffered, non-blocking TCP connection: a read buffer the protocol layer parses in place, and a
-// write queue flushed when the socket accepts more. No command logic lives here.
+// write queue flushed when the socket accepts more. No command logic lives here: a server's
+// client owns its reply buffer and hands it over with `enqueue` (see CommandReply.swift for
+// reading requests).
 import CSystem
 #if canImport(Glibc)
 import Glibc
@@ -97,7 +99,7 @@ public final class Connection: EventHandler {
             case .done(let k): n = k; if k == 0 { eof = true }
             case .wouldBlock: n = 0
             }
-        } catch let e as IOError { failure = e } catch { failure = IOError(errnoCode: 5, call: "read") }
+        } catch let e as IOError { failure = e } catch { failure = IOError(errnoCode: EIO, call: "read") }
         if n > 0 {
             input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             bytesRead += n
@@ -132,6 +134,20 @@ public final class Connection: EventHandler {
         output.bytes.append(contentsOf: bytes)
     }
 
+    /// Takes an owner's reply buffer for sending: swapped in when nothing is queued (no copy;
+    /// the owner gets back an empty buffer with capacity), appended otherwise.
+    @inline(__always)
+    public func enqueue(_ buffer: inout Bytes) {
+        guard !buffer.isEmpty else { return }
+        if output.bytes.isEmpty {
+            outSent = 0
+            swap(&output.bytes, &buffer)
+        } else {
+            output.bytes.append(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Writes as much pending output as the socket takes; arms write interest for the rest.
     /// Returns false if the connection failed and was closed.
     @discardableResult
@@ -142,7 +158,7 @@ public final class Connection: EventHandler {
             let fd = self.fd, sent = outSent
             let res: Result<IOResult<Int>, IOError> = output.bytes.withUnsafeBytes { p in
                 do { return .success(try Posix.write(fd, p.baseAddress! + sent, min(p.count - sent, 1 << 20))) }
-                catch { return .failure(error as? IOError ?? IOError(errnoCode: 5, call: "read")) }
+                catch { return .failure(error as? IOError ?? IOError(errnoCode: EIO, call: "write")) }
             }
             let r: IOResult<Int>
             switch res {

@@ -190,6 +190,14 @@ public final class EventLoop {
         while running { runOnce() }
     }
 
+    /// Serves I/O that is ready now without waiting and without running timers, then the
+    /// before-sleep hooks (so replies go out): Redis's processEventsWhileBlocked, for work that
+    /// blocks the loop for long (loading a dataset) but must keep answering.
+    public func processReadyEvents() {
+        dispatchEvents(timeout: 0)
+        for hook in beforeSleepHooks { hook() }
+    }
+
     /// One iteration: hooks, wait, dispatch, timers. Exposed for tests.
     public func runOnce(maxWaitMillis: Int64 = 1000) {
         for hook in beforeSleepHooks { hook() }
@@ -197,6 +205,12 @@ public final class EventLoop {
         if let top = heap.first {
             timeout = max(0, min(timeout, top.deadline - Clock.monotonicMillis()))
         }
+        dispatchEvents(timeout: timeout)
+        runDueTimers()
+    }
+
+    /// Waits up to `timeout` ms for ready descriptors and calls their handlers.
+    private func dispatchEvents(timeout: Int64) {
         let n = events.withUnsafeMutableBufferPointer { epoll_wait(epfd, $0.baseAddress!, Int32($0.count), Int32(timeout)) }
         if n > 0 {
             for k in 0..<Int(n) {
@@ -220,6 +234,5 @@ public final class EventLoop {
                 }
             }
         }
-        runDueTimers()
     }
 }

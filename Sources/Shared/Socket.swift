@@ -99,22 +99,23 @@ public enum Socket {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        if r < 0 {
-            let e = Posix.errno
-            if e != EINPROGRESS && e != EINTR {
-                Posix.close(fd)
-                throw IOError(errnoCode: e, call: "connect \(host):\(port)")
-            }
-        }
+        do { try Posix.checkConnect(r, "connect \(host):\(port)") } catch { Posix.close(fd); throw error }
         setNoDelay(fd)
         return fd
+    }
+
+    /// A connected pair of Unix stream sockets (tests, in-process peers).
+    public static func pair() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        _ = try Posix.blocking("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) }
+        return (fds[0], fds[1])
     }
 
     /// After a non-blocking connect reports writable: nil on success, else the error.
     public static func connectResult(_ fd: Int32) -> IOError? {
         var err: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 { return IOError(errnoCode: Posix.errno, call: "getsockopt") }
+        do { _ = try Posix.blocking("getsockopt") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) } } catch let e as IOError { return e } catch { return IOError(errnoCode: EIO, call: "getsockopt") }
         return err == 0 ? nil : IOError(errnoCode: err, call: "connect")
     }
 

@@ -150,7 +150,7 @@ func lines(_ text: String, prefix: String) -> [String] {
         let r2 = try s.client()
         #expect(try r2.call("SENTINEL", "MONITOR", "other", "127.0.0.1", String(d.replicas[0].port), "1") == .simpleString("OK"))
         #expect(fileText(s.configPath).contains("sentinel monitor other 127.0.0.1 \(d.replicas[0].port) 1"))
-        #expect(try r2.call("SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "1") == .error("ERR Duplicated master name"))
+        #expect(try r2.call("SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "1") == .error("ERR Duplicate master name."))
         #expect(try r2.call("SENTINEL", "REMOVE", "other") == .simpleString("OK"))
         #expect(!fileText(s.configPath).contains("sentinel monitor other"))
     }

@@ -8,7 +8,6 @@ import Glibc
 @Suite(.serialized) struct AOFServerTests {
     final class Harness {
         let server: Server
-        var peers: [Int32] = []
 
         init() throws {
             let config = ServerConfig()
@@ -16,15 +15,9 @@ import Glibc
             server = Server(config: config, loop: try EventLoop(), log: Logger())
         }
 
-        deinit { for fd in peers { close(fd) } }
-
         func client() throws -> Client {
-            var sv: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
-            peers.append(sv[1])
-            let c = Client(id: 1, conn: try Connection(fd: sv[0], loop: server.loop), db: server.databases[0],
-                           authenticated: true, maxBulk: 1 << 20, now: 0)
-            server.clients[1] = c
+            let c = server.makeLocalClient()
+            server.clients[c.id] = c
             return c
         }
 
@@ -32,7 +25,7 @@ import Glibc
             c.argv = args.map { Bytes($0.utf8) }
             server.processCommand(c)
             c.argv = []
-            c.conn.output.bytes.removeAll()
+            _ = c.takeReplies()
         }
 
         /// The buffered AOF commands.
@@ -64,8 +57,11 @@ import Glibc
     @Test func waitRewriteBuffersNothingBeforeTheFork() throws {
         let h = try Harness()
         let c = try h.client()
-        // A BGSAVE child is running: enabling the AOF schedules its rewrite for later.
-        h.server.persistence.childPID = 999_999
+        // A BGSAVE child is running: enabling the AOF schedules its rewrite for later. Real
+        // children that only sleep stand in for the save and the rewrite.
+        let save = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        defer { save.terminate() }
+        h.server.persistence.child = save
         h.server.config.appendonly = true
         try h.server.aof.appendOnlyChanged()
         #expect(h.server.aof.state == .waitRewrite)
@@ -74,11 +70,13 @@ import Glibc
         h.run(c, "RPUSH", "l", "x")
         // Those writes will be in the base the rewrite forks: buffering them would replay them twice.
         #expect(h.server.aof.buffer.isEmpty)
-        h.server.aof.childPID = 999_998  // as if the rewrite had forked
+        let rewrite = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        defer { rewrite.terminate() }
+        h.server.aof.child = rewrite  // as if the rewrite had forked
         h.run(c, "INCR", "n")
         #expect(try h.buffered() == [["SELECT", "0"], ["INCR", "n"]])
-        h.server.aof.childPID = nil
-        h.server.persistence.childPID = nil
+        h.server.aof.child = nil
+        h.server.persistence.child = nil
     }
 
     /// The fsync policy, driven with explicit times: always syncs in before-sleep, everysec once a

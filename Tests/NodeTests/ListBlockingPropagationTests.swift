@@ -4,32 +4,31 @@ import Shared
 import Glibc
 
 /// In-process checks of what blocking and random commands write to the replication stream, and
-/// of blocking commands inside a transaction. Clients sit on socketpairs; replies are read from
+/// of blocking commands inside a transaction. Clients have no socket; replies are read from
 /// their output buffers without running the event loop.
 @Suite(.serialized) struct ListBlockingPropagationTests {
     final class Harness {
         let loop: EventLoop
         let server: Server
-        var stream: [[String]] = []
-        var fds: [Int32] = []
+        private let tap: PropagationTap
+        private var log: [[String]] = []
+        /// The commands propagated so far (assign [] to start over).
+        var stream: [[String]] {
+            get { log += tap.take().map(\.argv); return log }
+            set { _ = tap.take(); log = newValue }
+        }
 
         init() throws {
             loop = try EventLoop()
             let config = ServerConfig()
             config.saveRules = []
             server = Server(config: config, loop: loop, log: Logger())
-            server.propagationHooks.append { [unowned self] _, argv in self.stream.append(argv.map { $0.text }) }
+            tap = PropagationTap(server)
         }
 
-        deinit { for fd in fds { close(fd) } }
-
         func client(_ id: Int) throws -> Client {
-            var sv: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0 else { throw CommandError("socketpair") }
-            fds.append(sv[1])
-            let conn = try Connection(fd: sv[0], loop: loop)
-            let c = Client(id: id, conn: conn, db: server.databases[0], authenticated: true, maxBulk: 1 << 20, now: 0)
-            server.clients[id] = c
+            let c = server.makeLocalClient()
+            server.clients[c.id] = c
             return c
         }
 
@@ -43,9 +42,7 @@ import Glibc
         }
 
         func take(_ c: Client) -> String {
-            let s = String(decoding: c.conn.output.bytes, as: UTF8.self)
-            c.conn.output.bytes.removeAll()
-            return s
+            String(decoding: c.takeReplies(), as: UTF8.self)
         }
     }
 
@@ -91,9 +88,9 @@ import Glibc
         let h = try Harness()
         let a = try h.client(1), b = try h.client(2)
         h.run(a, "BLPOP", "q", "0")
-        #expect(h.server.blocking?.blockedCount == 1)
+        #expect(h.server.blocking.blockedCount == 1)
         h.server.freeClient(a)
-        #expect(h.server.blocking?.blockedCount == 0)
+        #expect(h.server.blocking.blockedCount == 0)
         h.run(b, "RPUSH", "q", "x")
         #expect(h.run(b, "LLEN", "q") == ":1\r\n")
     }

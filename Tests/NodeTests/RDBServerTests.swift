@@ -12,7 +12,8 @@ import Shared
     @Test func snapshotLoadsIntoAnotherServer() throws {
         let a = try makeServer()
         a.databases = RDBTestData.databases()
-        a.rdbReplicationInfo = { (id: String(repeating: "c", count: 40), offset: 777) }
+        a.replication.replID = String(repeating: "c", count: 40)
+        a.replication.masterReplOffset = 777
         let snap = a.makeRDBSnapshot()
         let b = try makeServer()
         b.databases[5].dict[Key("stale")] = .string(Array("gone".utf8))

@@ -38,7 +38,7 @@ struct ReplicationStateTests {
     @Test func minReplicasAddsGoodReplicaCount() throws {
         let s = try makeServer { $0.minReplicasToWrite = 1 }
         #expect(fields(s.replicationInfo())["min_slaves_good_slaves"] == "0")
-        #expect(s.goodReplicas() == 0)
+        #expect(s.replication.goodReplicaCount(now: s.clock.monotonicMillis()) == 0)
     }
 
     @Test func becomingAReplicaAndPromotionShiftTheHistory() throws {

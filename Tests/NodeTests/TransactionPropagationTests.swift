@@ -1,35 +1,36 @@
 // In-process tests of what string, key, transaction and pub/sub commands send to replicas and
-// the AOF (the propagation hooks), of SCAN's cursor guarantee, and of the pub/sub output-buffer
-// limit. A Server is built around an idle event loop; clients sit on socketpairs that are never
-// flushed, so every reply and pushed message stays inspectable in the client's buffer.
+// the AOF (read back from the replication backlog), of SCAN's cursor guarantee, and of the
+// pub/sub output-buffer limit. A Server is built around an idle event loop; clients have no
+// socket, so every reply and pushed message stays inspectable in the client's buffer.
 import Testing
 import Glibc
 @testable import Node
 import Shared
 
-/// A server, a propagation log, and clients on socketpairs.
+/// A server, what it propagated, and socket-less clients.
 final class TxInProcessNode {
     let loop: EventLoop
     let server: Server
-    var propagated: [(db: Int, argv: [String])] = []
-    private var peers: [Int32] = []
+    private let tap: PropagationTap
+    private var log: [(db: Int, argv: [String])] = []
+    /// Everything propagated so far (assign [] to start over).
+    var propagated: [(db: Int, argv: [String])] {
+        get { log += tap.take(); return log }
+        set { _ = tap.take(); log = newValue }
+    }
 
-    init(configure: (ServerConfig) -> Void = { _ in }) throws {
+    init(clock: Clock = .system, configure: (ServerConfig) -> Void = { _ in }) throws {
         loop = try EventLoop()
         let config = ServerConfig()
         configure(config)
-        server = Server(config: config, loop: loop, log: Logger())
-        server.propagationHooks.append { [unowned self] db, argv in
-            self.propagated.append((db, argv.map { String(decoding: $0, as: UTF8.self) }))
-        }
+        let log = Logger()
+        log.level = .nothing
+        server = Server(config: config, loop: loop, log: log, clock: clock)
+        tap = PropagationTap(server)
     }
 
     func client() throws -> Client {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TxTestFailure("socketpair") }
-        peers.append(fds[1])
-        let conn = try Connection(fd: fds[0], loop: loop)
-        let c = Client(id: Int(fds[0]), conn: conn, db: server.databases[0], authenticated: true, maxBulk: 1 << 29, now: 0)
+        let c = server.makeLocalClient()
         server.clients[c.id] = c
         return c
     }
@@ -39,17 +40,14 @@ final class TxInProcessNode {
     func run(_ c: Client, _ args: String...) -> String {
         c.argv = args.map { Bytes($0.utf8) }
         server.processCommand(c)
+        // As after a command read from a socket: CLIENT REPLY SKIP moves on, argv is reset.
+        if !c.flags.contains(.pendingCommand) { server.commandDone(c) }
         return take(c)
     }
 
     func take(_ c: Client) -> String {
-        let s = String(decoding: c.conn.output.bytes[c.conn.outSent...], as: UTF8.self)
-        c.conn.output.bytes = []
-        c.conn.outSent = 0
-        return s
+        String(decoding: c.takeReplies(), as: UTF8.self)
     }
-
-    deinit { for fd in peers { close(fd) } }
 }
 
 struct TxTestFailure: Error { let what: String; init(_ w: String) { what = w } }
@@ -173,7 +171,7 @@ struct TxTestFailure: Error { let what: String; init(_ w: String) { what = w } }
         let n = try TxInProcessNode { $0.outputLimitPubsub = OutputBufferLimit(hard: 0, soft: 1000, softSeconds: 1) }
         let sub = try n.client()
         n.run(sub, "SUBSCRIBE", "ch")
-        sub.conn.output.bytes.append(contentsOf: repeatElement(UInt8(0x78), count: 2000))
+        sub.out.bytes.append(contentsOf: repeatElement(UInt8(0x78), count: 2000))
         #expect(n.server.checkOutputLimits(sub, now: 10_000) == false)  // first time over: clock starts
         #expect(n.server.checkOutputLimits(sub, now: 11_000) == false)  // not longer than 1 s yet
         #expect(n.server.checkOutputLimits(sub, now: 12_500) == true)

@@ -34,7 +34,7 @@ import Testing
         m.replicas["10.0.0.2:1"]!.flags.insert(.sDown)
         #expect(s.selectReplica(m, now: 1000) === best)
         // Stale INFO disqualifies.
-        best.infoRefresh = 1000 - SentinelTiming.infoPeriod * 3 - 1
+        best.infoRefresh = 1000 - SentinelTimings().infoPeriod * 3 - 1
         #expect(s.selectReplica(m, now: 1000) == nil)
     }
 
@@ -122,7 +122,7 @@ import Testing
         #expect(s.startFailoverIfNeeded(m, now: 50_000))
         s.failoverStateMachine(m, now: 50_100)
         #expect(m.failoverState == .waitStart)
-        let timeout = min(SentinelTiming.electionTimeout, m.failoverTimeout)
+        let timeout = min(SentinelTimings().electionTimeout, m.failoverTimeout)
         s.failoverStateMachine(m, now: 50_000 + timeout + 1)
         #expect(rec.has("-failover-abort-not-elected"))
         #expect(m.failoverState == .none && !m.flags.contains(.failoverInProgress))
@@ -173,7 +173,7 @@ import Testing
         let r = m.replicas["10.0.0.2:6000"]!
         s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000)
         #expect(!rec.has("+convert-to-slave"))
-        let wait = SentinelTiming.publishPeriod * 2
+        let wait = SentinelTimings().publishPeriod * 2
         m.infoRefresh = 100_000 + wait
         s.refreshFromInfo(r, Fixture.masterInfo(), now: 100_000 + wait + 1)
         #expect(rec.has("+convert-to-slave"))
@@ -255,7 +255,7 @@ import Testing
             s.refreshFromInfo(r, Fixture.masterInfo(), now: now)
             #expect(!rec.has("+convert-to-slave"))
             // Redis's guard still applies: after the wait it is converted anyway.
-            let later = now + SentinelTiming.publishPeriod * 2 + 1
+            let later = now + SentinelTimings().publishPeriod * 2 + 1
             m.infoRefresh = later
             s.refreshFromInfo(r, Fixture.masterInfo(), now: later)
             #expect(rec.has("+convert-to-slave"))

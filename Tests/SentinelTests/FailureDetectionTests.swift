@@ -31,13 +31,14 @@ import Testing
     }
 
     @Test func mastersArePingedEveryTenthOfDownAfter() {
-        let (_, _, m) = Fixture.make()
+        let (s, _, m) = Fixture.make()
+        let t = s.timings
         m.downAfterMillis = 1000
-        #expect(m.fastPingPeriod == 100)
+        #expect(m.fastPingPeriod(t) == 100)
         m.downAfterMillis = 200
-        #expect(m.fastPingPeriod == SentinelTiming.minFastPingPeriod)
+        #expect(m.fastPingPeriod(t) == SentinelTiming.minFastPingPeriod)
         m.downAfterMillis = 30_000
-        #expect(m.fastPingPeriod == 1000 && m.pingPeriod == 1000)
+        #expect(m.fastPingPeriod(t) == 1000 && m.pingPeriod(t) == 1000)
     }
 
     @Test func invalidPingReplyDoesNotProveAvailability() {
@@ -99,7 +100,7 @@ import Testing
         b.link.askInFlight = false
         s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriodBeforeODown, force: false)
         #expect(b.link.simulatedSent?.count == 2)
-        s.askMasterStateToOtherSentinels(m, now: late + SentinelTiming.askPeriod, force: false)
+        s.askMasterStateToOtherSentinels(m, now: late + s.timings.askPeriod, force: false)
         #expect(b.link.simulatedSent?.count == 3)
     }
 
@@ -124,7 +125,7 @@ import Testing
         #expect(rec.has("+tilt"))
         #expect(!s.isMasterDownByAddr(ip: "10.0.0.1", port: 6000, reqEpoch: 0, runid: "*", now: 4000).down)
         // TILT ends after the tilt period.
-        s.handleInstance(m, now: 4000 + SentinelTiming.tiltPeriod + 1)
+        s.handleInstance(m, now: 4000 + s.timings.tiltPeriod + 1)
         #expect(!s.tilt)
         #expect(rec.has("-tilt"))
     }

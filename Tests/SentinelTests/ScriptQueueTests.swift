@@ -54,8 +54,8 @@ import Testing
         var q = ScriptQueue()
         q.schedule(["/bin/s"], now: 0)
         q.started(0, pid: 9, now: 1000)
-        #expect(q.timedOut(now: 1000 + ScriptQueue.maxRuntime).isEmpty)
-        #expect(q.timedOut(now: 1001 + ScriptQueue.maxRuntime) == [9])
+        #expect(q.timedOut(now: 1000 + q.maxRuntime).isEmpty)
+        #expect(q.timedOut(now: 1001 + q.maxRuntime) == [9])
     }
 
     @Test func fullQueueDropsTheOldestJobNotRunning() {

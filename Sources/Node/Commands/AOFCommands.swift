@@ -6,7 +6,7 @@ extension CommandTable {
     static var aofCommands: [CommandSpec] {
         [
             CommandSpec("bgrewriteaof", 1, [.admin, .noscript], ["admin", "slow", "dangerous"]) { s, c in
-                if s.aof.childPID != nil {
+                if s.aof.child != nil {
                     throw CommandError("ERR Background append only file rewriting already in progress")
                 }
                 // One child at a time: behind a BGSAVE (or inside EXEC) the rewrite waits for the cron.

@@ -38,33 +38,32 @@ extension Server {
             try clientKill(c)
         case "PAUSE":
             guard c.argc == 3 || c.argc == 4 else { throw CommandError.wrongArity("client|pause") }
-            guard let ms = NumberFormat.parseInt(c.arg(2)), ms >= 0 else {
-                throw CommandError("ERR timeout is not an integer or out of range")
-            }
-            var writesOnly = false
+            var kind = ClientPause.Kind.all
             if c.argc == 4 {
                 switch c.option(3) {
-                case "WRITE": writesOnly = true
-                case "ALL": writesOnly = false
+                case "WRITE": kind = .write
+                case "ALL": kind = .all
                 default: throw CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
                 }
             }
-            let until = Clock.monotonicMillis() + ms
-            // A longer pause already in force wins, as in Redis.
-            if until > clientPauseUntil { clientPauseUntil = until }
-            clientPauseWritesOnly = writesOnly
+            guard let ms = NumberFormat.parseInt(c.arg(2)) else {
+                throw CommandError("ERR timeout is not an integer or out of range")
+            }
+            guard ms >= 0 else { throw CommandError("ERR timeout is negative") }
+            // A longer or stronger pause already in force wins, as in Redis.
+            let (end, overflow) = clock.monotonicMillis().addingReportingOverflow(ms)
+            pauseClients(.clientCommand, kind: kind, until: overflow ? Int64.max : end)
             c.out.ok()
         case "UNPAUSE":
             guard c.argc == 2 else { throw CommandError.wrongArity("client|unpause") }
-            clientPauseUntil = 0
-            clientPauseWritesOnly = false
+            unpauseClients(.clientCommand)
             c.out.ok()
         case "REPLY":
             guard c.argc == 3 else { throw CommandError.wrongArity("client|reply") }
             switch c.option(2) {
-            case "ON": c.flags.remove(.noReply); c.out.ok()
-            case "OFF": c.flags.insert(.noReply)
-            case "SKIP": throw CommandError("ERR CLIENT REPLY SKIP is not supported by vigil-node (use OFF and ON)")
+            case "ON": c.flags.remove([.replyOff, .replySkip]); c.out.ok()
+            case "OFF": c.flags.insert(.replyOff)
+            case "SKIP": if !c.flags.contains(.replyOff) { c.flags.insert(.replySkipNext) }
             default: throw CommandError.syntax
             }
         case "NO-EVICT":
@@ -163,7 +162,7 @@ extension Server {
 
     /// One CLIENT LIST line, in Redis 7.0's field order.
     func clientInfoLine(_ c: Client) -> String {
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         var flags = ""
         if c.flags.contains(.replica) { flags += c.flags.contains(.monitor) ? "O" : "S" }
         if c.flags.contains(.master) { flags += "M" }
@@ -176,13 +175,13 @@ extension Server {
         if c.flags.contains(.monitor) && !c.flags.contains(.replica) { flags += "O" }
         if flags.isEmpty { flags = "N" }
         let cmd = c.argv.isEmpty ? c.lastCommand : currentCommandName(c)
-        let qbuf = c.conn.pendingInput
-        let omem = c.conn.pendingOutput
-        return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.conn.fd) name=\(c.name.text) "
+        let qbuf = c.pendingInput
+        let omem = c.pendingOutput
+        return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.name.text) "
             + "age=\((now - c.createdAt) / 1000) idle=\((now - c.lastInteraction) / 1000) flags=\(flags) db=\(c.db.id) "
-            + "sub=\(c.channels.count) psub=\(c.patterns.count) ssub=0 multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1) "
-            + "qbuf=\(qbuf) qbuf-free=\(max(0, c.conn.input.capacity - c.conn.input.count)) argv-mem=\(c.argv.reduce(0) { $0 + $1.count }) "
-            + "multi-mem=0 rbs=\(max(1024, c.conn.output.bytes.capacity)) rbp=\(c.conn.output.count) obl=0 oll=0 omem=\(omem) "
+            + "sub=\(c.subscriptions.channels.count) psub=\(c.subscriptions.patterns.count) ssub=0 multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1) "
+            + "qbuf=\(qbuf) qbuf-free=\(max(0, (c.conn?.input.capacity ?? 0) - (c.conn?.input.count ?? 0))) argv-mem=\(c.argv.reduce(0) { $0 + $1.count }) "
+            + "multi-mem=0 rbs=\(max(1024, c.out.bytes.capacity)) rbp=\(c.out.count) obl=0 oll=0 omem=\(omem) "
             + "tot-mem=\(qbuf + omem + 1024) events=r cmd=\(cmd) user=\(c.user?.name ?? "default") redir=-1 resp=\(c.proto)"
     }
 

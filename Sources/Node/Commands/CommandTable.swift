@@ -1,4 +1,5 @@
 // The command table: every family contributes its specs; the server indexes them by name once.
+import Shared
 
 /// Namespace for the command families. Each `Commands/*Commands.swift` file adds one list.
 enum CommandTable {
@@ -8,9 +9,6 @@ enum CommandTable {
             + lists + hashes + sets + sortedSets + persistence + aofCommands + replication + unsupported
     }
 
-    static func build() -> [String: CommandSpec] {
-        var t: [String: CommandSpec] = [:]
-        for c in all { t[c.name] = c }
-        return t
-    }
+    /// The registry the dispatcher looks commands up in.
+    static func build() -> CommandRegistry<CommandSpec> { CommandRegistry(all) }
 }

@@ -4,14 +4,14 @@ import Shared
 extension CommandTable {
     static var connection: [CommandSpec] {
         [
-            CommandSpec("ping", -1, [.fast, .stale, .okInSubscribe], ["fast", "connection"]) { s, c in try s.pingCommand(c) },
-            CommandSpec("echo", 2, [.fast], ["fast", "connection"]) { s, c in c.out.bulk(c.arg(1)) },
+            CommandSpec("ping", -1, [.fast, .okInSubscribe], ["fast", "connection"]) { s, c in try s.pingCommand(c) },
+            CommandSpec("echo", 2, [.fast, .loading, .stale], ["fast", "connection"]) { s, c in c.out.bulk(c.arg(1)) },
             CommandSpec("quit", -1, [.noAuth, .stale, .txControl, .okInSubscribe, .loading], ["fast", "connection"]) { s, c in
                 c.out.ok(); c.flags.insert(.closeAfterReply)
             },
             CommandSpec("select", 2, [.fast, .loading, .stale], ["fast", "connection"]) { s, c in try s.selectCommand(c) },
-            CommandSpec("auth", -2, [.noAuth, .noscript, .loading, .stale, .fast, .noMulti, .skipMonitor], ["fast", "connection"]) { s, c in try s.authCommand(c) },
-            CommandSpec("hello", -1, [.noAuth, .noscript, .loading, .stale, .fast, .noMulti, .skipMonitor], ["fast", "connection"]) { s, c in try s.helloCommand(c) },
+            CommandSpec("auth", -2, [.noAuth, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.authCommand(c) },
+            CommandSpec("hello", -1, [.noAuth, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.helloCommand(c) },
             CommandSpec("reset", 1, [.noAuth, .noscript, .loading, .stale, .fast, .txControl, .okInSubscribe], ["fast", "connection"]) { s, c in s.resetCommand(c) },
         ]
     }
@@ -20,6 +20,11 @@ extension CommandTable {
 extension Server {
     func pingCommand(_ c: Client) throws {
         guard c.argc <= 2 else { throw CommandError.wrongArity("ping") }
+        // Redis refuses PING as it refuses writes when the data cannot be persisted, so that a
+        // sentinel sees such a master as down (its own master's PINGs are obeyed).
+        if !c.flags.contains(.master), let refusal = writeRefusal(), refusal.hasPrefix("MISCONF") {
+            throw CommandError(refusal)
+        }
         if c.flags.contains(.pubsub) && c.proto == 2 {
             c.out.arrayHeader(2)
             c.out.bulk("pong")
@@ -96,7 +101,7 @@ extension Server {
             guard Server.validClientName(n) else { throw CommandError("ERR Client names cannot contain spaces, newlines or special characters.") }
             c.name = n
         }
-        c.conn.output.proto = proto
+        c.out.proto = proto
         c.out.mapHeader(7)
         c.out.bulk("server"); c.out.bulk("redis")
         c.out.bulk("version"); c.out.bulk(VigilVersion.redisCompat)
@@ -111,14 +116,13 @@ extension Server {
     static func validClientName(_ n: Bytes) -> Bool { n.allSatisfy { $0 >= 0x21 && $0 <= 0x7E } }
 
     func resetCommand(_ c: Client) {
-        c.multiQueue = []
-        c.flags.remove([.multi, .dirtyCAS, .dirtyExec, .noReply])
-        watchTable.unwatchAll(c)
+        discardTransaction(c)
+        c.flags.remove([.replyOff, .replySkip, .replySkipNext])
         pubsub.unsubscribeAll(c)
         c.flags.remove(.pubsub)
         if c.flags.contains(.monitor) { monitors.removeAll { $0 === c }; c.flags.remove(.monitor) }
         c.db = databases[0]
-        c.conn.output.proto = 2
+        c.out.proto = 2
         c.name = []
         if acl.defaultUserRequiresAuth {
             c.authenticated = false

@@ -143,7 +143,7 @@ extension Server {
         dirty += 1
         signalModifiedKey(c.db, key)
         // Replicas must not redo the float math: propagate the result as HSET.
-        propagateOverride = [["HSET".bytes, key.bytes, field.bytes, text]]
+        propagateAs(["HSET".bytes, key.bytes, field.bytes, text])
         c.out.bulk(text)
     }
 

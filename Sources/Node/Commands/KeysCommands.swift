@@ -107,7 +107,7 @@ extension Server {
             guard when <= Int64.max / 1000 && when >= Int64.min / 1000 else { throw CommandError.invalidExpireTime(name) }
             when *= 1000
         }
-        let base: Int64 = spec.absolute ? 0 : Clock.wallMillis()
+        let base: Int64 = spec.absolute ? 0 : clock.wallMillis()
         guard when <= Int64.max - base else { throw CommandError.invalidExpireTime(name) }
         when += base
         let db = c.db, key = c.key(1)
@@ -120,10 +120,10 @@ extension Server {
         if lt, let cur = current, when >= cur { c.out.integer(0); return }
         if alreadyExpired(when) {
             db.remove(key)
-            propagateOverride = [[Bytes("DEL".utf8), key.bytes]]
+            propagateAs([Bytes("DEL".utf8), key.bytes])
         } else {
             db.setExpiry(key, when)
-            propagateOverride = [[Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(when).utf8)]]
+            propagateAs([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(when).utf8)])
         }
         keyWritten(db, key)
         c.out.integer(1)
@@ -136,7 +136,7 @@ extension Server {
         guard let at = c.db.expiry(key) else { c.out.integer(-1); return }
         // A replica may hold any deadline its master sent: subtract without overflowing, and
         // round in unsigned arithmetic (Redis answers 9223372036854776 for INT64_MAX ms).
-        var ttl = absolute ? at : at.subtractingReportingOverflow(Clock.wallMillis()).partialValue
+        var ttl = absolute ? at : at.subtractingReportingOverflow(clock.wallMillis()).partialValue
         if ttl < 0 || (!absolute && at < 0 && ttl > at) { ttl = 0 }
         c.out.integer(milliseconds ? ttl : Int64((UInt64(ttl) + 500) / 1000))
     }

@@ -37,7 +37,7 @@ extension Server {
             keys.append(key)
             guard let list = try listForPop(c.db, key), let value = front ? list.popFront() : list.popBack() else { continue }
             listPopped(c.db, key, 1)
-            propagateOverride = [[(front ? "LPOP" : "RPOP").bytes, key.bytes]]
+            propagateAs([(front ? "LPOP" : "RPOP").bytes, key.bytes])
             c.out.arrayHeader(2)
             c.out.bulk(key.bytes)
             c.out.bulk(value)

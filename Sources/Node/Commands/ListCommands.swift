@@ -289,7 +289,7 @@ extension Server {
             signalModifiedKey(c.db, dst)
         }
         if timeout != nil {
-            propagateOverride = [["LMOVE".bytes, src.bytes, dst.bytes, (fromFront ? "LEFT" : "RIGHT").bytes, (toFront ? "LEFT" : "RIGHT").bytes]]
+            propagateAs(["LMOVE".bytes, src.bytes, dst.bytes, (fromFront ? "LEFT" : "RIGHT").bytes, (toFront ? "LEFT" : "RIGHT").bytes])
         }
         c.out.bulk(value)
     }
@@ -301,7 +301,7 @@ extension Server {
             guard let list = try listForPop(c.db, key), list.count > 0 else { continue }
             let items = popMany(list, count, front: front)
             listPopped(c.db, key, items.count)
-            propagateOverride = [[(front ? "LPOP" : "RPOP").bytes, key.bytes, String(items.count).bytes]]
+            propagateAs([(front ? "LPOP" : "RPOP").bytes, key.bytes, String(items.count).bytes])
             c.out.arrayHeader(2)
             c.out.bulk(key.bytes)
             c.out.bulks(items)

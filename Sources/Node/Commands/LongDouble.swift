@@ -21,21 +21,9 @@ extension LongDouble {
         guard !b.isEmpty, b.count < 5120 else { return nil }
         let c0 = b[0]
         if c0 == 0x20 || (c0 >= 0x09 && c0 <= 0x0D) { return nil }
-        var cs = b.map { CChar(bitPattern: $0) }
-        cs.append(0)
-        var ok = false
-        let v: LongDouble = cs.withUnsafeMutableBufferPointer { p -> LongDouble in
-            guard let base = p.baseAddress else { return 0 }
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            #if arch(x86_64) || arch(i386)
-            let r = strtold(base, &end)
-            #else
-            let r = strtod(base, &end)
-            #endif
-            ok = end.map { $0 - base } == b.count && !(errno == ERANGE && (r.isInfinite || r == 0))
-            return r
-        }
+        let p = Posix.strtold(b)
+        let v = LongDouble(p.value)
+        let ok = p.consumed == b.count && !(p.outOfRange && (v.isInfinite || v == 0))
         guard ok, !v.isNaN else { return nil }
         return v
     }

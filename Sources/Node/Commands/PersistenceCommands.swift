@@ -16,10 +16,10 @@ extension CommandTable {
                 }
                 if s.bgsaveInProgress { throw CommandError("ERR Background save already in progress") }
                 let schedule = c.argv.count == 2
-                if s.aof.childPID != nil && !schedule && !c.flags.contains(.multi) {
+                if s.aof.child != nil && !schedule && !c.flags.contains(.multi) {
                     throw CommandError("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
                 }
-                if c.flags.contains(.multi) || s.aof.childPID != nil {
+                if c.flags.contains(.multi) || s.aof.child != nil {
                     s.persistence.bgsaveScheduled = true
                     c.out.simple("Background saving scheduled")
                     return

@@ -7,12 +7,8 @@ extension CommandTable {
     static var pubsubCommands: [CommandSpec] {
         let sub: CommandFlags = [.pubsub, .noscript, .loading, .stale, .okInSubscribe]
         return [
-            CommandSpec("subscribe", -2, sub, ["pubsub", "slow"]) { s, c in
-                for i in 1..<c.argc { s.subscribe(c, channel: c.key(i), pattern: false) }
-            },
-            CommandSpec("psubscribe", -2, sub, ["pubsub", "slow"]) { s, c in
-                for i in 1..<c.argc { s.subscribe(c, channel: c.key(i), pattern: true) }
-            },
+            CommandSpec("subscribe", -2, sub, ["pubsub", "slow"]) { s, c in s.subscribeCommand(c, pattern: false) },
+            CommandSpec("psubscribe", -2, sub, ["pubsub", "slow"]) { s, c in s.subscribeCommand(c, pattern: true) },
             CommandSpec("unsubscribe", -1, sub, ["pubsub", "slow"]) { s, c in s.unsubscribeCommand(c, pattern: false) },
             CommandSpec("punsubscribe", -1, sub, ["pubsub", "slow"]) { s, c in s.unsubscribeCommand(c, pattern: true) },
             CommandSpec("publish", 3, [.pubsub, .loading, .stale, .fast, .mayReplicate], ["pubsub", "fast"]) { s, c in
@@ -20,7 +16,7 @@ extension CommandTable {
                 s.stats.pubsubChannelsPublished += 1
                 // Redis always replicates PUBLISH so replicas' subscribers see it, though no
                 // key changed (dirty stays put, hence the explicit propagation).
-                s.extraPropagation.append((c.db.id, c.argv))
+                s.alsoPropagate(db: c.db.id, c.argv)
                 c.out.integer(n)
             },
             CommandSpec("pubsub", -2, [.pubsub, .loading, .stale], ["pubsub", "slow"],
@@ -32,49 +28,17 @@ extension CommandTable {
 }
 
 extension Server {
-    /// Adds one subscription and confirms it with the client's new subscription count.
-    func subscribe(_ c: Client, channel: Key, pattern: Bool) {
-        if pattern {
-            if c.patterns.insert(channel).inserted { pubsub.patterns[channel, default: []].append(c) }
-        } else {
-            if c.channels.insert(channel).inserted { pubsub.channels[channel, default: []].append(c) }
-        }
+    /// SUBSCRIBE/PSUBSCRIBE: each name is confirmed with the client's new subscription count.
+    func subscribeCommand(_ c: Client, pattern: Bool) {
+        pubsub.subscribe(c, Array(c.argv.dropFirst()), pattern: pattern)
         c.flags.insert(.pubsub)
-        c.out.pushHeader(3)
-        c.out.bulk(pattern ? "psubscribe" : "subscribe")
-        c.out.bulk(channel.bytes)
-        c.out.integer(c.subscriptionCount)
     }
 
     /// UNSUBSCRIBE/PUNSUBSCRIBE: the named channels, or all of them; with none to drop, one
     /// confirmation with a null channel, as Redis answers.
     func unsubscribeCommand(_ c: Client, pattern: Bool) {
-        let kind = pattern ? "punsubscribe" : "unsubscribe"
-        var targets: [Key]
-        if c.argc > 1 {
-            targets = (1..<c.argc).map { c.key($0) }
-        } else {
-            targets = Array(pattern ? c.patterns : c.channels)
-            if targets.isEmpty {
-                c.out.pushHeader(3)
-                c.out.bulk(kind)
-                c.out.null()
-                c.out.integer(c.subscriptionCount)
-                return
-            }
-        }
-        for t in targets {
-            if pattern {
-                if c.patterns.remove(t) != nil { PubSub.remove(&pubsub.patterns, t, c) }
-            } else {
-                if c.channels.remove(t) != nil { PubSub.remove(&pubsub.channels, t, c) }
-            }
-            if c.subscriptionCount == 0 { c.flags.remove(.pubsub) }
-            c.out.pushHeader(3)
-            c.out.bulk(kind)
-            c.out.bulk(t.bytes)
-            c.out.integer(c.subscriptionCount)
-        }
+        pubsub.unsubscribe(c, Array(c.argv.dropFirst()), pattern: pattern)
+        if c.subscriptions.isEmpty { c.flags.remove(.pubsub) }
     }
 
     func pubsubCommand(_ c: Client) throws {
@@ -98,10 +62,10 @@ extension Server {
             c.out.arrayHeader((c.argc - 2) * 2)
             for i in 2..<c.argc {
                 c.out.bulk(c.arg(i))
-                c.out.integer(sub == "numsub" ? pubsub.channels[c.key(i)]?.count ?? 0 : 0)
+                c.out.integer(sub == "numsub" ? pubsub.subscriberCount(c.arg(i)) : 0)
             }
         default:  // numpat: the number of distinct patterns with subscribers
-            c.out.integer(pubsub.patterns.count)
+            c.out.integer(pubsub.patternCount)
         }
     }
 

@@ -35,7 +35,7 @@ extension Server {
         if host.lowercased() == "no" && portText.lowercased() == "one" {
             if masterHost != nil {
                 replication.unsetMaster()
-                log.notice("MASTER MODE enabled (user request from 'id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.conn.fd) name=\(c.name.text)')")
+                log.notice("MASTER MODE enabled (user request from 'id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.name.text)')")
             }
             c.out.ok()
             return
@@ -47,7 +47,7 @@ extension Server {
             return
         }
         replication.setMaster(host: host, port: port)
-        log.notice("REPLICAOF \(host):\(port) enabled (user request from 'id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.conn.fd) name=\(c.name.text)')")
+        log.notice("REPLICAOF \(host):\(port) enabled (user request from 'id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.name.text)')")
         c.out.ok()
     }
 }

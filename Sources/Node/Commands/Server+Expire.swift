@@ -19,7 +19,7 @@ extension Server {
         if ms <= 0 || (spec.seconds && ms > Int64.max / 1000) { throw CommandError.invalidExpireTime(command) }
         if spec.seconds { ms *= 1000 }
         if !spec.absolute {
-            let (sum, overflow) = ms.addingReportingOverflow(Clock.wallMillis())
+            let (sum, overflow) = ms.addingReportingOverflow(clock.wallMillis())
             if overflow || sum <= 0 { throw CommandError.invalidExpireTime(command) }
             ms = sum
         }
@@ -29,7 +29,7 @@ extension Server {
     /// True when an absolute expiry is already in the past and this node may delete on its own
     /// (Redis's checkAlreadyExpired: masters only, and not while loading).
     func alreadyExpired(_ at: Int64) -> Bool {
-        at <= Clock.wallMillis() && !loading && masterHost == nil
+        at <= clock.wallMillis() && !loading && masterHost == nil
     }
 
     /// Parses a signed 64-bit integer argument or throws Redis's "not an integer" error.

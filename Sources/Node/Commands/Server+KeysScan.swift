@@ -19,7 +19,7 @@ extension Server {
     func keysCommand(_ c: Client) {
         let pattern = c.arg(1)
         let all = pattern.count == 1 && pattern[0] == 0x2A
-        let now = Clock.wallMillis()
+        let now = clock.wallMillis()
         var found: [Bytes] = []
         for key in c.db.dict.keys where !c.db.isExpired(key, now: now) {
             if all || GlobMatch.matches(pattern, key.bytes) { found.append(key.bytes) }
@@ -38,17 +38,9 @@ extension Server {
     static func parseCursor(_ b: Bytes) throws -> UInt64 {
         let invalid = CommandError("ERR invalid cursor")
         guard let first = b.first, first != 0x20, !(first >= 0x09 && first <= 0x0D), b.count < 64 else { throw invalid }
-        var cs = b.map { CChar(bitPattern: $0) }
-        cs.append(0)
-        var ok = false
-        let v = cs.withUnsafeMutableBufferPointer { p -> UInt64 in
-            guard let base = p.baseAddress else { return 0 }
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            let r = strtoull(base, &end, 10)
-            ok = end.map { $0 - base } == b.count && errno != ERANGE
-            return UInt64(r)
-        }
+        let p = Posix.strtoull(b)
+        let ok = p.consumed == b.count && !p.outOfRange
+        let v = p.value
         guard ok else { throw invalid }
         return v
     }
@@ -114,11 +106,11 @@ extension Server {
     func flushdbCommand(_ c: Client) throws {
         try flushOptions(c)
         let n = c.db.count
-        watchTable.touchExisting(in: c.db)
+        watchTable.touchExisting(in: c.db, now: clock.wallMillis())
         c.db.clear()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
-        if n == 0 { extraPropagation.append((c.db.id, c.argv)) }
+        if n == 0 { alsoPropagate(db: c.db.id, c.argv) }
         c.out.ok()
     }
 
@@ -127,7 +119,7 @@ extension Server {
         var n = 0
         for db in databases {
             n += db.count
-            watchTable.touchExisting(in: db)
+            watchTable.touchExisting(in: db, now: clock.wallMillis())
             db.clear()
         }
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
@@ -139,8 +131,8 @@ extension Server {
         let a = try databaseArgument(c.arg(1), message: CommandError("ERR invalid first DB index"))
         let b = try databaseArgument(c.arg(2), message: CommandError("ERR invalid second DB index"))
         if a !== b {
-            watchTable.touchExisting(in: a, replacement: b)
-            watchTable.touchExisting(in: b, replacement: a)
+            watchTable.touchExisting(in: a, replacement: b, now: clock.wallMillis())
+            watchTable.touchExisting(in: b, replacement: a, now: clock.wallMillis())
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
             let (dbb, eb) = (b.dict, b.expires)
@@ -150,9 +142,9 @@ extension Server {
             b.dict = da
             for (k, t) in ea { b.setExpiry(k, t) }
             // Clients blocked on a key of either database may now find it (Redis's
-            // scanDatabaseForReadyKeys); WATCH was handled above, so call the hooks directly.
-            if !keyReadyHooks.isEmpty {
-                for db in [a, b] { for k in db.dict.keys { for h in keyReadyHooks { h(db, k) } } }
+            // scanDatabaseForReadyKeys); WATCH was handled above.
+            if blocking.hasWaiters {
+                for db in [a, b] { for k in db.dict.keys { signalKeyAsReady(db, k) } }
             }
         }
         dirty += 1

@@ -89,21 +89,105 @@ extension Server {
                 throw CommandError.notFloat
             }
             // Blocks the whole process on purpose, exactly like Redis's DEBUG SLEEP.
-            var ts = timespec(tv_sec: Int(secs), tv_nsec: Int((secs - Double(Int(secs))) * 1e9))
-            var rest = timespec()
-            while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+            Posix.sleep(seconds: secs)
             c.out.ok()
-        case "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+        case "POPULATE":
+            try debugPopulate(c)
+        case "SET-ACTIVE-EXPIRE":
+            // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
+            guard c.argc == 3 else { throw CommandError.syntax }
+            activeExpireEnabled = (NumberFormat.parseInt(Bytes(c.arg(2).prefix { $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D })) ?? 0) != 0
             c.out.ok()
+        case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
+            c.out.ok()
+        case "PROTOCOL":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            try debugProtocol(c, c.arg(2).text.lowercased())
         case "LOG":
             guard c.argc == 3 else { throw CommandError.syntax }
             log.warning("DEBUG LOG: \(c.arg(2).text)")
             c.out.ok()
         case "HELP":
-            replyHelp(c, "DEBUG", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+            replyHelp(c, "DEBUG", ["POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                                   "    it is used instead of the 'key' prefix. These are not propagated to",
+                                   "    replicas. Cluster slots are not respected so keys not belonging to the",
+                                   "    current node can be created in cluster mode.",
+                                   "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                                   "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
+        }
+    }
+
+    /// DEBUG POPULATE <count> [prefix] [size]: creates `prefix:N` → `value:N` (padded with zero
+    /// bytes, or cut, to `size`) for N below count, skipping keys that exist, as Redis does. Like
+    /// Redis, the keys are not propagated to replicas.
+    private func debugPopulate(_ c: Client) throws {
+        guard c.argc >= 3 && c.argc <= 5 else { throw CommandError("ERR unknown subcommand or wrong number of arguments for 'populate'. Try DEBUG HELP.") }
+        guard let count = NumberFormat.parseInt(c.arg(2)), count >= 0 else {
+            throw CommandError("ERR value is out of range, must be positive")
+        }
+        var size = 0
+        if c.argc == 5 {
+            guard let n = NumberFormat.parseInt(c.arg(4)), n >= 0 else { throw CommandError("ERR value is out of range, must be positive") }
+            size = Int(n)
+        }
+        let prefix = c.argc >= 4 ? c.arg(3) : Bytes("key".utf8)
+        let db = c.db
+        for j in 0..<Int(count) {
+            let key = Key(prefix + Bytes(":\(j)".utf8))
+            if lookupWrite(db, key) != nil { continue }
+            var value = Bytes("value:\(j)".utf8)
+            if size > 0 {
+                if value.count > size { value.removeLast(value.count - size) }
+                else { value += Bytes(repeating: 0, count: size - value.count) }
+            }
+            db.set(key, .string(value))
+            signalModifiedKey(db, key)
+        }
+        c.out.ok()
+    }
+
+    /// DEBUG PROTOCOL <type>: one reply of each RESP3 type (and its RESP2 fallback), as Redis's,
+    /// so clients and Redis's unit/protocol can check their parsers.
+    func debugProtocol(_ c: Client, _ name: String) throws {
+        switch name {
+        case "string": c.out.bulk("Hello World")
+        case "integer": c.out.integer(12345)
+        case "double": c.out.double(3.141)
+        case "bignum": c.out.bigNumber("1234567999999999999999999999999999999")
+        case "null": c.out.null()
+        case "array":
+            c.out.arrayHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "set":
+            c.out.setHeader(3)
+            for j in 0..<3 { c.out.integer(j) }
+        case "map":
+            c.out.mapHeader(3)
+            for j in 0..<3 { c.out.integer(j); c.out.boolean(j == 1) }
+        case "attrib":
+            // Attributes are not replies: a real reply follows (alone in RESP2).
+            if c.proto >= 3 {
+                c.out.attributeHeader(1)
+                c.out.bulk("key-popularity")
+                c.out.arrayHeader(2)
+                c.out.bulk("key:123")
+                c.out.integer(90)
+            }
+            c.out.bulk("Some real reply following the attribute")
+        case "push":
+            guard c.proto >= 3 else { throw CommandError("ERR RESP2 is not supported by this command") }
+            c.out.pushHeader(2)
+            c.out.bulk("server-cpu-usage")
+            c.out.integer(42)
+            c.out.bulk("Some real reply following the push reply")
+        case "true": c.out.boolean(true)
+        case "false": c.out.boolean(false)
+        case "verbatim": c.out.verbatim("This is a verbatim\nstring")
+        default:
+            throw CommandError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
         }
     }
 
@@ -134,7 +218,7 @@ extension Server {
         case "USAGE":
             guard c.argc == 3 || c.argc == 5 else { throw CommandError.syntax }
             let key = c.key(2)
-            guard !c.db.isExpired(key, now: Clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
+            guard !c.db.isExpired(key, now: clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
             c.out.integer(16 + c.arg(2).count + Server.estimateSize(v))
         case "DOCTOR": c.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
         case "STATS":

@@ -116,7 +116,7 @@ extension Server {
         dirty += popped.count
         signalModifiedKey(c.db, key)
         deleteIfEmpty(c.db, key)
-        propagateOverride = [["SREM".bytes, key.bytes] + popped.map(\.bytes)]
+        propagateAs(["SREM".bytes, key.bytes] + popped.map(\.bytes))
     }
 
     /// SRANDMEMBER key [count].

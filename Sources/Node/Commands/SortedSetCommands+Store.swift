@@ -144,7 +144,7 @@ extension Server {
             guard let zs = try zsetForPop(c.db, key), zs.count > 0 else { continue }
             let items = zpopMany(c, key, zs, 1, min: min)
             guard let (m, s) = items.first else { continue }
-            propagateOverride = [[(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes]]
+            propagateAs([(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes])
             c.out.arrayHeader(3)
             c.out.bulk(key.bytes)
             c.out.bulk(m)

@@ -193,7 +193,7 @@ extension Server {
         for key in keys {
             guard let zs = try zsetForPop(c.db, key), zs.count > 0 else { continue }
             let items = zpopMany(c, key, zs, count, min: min)
-            propagateOverride = [[(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes, String(items.count).bytes]]
+            propagateAs([(min ? "ZPOPMIN" : "ZPOPMAX").bytes, key.bytes, String(items.count).bytes])
             c.out.arrayHeader(2)
             c.out.bulk(key.bytes)
             c.out.arrayHeader(items.count)

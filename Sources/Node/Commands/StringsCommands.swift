@@ -133,7 +133,7 @@ extension Server {
         keyWritten(db, key)
         if !o.get { c.out.ok() }
         if let at, !o.expire.absolute {
-            propagateOverride = [[Bytes("SET".utf8), key.bytes, value, Bytes("PXAT".utf8), Bytes(String(at).utf8)]]
+            propagateAs([Bytes("SET".utf8), key.bytes, value, Bytes("PXAT".utf8), Bytes(String(at).utf8)])
         }
     }
 
@@ -150,7 +150,7 @@ extension Server {
         if let old = try readString(c.db, key) { c.out.bulk(old) } else { c.out.null() }
         c.db.set(key, .string(c.arg(2)))
         keyWritten(c.db, key)
-        propagateOverride = [[Bytes("SET".utf8), key.bytes, c.arg(2)]]
+        propagateAs([Bytes("SET".utf8), key.bytes, c.arg(2)])
     }
 
     func getdelCommand(_ c: Client) throws {
@@ -159,7 +159,7 @@ extension Server {
         c.out.bulk(v)
         c.db.remove(key)
         keyWritten(c.db, key)
-        propagateOverride = [[Bytes("DEL".utf8), key.bytes]]
+        propagateAs([Bytes("DEL".utf8), key.bytes])
     }
 
     func getexCommand(_ c: Client) throws {
@@ -172,14 +172,14 @@ extension Server {
         if let at {
             if o.expire.absolute && alreadyExpired(at) {
                 db.remove(key)
-                propagateOverride = [[Bytes("DEL".utf8), key.bytes]]
+                propagateAs([Bytes("DEL".utf8), key.bytes])
             } else {
                 db.setExpiry(key, at)
-                propagateOverride = [[Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(at).utf8)]]
+                propagateAs([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(at).utf8)])
             }
             keyWritten(db, key)
         } else if o.persist && db.removeExpiry(key) {
-            propagateOverride = [[Bytes("PERSIST".utf8), key.bytes]]
+            propagateAs([Bytes("PERSIST".utf8), key.bytes])
             keyWritten(db, key)
         }
     }
@@ -245,7 +245,7 @@ extension Server {
         keyWritten(db, key)
         c.out.bulk(bytes)
         // Replicas must not redo float arithmetic (it may round differently): send the result.
-        propagateOverride = [[Bytes("SET".utf8), key.bytes, bytes, Bytes("KEEPTTL".utf8)]]
+        propagateAs([Bytes("SET".utf8), key.bytes, bytes, Bytes("KEEPTTL".utf8)])
     }
 
     // MARK: - Byte ranges

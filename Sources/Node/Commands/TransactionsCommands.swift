@@ -1,7 +1,8 @@
 // MULTI/EXEC/DISCARD/WATCH/UNWATCH. processCommand queues commands while a client is in MULTI
 // (answering +QUEUED, or an error that dooms the EXEC); EXEC replays the queue through `call`,
-// which does the per-command work and propagation. EXEC wraps whatever the queued commands
-// propagate in MULTI ... EXEC so replicas and the AOF apply the transaction atomically too.
+// which does the per-command work and propagation. What the queued commands propagate leaves as
+// one unit when EXEC's call ends: wrapped in MULTI ... EXEC when there is more than one command,
+// alone when there is one (Redis's propagatePendingCommands).
 import Shared
 
 extension CommandTable {
@@ -22,7 +23,9 @@ extension CommandTable {
             },
             CommandSpec("watch", -2, [.noscript, .loading, .stale, .fast, .txControl], ["fast", "transaction"], keys: (1, -1, 1)) { s, c in
                 guard !c.flags.contains(.multi) else { throw CommandError("ERR WATCH inside MULTI is not allowed") }
-                let now = Clock.wallMillis()
+                // No point in watching more once the EXEC is doomed.
+                if c.flags.contains(.dirtyCAS) { c.out.ok(); return }
+                let now = s.clock.wallMillis()
                 for i in 1..<c.argc {
                     let key = c.key(i)
                     s.watchTable.watch(c, db: c.db.id, key: key, expired: c.db.dict[key] != nil && c.db.isExpired(key, now: now))
@@ -40,23 +43,31 @@ extension CommandTable {
 }
 
 extension Server {
+    /// Adds the command in `c.argv` to the transaction. After an error nothing more is kept (the
+    /// EXEC will abort), as Redis's queueMultiCommand.
+    func queueMultiCommand(_ c: Client, _ ref: CommandRef) {
+        guard c.flags.isDisjoint(with: [.dirtyCAS, .dirtyExec]) else { return }
+        c.multiQueue.append(QueuedCommand(argv: c.argv, entry: ref))
+        c.multiFlags.formUnion(ref.spec.flags)
+        c.multiLacks.formUnion(CommandFlags(rawValue: ~ref.spec.flags.rawValue))
+    }
+
     /// Leaves MULTI: drops the queue, the error/CAS marks and every WATCH.
     func discardTransaction(_ c: Client) {
         c.multiQueue = []
+        c.multiFlags = []
+        c.multiLacks = []
         c.flags.remove([.multi, .dirtyCAS, .dirtyExec])
         watchTable.unwatchAll(c)
     }
 
+    /// EXEC: runs the queued commands through `call`, one reply array. The checks that concern
+    /// the transaction as a whole (a queued write on a node that became read-only, a stale
+    /// replica...) were made by processCommand with the queued commands' flags; what they
+    /// propagate is wrapped in MULTI/EXEC once, when this top-level call ends.
     func execCommand(_ c: Client) throws {
-        let queue = c.multiQueue
-        // Writes queued earlier are judged now: the node may have become a read-only replica.
-        if !c.flags.contains(.master), queue.contains(where: { commandTable[Server.commandName($0)]?.flags.contains(.write) ?? false }),
-           let refusal = writeRefusal() {
-            discardTransaction(c)
-            throw CommandError("EXECABORT Transaction discarded because of: \(refusal)")
-        }
         guard c.flags.contains(.multi) else { throw CommandError("ERR EXEC without MULTI") }
-        if watchTable.watchedKeyExpired(c, databases: databases, now: Clock.wallMillis()) { c.flags.insert(.dirtyCAS) }
+        if watchTable.watchedKeyExpired(c, databases: databases, now: clock.wallMillis()) { c.flags.insert(.dirtyCAS) }
         if c.flags.contains(.dirtyExec) {
             discardTransaction(c)
             throw CommandError("EXECABORT Transaction discarded because of previous errors.")
@@ -68,44 +79,24 @@ extension Server {
         }
         // Unwatch first: the transaction's own writes must not count as conflicts.
         watchTable.unwatchAll(c)
+        let queue = c.multiQueue
         let execArgv = c.argv
-        // Collect what the queued commands propagate so it can be wrapped in MULTI/EXEC.
-        var collected: [(Int, [Bytes])] = []
-        let hooks = propagationHooks
-        propagationHooks = [{ db, argv in collected.append((db, argv)) }]
+        let couldBlock = !c.flags.contains(.denyBlocking)
+        c.flags.insert(.denyBlocking)
         c.out.arrayHeader(queue.count)
-        for argv in queue {
-            c.argv = argv
-            guard let cmd = commandTable[Server.commandName(argv)] else {
-                replyError(c, "ERR unknown command")  // cannot happen: only known commands are queued
+        for q in queue {
+            c.argv = q.argv
+            // ACLs may have changed since the command was queued.
+            if let user = c.user, !user.canRun(q.entry.spec, q.argv) || !user.canAccessKeys(q.entry.spec, q.argv) {
+                let reason = user.canRun(q.entry.spec, q.argv) ? "no permission to touch the specified keys" : "no permission to execute the command or subcommand"
+                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(reason)")
                 continue
             }
-            if let user = c.user, !user.canRun(cmd, argv) {
-                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand")
-                continue
-            }
-            call(c, cmd)
+            call(c, q.entry, c.flags.contains(.aofLoader) ? .none : .full)
         }
-        propagationHooks = hooks
+        if couldBlock { c.flags.remove(.denyBlocking) }
         c.argv = execArgv
-        c.multiQueue = []
-        c.flags.remove([.multi, .dirtyCAS, .dirtyExec])
-        if let first = collected.first, let last = collected.last {
-            propagate(db: first.0, [Bytes("MULTI".utf8)])
-            for (db, argv) in collected { propagate(db: db, argv) }
-            propagate(db: last.0, [Bytes("EXEC".utf8)])
-        }
-    }
-
-    /// A rejected EXEC (arity, NOAUTH, READONLY...) discards the transaction and answers
-    /// `EXECABORT Transaction discarded because of: <error>` (Redis's execCommandAbort). Called by
-    /// rejectCommand; returns false for any other command.
-    func abortExec(_ c: Client, _ message: String) -> Bool {
-        guard let first = c.argv.first, first.count == 4, Server.commandName([first]) == "exec" else { return false }
         discardTransaction(c)
-        let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
-        replyError(c, "EXECABORT Transaction discarded because of: \(reason)")
-        return true
     }
 
     /// The lower-case command name of an argv.

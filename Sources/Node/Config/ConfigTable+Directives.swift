@@ -19,6 +19,14 @@ extension ConfigTable {
                 get: { $0.loglevel.name }, set: { c, v in c.loglevel = LogLevel(name: v) ?? .notice }),
             string("dir", \.dir, .protected),
             string("dbfilename", \.dbfilename, .protected),
+            // Whether CONFIG SET may change the protected directives (dir, dbfilename): yes, or
+            // only from loopback clients with `local`.
+            row("enable-protected-configs", [], .enumeration(["no", "yes", "local"]), .immutable,
+                get: { $0.enableProtectedConfigs }, set: { c, v in c.enableProtectedConfigs = v }),
+            // Redis's hidden test directive: microseconds slept per key loaded at start-up.
+            int("key-load-delay", \.keyLoadDelay, Int(Int32.min), intMax),
+            // While loading, clients are served (with -LOADING) every this many bytes read.
+            int("loading-process-events-interval-bytes", \.loadingProcessEventsIntervalBytes, 1024, intMax),
             int("databases", \.databases, 1, intMax, .immutable),
             int("maxclients", \.maxclients, 1, intMax),
             int("timeout", \.timeout, 0, intMax),

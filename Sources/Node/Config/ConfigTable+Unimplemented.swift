@@ -51,7 +51,6 @@ extension ConfigTable {
             stored("dynamic-hz", .bool, "yes"),
             stored("enable-debug-command", .enumeration(["no", "yes", "local"]), "no", .immutable),
             stored("enable-module-command", .enumeration(["no", "yes", "local"]), "no", .immutable),
-            stored("enable-protected-configs", .enumeration(["no", "yes", "local"]), "no", .immutable),
             stored("hll-sparse-max-bytes", .memory(min: 0, max: Int.max), "3000"),
             stored("ignore-warnings", .string, "", .immutable),
             stored("io-threads", .int(min: 0, max: Int.max), "1", .immutable),

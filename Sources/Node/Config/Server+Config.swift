@@ -104,7 +104,9 @@ extension Server {
             }
             switch spec.mutability {
             case .immutable: throw fail("can't set immutable config")
-            case .protected: throw fail("can't set protected config")
+            case .protected:
+                let allowed = config.enableProtectedConfigs == "yes" || (config.enableProtectedConfigs == "local" && (c.conn == nil || Socket.isLoopback(Socket.peerAddress(c.fd)?.ip ?? "")))
+                if !allowed { throw fail("can't set protected config") }
             case .mutable: break
             }
             // Redis compares the names as typed: `slave-priority 1 replica-priority 2` is allowed.
@@ -142,6 +144,14 @@ extension Server {
         switch name {
         case "requirepass": acl.setRequirePass(config.requirepass)
         case "loglevel": log.level = config.loglevel
+        case "dir":
+            // As Redis: the working directory is `dir`, so relative paths (dbfilename) follow it.
+            do { try Posix.chdir(config.dir) } catch let e as IOError { throw ConfigValueError(Posix.strerror(e.errnoCode)) } catch {
+                throw ConfigValueError("\(error)")
+            }
+            // CONFIG GET dir shows the absolute directory, as Redis (a relative value would mean
+            // something else once we are there).
+            config.dir = Posix.getcwd()
         case "appendonly": try aof.appendOnlyChanged()
         default: break
         }

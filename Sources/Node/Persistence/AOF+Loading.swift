@@ -1,6 +1,6 @@
 // Loading the AOF at start-up (loadAppendOnlyFiles): the manifest, then the base (an RDB preamble
-// and/or commands) and every incremental file in order, replayed through the normal command path
-// with a fake client. A corrupt file stops start-up naming the file and the offset; a truncated
+// and/or commands) and every incremental file in order, replayed through `call` with a client
+// that has no socket. A corrupt file stops start-up naming the file and the offset; a truncated
 // last command is cut off or refused as `aof-load-truncated` says. Then the files are opened for
 // appending (aofOpenIfNeededOnServerStart).
 import Shared
@@ -72,8 +72,8 @@ extension AOF {
         }
         server.log.warning("!!! Warning: short read while loading the AOF file \(p)!!!")
         server.log.warning("!!! Truncating the AOF \(p) at offset \(end) !!!")
-        if truncate(p, off_t(end)) != 0 {
-            throw AOFLoadError(message: "Error truncating the AOF file \(p): \(Posix.strerror(Posix.errno))")
+        do { try Posix.truncate(p, to: end) } catch let e as IOError {
+            throw AOFLoadError(message: "Error truncating the AOF file \(p): \(Posix.strerror(e.errnoCode))")
         }
         server.log.warning("AOF \(p) loaded anyway because aof-load-truncated is enabled")
         return end
@@ -93,13 +93,12 @@ extension AOF {
 
     /// Runs the commands of `bytes` from `from`. Returns nil when the file ended cleanly, else
     /// the offset of the last whole command boundary (truncated file or unfinished MULTI).
+    /// Commands run through `call` as a socket-less client (Redis's AOF client): no checks, no
+    /// stats, nothing propagated; MULTI/EXEC are the real commands, so EXEC replays its queue.
     private func replayCommands(_ bytes: [UInt8], from: Int, file: String) throws -> Int? {
-        let client = try FakeClient(server: server)
-        defer { client.close() }
-        let c = client.client
+        let c = server.makeLocalClient(flags: [.aofLoader, .denyBlocking], id: Int.max)
         var reader = AOFCommandReader(bytes, from: from)
         var multiStart: Int? = nil
-        var queued: [([Bytes], CommandSpec)] = []
         while true {
             let step: AOFCommandReader.Step
             do { step = try reader.next() } catch {
@@ -115,26 +114,22 @@ extension AOF {
             case .truncated(let validUpTo):
                 return multiStart ?? validUpTo
             case .command(let argv, let start):
-                let name = Server.commandName(argv)
-                guard let cmd = server.commandTable[name] else {
+                guard let ref = server.commandTable.lookup(argv[0]) else {
                     throw AOFLoadError(message: "Unknown command '\(String(decoding: argv[0].prefix(128), as: UTF8.self))' reading the append only file \(file) at offset \(start)")
                 }
-                guard (cmd.arity > 0 && argv.count == cmd.arity) || (cmd.arity < 0 && argv.count >= -cmd.arity) else {
-                    throw AOFLoadError(message: "Bad file format reading the append only file \(file): wrong number of arguments for '\(cmd.name)' at offset \(start)")
+                guard CommandReply.arityMatches(ref.spec.arity, argv.count) else {
+                    throw AOFLoadError(message: "Bad file format reading the append only file \(file): wrong number of arguments for '\(ref.spec.name)' at offset \(start)")
                 }
-                switch name {
-                case "multi":
-                    multiStart = start
-                    queued = []
-                case "exec":
-                    // EXEC without MULTI is a no-op error reply, as for Redis's fake client.
-                    guard multiStart != nil else { continue }
-                    for (a, cmd) in queued { client.run(a, cmd) }
-                    queued = []
-                    multiStart = nil
-                default:
-                    if multiStart != nil { queued.append((argv, cmd)) } else { client.run(argv, cmd) }
+                c.argv = argv
+                if c.flags.contains(.multi) && !ref.spec.flags.contains(.txControl) {
+                    server.queueMultiCommand(c, ref)
+                } else {
+                    if ref.spec.name == "multi" && !c.flags.contains(.multi) { multiStart = start }
+                    server.call(c, ref, .none)
+                    if ref.spec.name == "exec" { multiStart = nil }
                 }
+                c.argv = []
+                c.out.bytes.removeAll(keepingCapacity: true)
             }
         }
     }
@@ -184,49 +179,7 @@ extension AOF {
         baseSize = manifest.base.map { fileSize($0.name) } ?? 0
         currentSize = baseSize + manifest.incrs.reduce(0) { $0 + fileSize($1.name) }
         rewriteBaseSize = currentSize
-        lastFsyncMillis = Clock.monotonicMillis()
-    }
-}
-
-/// A client without a peer that runs AOF commands (Redis's fake client): a socketpair gives it
-/// a Connection; replies are discarded after each command.
-final class FakeClient {
-    /// The client commands run as (db 0, default user).
-    let client: Client
-    private let peer: Int32
-    unowned let server: Server
-
-    /// A fake client on a fresh socketpair.
-    init(server: Server) throws {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
-            throw IOError(errnoCode: Posix.errno, call: "socketpair")
-        }
-        self.server = server
-        peer = fds[1]
-        let conn: Connection
-        do { conn = try Connection(fd: fds[0], loop: server.loop) } catch {
-            Posix.close(fds[0]); Posix.close(fds[1]); throw error
-        }
-        client = Client(id: 0, conn: conn, db: server.databases[0], authenticated: true,
-                        maxBulk: Int.max, now: Clock.monotonicMillis())
-        client.user = server.acl.defaultUser
-    }
-
-    /// Runs one command as the normal dispatcher would after its checks, dropping the reply.
-    func run(_ argv: [Bytes], _ cmd: CommandSpec) {
-        client.argv = argv
-        server.call(client, cmd)
-        client.argv = []
-        client.conn.output.bytes.removeAll(keepingCapacity: true)
-        client.conn.outSent = 0
-    }
-
-    /// Releases both ends of the socketpair.
-    func close() {
-        client.conn.onClose = nil
-        client.conn.close()
-        Posix.close(peer)
+        lastFsyncMillis = server.clock.monotonicMillis()
     }
 }
 

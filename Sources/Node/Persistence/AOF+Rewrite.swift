@@ -24,7 +24,7 @@ extension AOF {
     /// Forks the rewrite child (rewriteAppendOnlyFileBackground). The current buffer is flushed
     /// and synced first, and writes from now on go to a fresh incremental file.
     func startRewrite() throws(AOFRewriteError) {
-        guard childPID == nil else { throw AOFRewriteError(message: "Background append only file rewriting already in progress") }
+        guard child == nil else { throw AOFRewriteError(message: "Background append only file rewriting already in progress") }
         do {
             try ensureDirectory()
             if !manifestLoaded { try loadManifestIfPresent() }
@@ -42,21 +42,18 @@ extension AOF {
         rewriteScheduled = false
         let useRDB = config.aofUseRdbPreamble
         rewriteRDBPreamble = useRDB
-        let pid = fork()
-        if pid == 0 {
-            Posix.unblockSignals([SIGTERM, SIGINT])
-            _exit(writeBaseInChild(rdbPreamble: useRDB) ? 0 : 1)
-        }
-        if pid < 0 {
-            let e = Posix.strerror(Posix.errno)
-            server.log.warning("Can't rewrite append only file in background: fork: \(e)")
+        let started: ChildProcess
+        do {
+            started = try ChildProcess.fork { [self] in writeBaseInChild(rdbPreamble: useRDB) ? 0 : 1 }
+        } catch {
+            server.log.warning("Can't rewrite append only file in background: \(error)")
             lastRewriteOK = false
-            throw AOFRewriteError(message: "fork: \(e)")
+            throw AOFRewriteError(message: "\(error)")
         }
-        childPID = pid
-        rewriteStartedMillis = Clock.monotonicMillis()
+        child = started
+        server.stats.totalForks += 1
         rewrites += 1
-        server.log.notice("Background append only file rewriting started by pid \(pid)")
+        server.log.notice("Background append only file rewriting started by pid \(started.pid)")
     }
 
     /// ON: a new numbered incremental file, recorded in the manifest right away so a crash during
@@ -128,12 +125,8 @@ extension AOF {
 
     /// Cron: reap the child; start scheduled or growth-triggered rewrites.
     func rewriteCron(now: Int64) {
-        if let pid = childPID {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && Posix.errno == ECHILD) {
-                rewriteDone(pid: pid, status: r == pid ? status : 1 << 8)
-            }
+        if let running = child {
+            if let status = running.reap() { rewriteDone(running, status) }
             return
         }
         guard !server.bgsaveInProgress else { return }
@@ -152,13 +145,13 @@ extension AOF {
     }
 
     /// Parent side of a finished child (backgroundRewriteDoneHandler).
-    func rewriteDone(pid: pid_t, status: Int32) {
-        childPID = nil
-        lastRewriteSeconds = Int((Clock.monotonicMillis() - rewriteStartedMillis) / 1000)
-        let signal = status & 0x7f, code = (status >> 8) & 0xff
+    func rewriteDone(_ finished: ChildProcess, _ status: Posix.ExitStatus) {
+        child = nil
+        lastRewriteSeconds = Int((server.clock.monotonicMillis() - finished.startedMillis) / 1000)
+        let pid = finished.pid
         let tmp = path(tempRewriteName(pid))
-        guard signal == 0 && code == 0 else {
-            server.log.warning(signal != 0 ? "Background AOF rewrite terminated by signal \(signal)" : "Background AOF rewrite terminated with error")
+        guard status.succeeded else {
+            server.log.warning(status.signal != 0 ? "Background AOF rewrite terminated by signal \(status.signal)" : "Background AOF rewrite terminated with error")
             rewriteFailed(tmp)
             return
         }
@@ -178,7 +171,7 @@ extension AOF {
         lastRewriteOK = false
         consecutiveFailures += 1
         // Retry later rather than in a tight loop (Redis waits too after failures).
-        retryNotBefore = Clock.monotonicMillis() + 1000 * Int64(min(60, consecutiveFailures))
+        retryNotBefore = server.clock.monotonicMillis() + 1000 * Int64(min(60, consecutiveFailures))
     }
 
     /// Renames the child's base into place and swaps the manifest; older files become history
@@ -223,13 +216,10 @@ extension AOF {
 
     /// Kills a running rewrite child and removes its temp file (shutdown, appendonly no).
     func killRewriteChild() {
-        guard let pid = childPID else { return }
-        kill(pid, SIGUSR1)
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-        Posix.unlink(path(tempRewriteName(pid)))
-        childPID = nil
+        guard let running = child else { return }
+        running.terminate()
+        Posix.unlink(path(tempRewriteName(running.pid)))
+        child = nil
     }
 
     // MARK: - Turning the AOF on and off at run time
@@ -243,7 +233,7 @@ extension AOF {
                 server.log.warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
                 return
             }
-            if childPID != nil {
+            if child != nil {
                 // A BGREWRITEAOF with appendonly no is running: its base would lack the new
                 // incremental file; restart it as Redis does.
                 server.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.")
@@ -267,8 +257,8 @@ extension AOF {
             Posix.close(fd)
             fd = -1
         }
-        if childPID != nil {
-            server.log.notice("Killing running AOF rewrite child: \(childPID ?? 0)")
+        if child != nil {
+            server.log.notice("Killing running AOF rewrite child: \(child?.pid ?? 0)")
             killRewriteChild()
         }
         if state == .waitRewrite { Posix.unlink(tempIncrPath) }

@@ -61,9 +61,7 @@ final class AOF {
 
     // Rewrite bookkeeping.
     /// The rewrite child, while one runs.
-    var childPID: pid_t? = nil
-    /// When the running rewrite forked (monotonic ms).
-    var rewriteStartedMillis: Int64 = 0
+    var child: ChildProcess? = nil
     /// A rewrite waits for the current child to finish (INFO aof_rewrite_scheduled).
     var rewriteScheduled = false
     /// The base format the running child writes (the config may change meanwhile).
@@ -98,23 +96,13 @@ final class AOF {
         !s.isEmpty && !s.contains("/") && s != "." && s != ".."
     }
 
-    // MARK: - Wiring
-
-    /// Registers propagation, before-sleep write, cron and shutdown hooks. Called once from `init`.
-    func install() {
-        server.propagationHooks.append { [unowned self] db, argv in self.feed(db: db, argv) }
-        server.beforeSleepHooks.append { [unowned self] in self.beforeSleep() }
-        server.cronHooks.append { [unowned self] now in self.cron(now: now) }
-        server.shutdownHooks.append { [unowned self] _ in self.shutdown() }
-    }
-
     // MARK: - Feeding
 
-    /// Propagation hook: the write in RESP, preceded by SELECT when the db changes.
+    /// A propagated write, in RESP, preceded by SELECT when the db changes.
     func feed(db: Int, _ argv: [Bytes]) {
         // While waiting for the first rewrite, only writes after its fork belong in the files:
         // the base holds everything before (fed earlier, they would be replayed twice).
-        guard state == .on || (state == .waitRewrite && childPID != nil), !server.loading else { return }
+        guard state == .on || (state == .waitRewrite && child != nil), !server.loading else { return }
         if db != selectedDB && db >= 0 {
             pending.arrayHeader(2)
             pending.bulk("SELECT")
@@ -123,7 +111,7 @@ final class AOF {
         }
         if config.aofTimestampEnabled {
             // Redis 7's `#TS:<unix seconds>` annotation, written when the second changed.
-            let now = Clock.wallSeconds()
+            let now = server.clock.wallSeconds()
             if now != lastTimestamp {
                 pending.raw("#TS:\(now)\r\n")
                 lastTimestamp = now
@@ -158,8 +146,7 @@ final class AOF {
         } catch {
             // A short write may have left part of the buffer in the file: cut it back so the
             // file stays a sequence of whole commands, and retry everything later.
-            let size = Int(lseek(fd, 0, SEEK_END))
-            if size > incrFileSize { _ = ftruncate(fd, off_t(incrFileSize)) }
+            if let size = try? Posix.seekEnd(fd), size > incrFileSize { try? Posix.truncate(fd, to: incrFileSize) }
             lastWriteError = (error as? IOError).map { Posix.strerror($0.errnoCode) } ?? "\(error)"
             if lastWriteOK { server.log.warning("Error writing to the AOF file: \(error)") }
             lastWriteOK = false
@@ -183,8 +170,8 @@ final class AOF {
     /// fdatasync of the incremental file; a failure is fatal with `always`, as in Redis.
     func fsyncNow() {
         guard fd >= 0 else { return }
-        if fdatasync(fd) != 0 {
-            let err = Posix.strerror(Posix.errno)
+        do { try Posix.fdatasync(fd) } catch {
+            let err = Posix.strerror((error as? IOError)?.errnoCode ?? EIO)
             server.log.warning("Can't persist the AOF file: fsync: \(err)")
             if config.appendfsync == "always" {
                 server.log.warning("Can't recover from AOF fsync error when the AOF fsync policy is 'always'. Exiting...")
@@ -195,7 +182,7 @@ final class AOF {
             return
         }
         unsynced = false
-        lastFsyncMillis = Clock.monotonicMillis()
+        lastFsyncMillis = server.clock.monotonicMillis()
     }
 
     /// Cron: everysec fsync, reaping the rewrite child, scheduled and automatic rewrites.
@@ -203,19 +190,19 @@ final class AOF {
         if fd >= 0 && !buffer.isEmpty && !lastWriteOK { writeBuffer() }
         if fd >= 0 && unsynced && config.appendfsync == "everysec" && now - lastFsyncMillis >= 1000 {
             // no-appendfsync-on-rewrite: skip the fsync while a child writes heavily to disk.
-            if !(config.noAppendfsyncOnRewrite && (childPID != nil || server.bgsaveInProgress)) { fsyncNow() }
+            if !(config.noAppendfsyncOnRewrite && (child != nil || server.bgsaveInProgress)) { fsyncNow() }
         }
         rewriteCron(now: now)
     }
 
-    /// Shutdown hook: everything buffered reaches the disk; a running rewrite is abandoned.
+    /// At shutdown: everything buffered reaches the disk; a running rewrite is abandoned.
     func shutdown() -> Bool {
-        if state == .waitRewrite && childPID != nil {
+        if state == .waitRewrite && child != nil {
             // The AOF is not complete until this rewrite ends (SHUTDOWN FORCE goes on anyway).
             server.log.warning("Writing initial AOF, can't exit.")
             return false
         }
-        if childPID != nil {
+        if child != nil {
             server.log.warning("There is a child rewriting the AOF. Killing it!")
             killRewriteChild()
         }
@@ -251,17 +238,15 @@ final class AOF {
 
     /// Creates the AOF directory if needed.
     func ensureDirectory() throws {
-        if mkdir(dirPath, 0o755) != 0 && Posix.errno != EEXIST {
-            let e = Posix.errno
-            server.log.warning("Can't open or create append-only dir \(dirPath): \(Posix.strerror(e))")
-            throw IOError(errnoCode: e, call: "mkdir \(dirPath)")
+        do { try Posix.makeDirectory(dirPath) } catch let e as IOError {
+            server.log.warning("Can't open or create append-only dir \(dirPath): \(Posix.strerror(e.errnoCode))")
+            throw e
         }
     }
 
     /// Size of a file of the AOF directory, 0 if missing.
     func fileSize(_ name: String) -> Int {
-        var st = stat()
-        return stat(path(name), &st) == 0 ? Int(st.st_size) : 0
+        Posix.fileSize(path(name)) ?? 0
     }
 
     /// Reads the manifest from disk if there is one; false when there is none.
@@ -286,10 +271,10 @@ final class AOF {
 
     /// The aof_* lines of INFO persistence that come before the module_fork ones.
     func infoLines() -> [String] {
-        let current = childPID != nil ? Int((Clock.monotonicMillis() - rewriteStartedMillis) / 1000) : -1
+        let current = child.map { Int((server.clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
         return [
             "aof_enabled:\(state != .off ? 1 : 0)",
-            "aof_rewrite_in_progress:\(childPID != nil ? 1 : 0)",
+            "aof_rewrite_in_progress:\(child != nil ? 1 : 0)",
             "aof_rewrite_scheduled:\(rewriteScheduled ? 1 : 0)",
             "aof_last_rewrite_time_sec:\(lastRewriteSeconds)",
             "aof_current_rewrite_time_sec:\(current)",

@@ -14,8 +14,7 @@ struct PersistenceState {
     /// Unix seconds of the last BGSAVE attempt, to space retries after a failure.
     var lastBgsaveTry: Int64 = 0
     /// The BGSAVE child, while one runs.
-    var childPID: pid_t? = nil
-    var childStartedMillis: Int64 = 0
+    var child: ChildProcess? = nil
     var lastBgsaveSeconds = -1
     /// Dirty count when the running BGSAVE forked: what its success makes clean.
     var dirtyAtFork = 0
@@ -23,26 +22,17 @@ struct PersistenceState {
     var bgsaveScheduled = false
     var lastLoadKeysLoaded = 0
     var lastLoadKeysExpired = 0
-    /// Called when a BGSAVE child finishes, with its success (disk-based full sync waits here).
-    var bgsaveDoneHooks: [(Bool) -> Void] = []
 }
 
 /// Seconds between BGSAVE retries after a failure (CONFIG_BGSAVE_RETRY_DELAY).
 private let bgsaveRetryDelay: Int64 = 5
 
 extension Server {
-    /// Registers loading, the save cron and the shutdown save. Called once from `init`.
-    func installPersistence() {
-        configureHooks.append { [unowned self] in try self.loadDataAtStartup() }
-        cronHooks.append { [unowned self] _ in self.persistenceCron() }
-        shutdownHooks.append { [unowned self] save in self.saveOnShutdown(save) }
-    }
-
     /// The RDB path, relative to the working directory (we chdir to `dir` at start, as Redis).
     var rdbPath: String { config.dbfilename }
 
     /// Whether a BGSAVE child is running.
-    var bgsaveInProgress: Bool { persistence.childPID != nil }
+    var bgsaveInProgress: Bool { persistence.child != nil }
 
     // MARK: - Loading
 
@@ -64,9 +54,21 @@ extension Server {
         defer { loading = false }
         do {
             var reader = RDBReader(bytes)
-            reader.progressInterval = 1_000_000
-            reader.progress = { [log] keys, at, total in
-                log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+            // Clients are served every loading-process-events-interval-bytes read (they get
+            // -LOADING); key-load-delay needs the callback for every key.
+            let delay = config.keyLoadDelay
+            let interval = max(1024, config.loadingProcessEventsIntervalBytes)
+            var servedAt = 0
+            reader.progressInterval = delay != 0 ? 1 : 64
+            reader.progress = { [unowned self] keys, at, total in
+                if delay != 0 { Self.keyLoadDelay(delay, keys: keys) }
+                if at / interval > servedAt / interval {
+                    servedAt = at
+                    self.loop.processReadyEvents()
+                }
+                if keys % 1_000_000 == 0 {
+                    self.log.notice("Loading RDB: \(keys) keys, \(total > 0 ? at * 100 / total : 100)% of \(total) bytes")
+                }
             }
             let contents = try reader.read(now: config.replicaof == nil ? Clock.wallMillis() : nil)
             logAuxFields(contents)
@@ -86,6 +88,16 @@ extension Server {
             log.warning("Fatal error loading the DB: \(e). Exiting.")
             throw e
         }
+    }
+
+    /// Redis's `key-load-delay` (a test directive): `d` microseconds per key loaded, or, negative
+    /// (-N), one microsecond every N keys.
+    private static func keyLoadDelay(_ d: Int, keys: Int) {
+        if d < 0 && keys % -d != 0 { return }
+        let micros = max(1, d)
+        var ts = timespec(tv_sec: micros / 1_000_000, tv_nsec: (micros % 1_000_000) * 1000)
+        var rest = timespec()
+        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
     }
 
     private func logAuxFields(_ contents: RDBContents) {
@@ -118,12 +130,12 @@ extension Server {
 
     // MARK: - Replication entry points
 
-    /// Options for the writer from the configuration and the replication hook.
+    /// Options for the writer from the configuration and the replication history.
     var rdbWriterOptions: RDBWriter.Options {
         var o = RDBWriter.Options()
         o.compression = config.rdbcompression
         o.checksum = config.rdbchecksum
-        o.replication = rdbReplicationInfo?()
+        o.replication = (replication.replID, replication.masterReplOffset)
         o.replStreamDB = replication.streamDB
         return o
     }
@@ -181,7 +193,7 @@ extension Server {
         do { try writeRDBFile(rdbPath) } catch { return false }
         log.notice("DB saved on disk")
         dirty = 0
-        persistence.lastSave = Clock.wallSeconds()
+        persistence.lastSave = clock.wallSeconds()
         // A good foreground save also lifts MISCONF, as in Redis (lastbgsave_status = ok).
         persistence.lastBgsaveOK = true
         lastBgsaveFailed = false
@@ -192,43 +204,37 @@ extension Server {
     /// Forks a child that writes the snapshot. Returns false if the fork failed.
     @discardableResult
     func startBackgroundSave() -> Bool {
-        guard persistence.childPID == nil else { return false }
-        persistence.lastBgsaveTry = Clock.wallSeconds()
+        guard persistence.child == nil else { return false }
+        persistence.lastBgsaveTry = clock.wallSeconds()
         persistence.dirtyAtFork = dirty
-        let pid = fork()
-        if pid == 0 {
+        do {
             // Child: write the file and leave without running any of the parent's machinery.
-            Posix.unblockSignals([SIGTERM, SIGINT])
-            var ok = true
-            do { try writeRDBFile(rdbPath) } catch { ok = false }
-            if ok { log.notice("DB saved on disk") }
-            _exit(ok ? 0 : 1)
-        }
-        if pid < 0 {
+            let child = try ChildProcess.fork { [self] in
+                do { try writeRDBFile(rdbPath) } catch { return 1 }
+                log.notice("DB saved on disk")
+                return 0
+            }
+            persistence.child = child
+            stats.totalForks += 1
+            log.notice("Background saving started by pid \(child.pid)")
+            return true
+        } catch {
             persistence.lastBgsaveOK = false
             lastBgsaveFailed = true
-            log.warning("Can't save in background: fork: \(Posix.strerror(Posix.errno))")
+            log.warning("Can't save in background: \(error)")
             return false
         }
-        persistence.childPID = pid
-        persistence.childStartedMillis = Clock.monotonicMillis()
-        log.notice("Background saving started by pid \(pid)")
-        return true
     }
 
     /// Reaps a finished child, runs scheduled saves and the `save` rules (serverCron's part).
     func persistenceCron() {
-        if let pid = persistence.childPID {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && Posix.errno == ECHILD) {
-                backgroundSaveDone(pid: pid, status: r == pid ? status : 1 << 8)
-            }
+        if let child = persistence.child {
+            if let status = child.reap() { backgroundSaveDone(child, status) }
             return
         }
         // One child at a time, as Redis: scheduled saves and save rules wait for an AOF rewrite.
-        if aof.childPID != nil { return }
-        let nowSec = Clock.wallSeconds()
+        if aof.child != nil { return }
+        let nowSec = clock.wallSeconds()
         if persistence.bgsaveScheduled {
             persistence.bgsaveScheduled = false
             startBackgroundSave()
@@ -247,16 +253,15 @@ extension Server {
         return config.saveRules.first { dirty >= $0.changes && nowSec - persistence.lastSave > Int64($0.seconds) }
     }
 
-    private func backgroundSaveDone(pid: pid_t, status: Int32) {
-        let signal = status & 0x7f
-        let code = (status >> 8) & 0xff
-        let ok = signal == 0 && code == 0
-        persistence.childPID = nil
-        persistence.lastBgsaveSeconds = Int((Clock.monotonicMillis() - persistence.childStartedMillis) / 1000)
+    private func backgroundSaveDone(_ child: ChildProcess, _ status: Posix.ExitStatus) {
+        let ok = status.succeeded
+        let signal = status.signal
+        persistence.child = nil
+        persistence.lastBgsaveSeconds = Int((clock.monotonicMillis() - child.startedMillis) / 1000)
         if ok {
             log.notice("Background saving terminated with success")
             dirty = max(0, dirty - persistence.dirtyAtFork)
-            persistence.lastSave = Clock.wallSeconds()
+            persistence.lastSave = clock.wallSeconds()
             persistence.saves += 1
         } else {
             if signal != 0 {
@@ -264,26 +269,21 @@ extension Server {
             } else {
                 log.warning("Background saving error")
             }
-            Posix.unlink("temp-\(pid).rdb")
+            Posix.unlink("temp-\(child.pid).rdb")
         }
         persistence.lastBgsaveOK = ok
         lastBgsaveFailed = !ok
-        let hooks = persistence.bgsaveDoneHooks
-        for h in hooks { h(ok) }
     }
 
     /// Kills a running BGSAVE child and removes its temp file (shutdown, FLUSHALL...).
     func killBackgroundSave() {
-        guard let pid = persistence.childPID else { return }
-        kill(pid, SIGUSR1)
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
-        Posix.unlink("temp-\(pid).rdb")
-        persistence.childPID = nil
+        guard let child = persistence.child else { return }
+        child.terminate()
+        Posix.unlink("temp-\(child.pid).rdb")
+        persistence.child = nil
     }
 
-    /// Shutdown hook: save when asked or when save rules exist; false (abort) if that fails.
+    /// At shutdown: save when asked or when save rules exist; false (abort) if that fails.
     func saveOnShutdown(_ save: Bool?) -> Bool {
         if bgsaveInProgress {
             log.warning("There is a child saving an .rdb. Killing it!")
@@ -309,7 +309,7 @@ extension Server {
     /// The `# Persistence` section, field for field as Redis 7.0.
     func persistenceInfo() -> [String] {
         let p = persistence
-        let current = p.childPID != nil ? Int((Clock.monotonicMillis() - p.childStartedMillis) / 1000) : -1
+        let current = p.child.map { Int((clock.monotonicMillis() - $0.startedMillis) / 1000) } ?? -1
         return [
             "loading:\(loading ? 1 : 0)",
             "async_loading:0",
@@ -320,7 +320,7 @@ extension Server {
             "current_save_keys_processed:0",
             "current_save_keys_total:0",
             "rdb_changes_since_last_save:\(dirty)",
-            "rdb_bgsave_in_progress:\(p.childPID != nil ? 1 : 0)",
+            "rdb_bgsave_in_progress:\(p.child != nil ? 1 : 0)",
             "rdb_last_save_time:\(p.lastSave)",
             "rdb_last_bgsave_status:\(p.lastBgsaveOK ? "ok" : "err")",
             "rdb_last_bgsave_time_sec:\(p.lastBgsaveSeconds)",

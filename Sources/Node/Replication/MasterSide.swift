@@ -6,10 +6,10 @@ import Shared
 extension Replication {
     // MARK: - Feeding the stream
 
-    /// Propagation hook: encodes a write (with SELECT when the db changes) into the stream.
+    /// Encodes a propagated write (with SELECT when the db changes) into the stream.
     func feedCommand(db: Int, _ argv: [Bytes]) {
         // A replica proxies its master's stream as-is (see ReplicaLink.streamConsumed).
-        guard server.masterHost == nil else { return }
+        guard masterHost == nil else { return }
         // Without a backlog nor replicas nobody can use the stream: Redis does not count it either.
         guard backlog != nil || !replicas.isEmpty else { return }
         var bytes = Bytes()
@@ -26,13 +26,13 @@ extension Replication {
         guard !bytes.isEmpty else { return }
         backlog?.append(bytes)
         masterReplOffset += Int64(bytes.count)
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         for r in replicas where r.online {
             if r.waitingFirstAck {
                 r.heldStream += bytes
                 continue
             }
-            r.client.conn.send(bytes)
+            r.client.out.raw(bytes)
             server.markPendingWrite(r.client)
             checkOutputLimit(r, now: now)
         }
@@ -41,7 +41,7 @@ extension Replication {
     /// Closes a replica whose pending stream exceeds client-output-buffer-limit replica.
     func checkOutputLimit(_ r: ReplicaInfo, now: Int64) {
         let limit = server.config.outputLimitReplica
-        let pending = max(0, r.client.conn.pendingOutput - r.payloadBytesPending) + r.heldStream.count
+        let pending = max(0, r.client.pendingOutput - r.payloadBytesPending) + r.heldStream.count
         var over = limit.hard > 0 && pending > limit.hard
         if limit.soft > 0 && pending > limit.soft {
             if r.softLimitSince == 0 { r.softLimitSince = now }
@@ -60,7 +60,7 @@ extension Replication {
     /// REPLCONF <option> <value> ...: replica capabilities and ACKs; GETACK on a replica.
     func replconfCommand(_ c: Client) throws {
         guard c.argc % 2 == 1 else { throw CommandError.syntax }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         var i = 1
         while i < c.argc {
             let opt = String(decoding: c.arg(i), as: UTF8.self).lowercased()
@@ -87,14 +87,14 @@ extension Replication {
                     // The EOF-framed payload is delimited by its mark only: the stream may flow
                     // once the replica confirmed it has read it all.
                     r.waitingFirstAck = false
-                    c.conn.send(r.heldStream)
+                    c.out.raw(r.heldStream)
                     r.heldStream = []
                     server.markPendingWrite(c)
                     server.log.notice("Synchronization with replica \(r.ip):\(r.listeningPort) succeeded")
                 }
                 // Redis also accepts FACK <aof offset> after it; nothing to do with it here.
-                checkWaitingClients(now: now)
-                checkPendingShutdown(now: now)
+                // WAIT and a waiting SHUTDOWN are checked in before-sleep, not from here.
+                acksChanged = true
                 return
             case "getack":
                 // Our master asks for an ACK: answered from the link, outside the (muted) reply path.
@@ -124,13 +124,13 @@ extension Replication {
     /// PSYNC <replid> <offset> and SYNC: partial resync from the backlog, else a full resync.
     func syncCommand(_ c: Client, psync: Bool) throws {
         if c.flags.contains(.replica) { return }
-        if server.masterHost != nil && !server.masterLinkUp {
+        if masterHost != nil && !server.masterLinkUp {
             throw CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
         }
-        guard c.conn.pendingOutput == 0 else {
+        guard c.pendingOutput == 0 else {
             throw CommandError("ERR SYNC and PSYNC are invalid with pending output")
         }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         let r = pendingHandshakes.removeValue(forKey: c.id) ?? ReplicaInfo(client: c, now: now)
         let name = "\(r.ip):\(r.listeningPort)"
         server.log.notice("Replica \(name) asks for synchronization")
@@ -193,7 +193,7 @@ extension Replication {
         // so the replica can go online at once: every later write follows the payload.
         let payload = server.makeRDBSnapshot()
         if psync { c.out.raw("+FULLRESYNC \(replID) \(masterReplOffset)\r\n") }
-        let before = c.conn.pendingOutput
+        let before = c.pendingOutput
         if diskless {
             let mark = RunID.make()
             c.out.raw("$EOF:\(mark)\r\n")
@@ -203,8 +203,8 @@ extension Replication {
             c.out.raw("$\(payload.count)\r\n")
             c.out.raw(payload)
         }
-        r.payloadBytesPending = c.conn.pendingOutput - before
-        c.conn.onDrained = { [unowned r] _ in r.payloadBytesPending = 0 }
+        r.payloadBytesPending = c.pendingOutput - before
+        c.conn?.onDrained = { [unowned r] _ in r.payloadBytesPending = 0 }
         r.waitingFirstAck = diskless
         attach(c, r, now: now)
         server.markPendingWrite(c)
@@ -230,7 +230,7 @@ extension Replication {
     func masterCron(now: Int64) {
         pendingHandshakes = pendingHandshakes.filter { server.clients[$0.key] != nil }
         let period = Int64(max(1, server.config.replPingReplicaPeriod)) * 1000
-        if !replicas.isEmpty && server.masterHost == nil && now - lastPingSent >= period {
+        if !replicas.isEmpty && masterHost == nil && now - lastPingSent >= period {
             lastPingSent = now
             // No SELECT: PING is db-independent, so lastSelectedDB stays as it is.
             feedStream(RESPWriter.command(["PING"]))
@@ -246,21 +246,21 @@ extension Replication {
             backlog?.resize(server.config.replBacklogSize)
         }
         let ttl = Int64(server.config.replBacklogTTL) * 1000
-        if replicas.isEmpty && backlog != nil && server.masterHost == nil && ttl > 0 && now - noReplicasSince > ttl {
+        if replicas.isEmpty && backlog != nil && masterHost == nil && ttl > 0 && now - noReplicasSince > ttl {
             changeReplicationID()
             clearReplicationID2()
             backlog = nil
             server.log.notice("Replication backlog freed after \(server.config.replBacklogTTL) seconds without connected replicas.")
         }
         checkWaitingClients(now: now)
-        checkPendingShutdown(now: now)
     }
 
     /// Before sleep: send GETACK when WAIT needs fresh acknowledgements.
     func masterBeforeSleep() {
-        guard getAckRequested else { return }
+        // Not while paused: a GETACK would move the offset the pause holds still.
+        guard getAckRequested, !server.clientsArePaused() else { return }
         getAckRequested = false
-        if server.masterHost == nil && !replicas.isEmpty {
+        if masterHost == nil && !replicas.isEmpty {
             feedStream(RESPWriter.command(["REPLCONF", "GETACK", "*"]))
         }
     }
@@ -278,7 +278,7 @@ extension Replication {
 
     /// WAIT numreplicas timeout.
     func waitCommand(_ c: Client) throws {
-        if server.masterHost != nil {
+        if masterHost != nil {
             throw CommandError("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
         }
         guard let n = Int(String(decoding: c.arg(1), as: UTF8.self)) else { throw CommandError.notInteger }
@@ -290,36 +290,43 @@ extension Replication {
         // (recorded by `Server.call`), so other clients' later writes do not delay it.
         let target = c.woff
         let acked = replicasAcked(target)
-        if acked >= n || c.flags.contains(.multi) {
+        if acked >= n || !server.canBlock(c) {
             c.out.integer(acked)
             return
         }
-        let now = Clock.monotonicMillis()
-        waiting.append(WaitingClient(client: c, target: target, numReplicas: n, deadline: t == 0 ? 0 : now + t))
-        c.flags.insert(.blocked)
+        var w = WaitingClient(client: c, target: target, numReplicas: n, timer: nil)
+        if t > 0 {
+            w.timer = server.loop.schedule(after: t) { [unowned self, unowned c] in self.waitTimedOut(c) }
+        }
+        waiting.append(w)
+        server.block(c, .wait)
         getAckRequested = true
     }
 
-    /// Replies to WAIT clients whose target is reached or whose deadline passed.
+    private func waitTimedOut(_ c: Client) {
+        guard let w = waiting.first(where: { $0.client === c }) else { return }
+        c.out.integer(replicasAcked(w.target))
+        server.unblock(c)
+    }
+
+    /// Forgets a WAIT client (called by `Server.unblock`).
+    func forgetWaiter(_ c: Client) {
+        guard let i = waiting.firstIndex(where: { $0.client === c }) else { return }
+        if let t = waiting[i].timer { server.loop.cancel(t) }
+        waiting.remove(at: i)
+    }
+
+    /// Replies to WAIT clients whose target is reached (timeouts have their timers); commands
+    /// pipelined behind WAIT run when before-sleep processes the unblocked clients.
     func checkWaitingClients(now: Int64) {
+        checkPendingShutdown(now: now)
         guard !waiting.isEmpty else { return }
-        var still: [WaitingClient] = []
-        var done: [(Client, Int)] = []
         for w in waiting {
             let acked = replicasAcked(w.target)
-            if acked >= w.numReplicas || (w.deadline > 0 && now >= w.deadline) {
-                done.append((w.client, acked))
-            } else {
-                still.append(w)
+            if acked >= w.numReplicas {
+                w.client.out.integer(acked)
+                server.unblock(w.client)
             }
-        }
-        waiting = still
-        for (c, acked) in done {
-            c.flags.remove(.blocked)
-            c.out.integer(acked)
-            server.markPendingWrite(c)
-            // Commands pipelined behind WAIT waited with it.
-            if c.conn.pendingInput > 0 { server.processInput(c) }
         }
     }
 }

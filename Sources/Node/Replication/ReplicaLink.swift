@@ -72,7 +72,7 @@ final class ReplicaLink {
     func beforeSleep() {
         if ackRequested {
             ackRequested = false
-            if masterClient != nil { sendAck(now: Clock.monotonicMillis()) }
+            if masterClient != nil { sendAck(now: replication.clock.monotonicMillis()) }
         }
     }
 
@@ -113,7 +113,7 @@ final class ReplicaLink {
             let c = try Connection.connect(host: host, port: port, loop: server.loop)
             conn = c
             c.onConnect = { [unowned self] conn, err in
-                let t = Clock.monotonicMillis()
+                let t = replication.clock.monotonicMillis()
                 if let err {
                     self.server.log.warning("Error condition on socket for SYNC: \(Posix.strerror(err.errnoCode))")
                     return  // onClose follows and reports the loss
@@ -127,7 +127,7 @@ final class ReplicaLink {
             c.onClose = { [unowned self] conn, _ in
                 guard self.conn === conn else { return }
                 self.conn = nil
-                let t = Clock.monotonicMillis()
+                let t = replication.clock.monotonicMillis()
                 if self.machine.state != .connect { self.server.log.warning("Connection with master lost during the handshake or transfer.") }
                 self.perform(self.machine.handle(.linkLost(now: t)), now: t)
             }
@@ -140,7 +140,7 @@ final class ReplicaLink {
     /// Input before the link is a `.master` client: reply lines, then the payload.
     private func handshakeInput() {
         guard let conn else { return }
-        let now = Clock.monotonicMillis()
+        let now = replication.clock.monotonicMillis()
         lastIO = now
         while self.conn === conn && !conn.isClosed {
             if machine.state == .transfer {
@@ -266,29 +266,30 @@ final class ReplicaLink {
         if cachedDB < server.databases.count { c.db = server.databases[cachedDB] }
         masterClient = c
         self.conn = nil
-        server.masterLinkUp = true
+        replication.linkUp = true
         downSinceWall = 0
         lastIO = now
         let srv = server
         conn.onInput = { [unowned srv] _ in srv.readFromClient(c) }
         conn.onClose = { [unowned srv] _, _ in srv.freeClient(c) }
-        if conn.pendingInput > 0 { server.processInput(c) }
+        // Stream bytes that came with the handshake's last read run from before-sleep.
+        if conn.pendingInput > 0 { server.processSoon(c) }
     }
 
+    /// REPLCONF ACK goes straight to the socket: the master client's replies are dropped.
     private func sendAck(now: Int64) {
-        guard let c = masterClient, !c.conn.isClosed else { return }
+        guard let c = masterClient, let conn = c.conn, !conn.isClosed else { return }
         lastAckSent = now
-        c.conn.send(RESPWriter.command(["REPLCONF", "ACK", String(replication.masterReplOffset)]))
-        c.conn.flush()
+        conn.send(RESPWriter.command(["REPLCONF", "ACK", String(replication.masterReplOffset)]))
+        conn.flush()
     }
 
     // MARK: - Stream and teardown
 
-    /// Master-stream hook: `n` bytes at the head of the master client's input are being applied.
-    func streamConsumed(_ c: Client, _ n: Int) {
-        guard c === masterClient, n > 0 else { return }
-        let bytes = c.conn.withInput { Bytes($0[0..<min(n, $0.count)]) }
-        // Our own replicas get the master's stream as-is (chained replication).
+    /// `bytes` of the master's stream were applied: they advance our offset, and our own
+    /// replicas get them as they are (chained replication).
+    func streamApplied(_ c: Client, _ bytes: Bytes) {
+        guard c === masterClient, !bytes.isEmpty else { return }
         replication.feedStream(bytes)
     }
 
@@ -297,11 +298,11 @@ final class ReplicaLink {
         guard c === masterClient else { return }
         masterClient = nil
         cachedDB = c.db.id
-        server.masterLinkUp = false
-        downSinceWall = Clock.wallSeconds()
+        replication.linkUp = false
+        downSinceWall = replication.clock.wallSeconds()
         server.log.notice("Connection with master lost.")
         server.log.notice("* Caching the disconnected master state.")
-        let now = Clock.monotonicMillis()
+        let now = replication.clock.monotonicMillis()
         perform(machine.handle(.linkLost(now: now)), now: now)
     }
 
@@ -313,8 +314,8 @@ final class ReplicaLink {
             conn.close()
         }
         if let c = masterClient { server.freeClient(c) }
-        if downSinceWall == 0 { downSinceWall = Clock.wallSeconds() }
-        server.masterLinkUp = false
+        if downSinceWall == 0 { downSinceWall = replication.clock.wallSeconds() }
+        replication.linkUp = false
     }
 
     /// Tears the link down for good (REPLICAOF NO ONE or another master).
@@ -329,6 +330,6 @@ final class ReplicaLink {
             c.flags.remove(.master)
             server.freeClient(c)
         }
-        server.masterLinkUp = false
+        replication.linkUp = false
     }
 }

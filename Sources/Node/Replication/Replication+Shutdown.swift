@@ -1,7 +1,8 @@
 // Shutting down a master with replicas (Redis 7's shutdown-timeout): instead of exiting at once,
 // ask every replica for an ACK and let the loop keep running until all of them acknowledged our
 // offset or `shutdown-timeout` seconds passed, so writes already acknowledged to clients are
-// not lost with the master. SHUTDOWN ABORT cancels the wait.
+// not lost with the master. Writers are paused meanwhile (a WRITE pause of purpose shutdown, as
+// Redis's PAUSE_DURING_SHUTDOWN) so the offset stays put. SHUTDOWN ABORT cancels the wait.
 import Shared
 
 /// A shutdown waiting for lagging replicas.
@@ -13,8 +14,6 @@ struct PendingShutdown {
     let deadline: Int64
     /// SHUTDOWN clients blocked until the outcome (an error reply if it fails or is aborted).
     var clients: [Client] = []
-    /// Writes held meanwhile (Redis pauses writers): they run if the shutdown does not happen.
-    var heldWrites: [(client: Client, argv: [Bytes])] = []
 }
 
 extension Replication {
@@ -31,7 +30,8 @@ extension Replication {
         guard timeout > 0, !replicasCaughtUp() else { return false }
         pendingShutdown = PendingShutdown(save: save, force: force, deadline: now + timeout * 1000)
         // A replica proxies its master's stream and cannot add to it (Redis does the same).
-        if server.masterHost == nil { feedStream(RESPWriter.command(["REPLCONF", "GETACK", "*"])) }
+        if masterHost == nil && !server.clientsArePaused() { feedStream(RESPWriter.command(["REPLCONF", "GETACK", "*"])) }
+        server.pauseClients(.shutdown, kind: .write, until: Int64.max)
         server.log.notice("Waiting for replicas before shutting down.")
         return true
     }
@@ -42,22 +42,13 @@ extension Replication {
     /// Blocks a SHUTDOWN client until the pending shutdown ends.
     func blockForShutdown(_ c: Client) {
         guard pendingShutdown != nil else { return }
-        c.flags.insert(.blocked)
         pendingShutdown?.clients.append(c)
+        server.block(c, .shutdown)
     }
 
-    /// Holds a write command while a shutdown waits, so the offset replicas must reach stays put.
-    func holdWriteDuringShutdown(_ c: Client) -> Bool {
-        guard pendingShutdown != nil else { return false }
-        c.flags.insert(.blocked)
-        pendingShutdown?.heldWrites.append((c, c.argv))
-        return true
-    }
-
-    /// Forgets a freed client's part in a pending shutdown.
-    func shutdownClientFreed(_ c: Client) {
+    /// Forgets a SHUTDOWN client (called by `Server.unblock`).
+    func forgetShutdownClient(_ c: Client) {
         pendingShutdown?.clients.removeAll { $0 === c }
-        pendingShutdown?.heldWrites.removeAll { $0.client === c }
     }
 
     /// SHUTDOWN ABORT: cancels a pending shutdown; false when none is pending.
@@ -66,7 +57,7 @@ extension Replication {
         pendingShutdown = nil
         server.log.notice("Shutdown manually aborted.")
         failShutdownClients(p.clients)
-        releaseHeldWrites(p.heldWrites)
+        server.unpauseClients(.shutdown)
         return true
     }
 
@@ -78,23 +69,11 @@ extension Replication {
             // The shutdown failed (a save error): we keep running, as Redis does.
             server.log.warning("Errors trying to shut down the server. Check the logs for more information.")
             failShutdownClients(p.clients)
-            releaseHeldWrites(p.heldWrites)
+            server.unpauseClients(.shutdown)
         }
     }
 
-    /// Runs the writes held during a shutdown that did not happen, then what the clients pipelined.
-    private func releaseHeldWrites(_ held: [(client: Client, argv: [Bytes])]) {
-        for (c, argv) in held where !c.conn.isClosed {
-            c.flags.remove(.blocked)
-            c.argv = argv
-            server.processCommand(c)
-            c.argv = []
-            server.markPendingWrite(c)
-            if c.conn.pendingInput > 0 { server.processInput(c) }
-        }
-    }
-
-    /// Shutdown hook: names the replicas that did not catch up, as Redis logs them.
+    /// At exit: names the replicas that did not catch up, as Redis logs them.
     func logLaggingReplicas(now: Int64) {
         guard !replicas.isEmpty else { return }
         var lagging = 0
@@ -107,11 +86,9 @@ extension Replication {
     }
 
     private func failShutdownClients(_ clients: [Client]) {
-        for c in clients where !c.conn.isClosed {
-            c.flags.remove(.blocked)
+        for c in clients {
             server.replyError(c, "ERR Errors trying to SHUTDOWN. Check logs.")
-            server.markPendingWrite(c)
-            if c.conn.pendingInput > 0 { server.processInput(c) }
+            server.unblock(c)
         }
     }
 }

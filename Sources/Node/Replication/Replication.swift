@@ -48,13 +48,20 @@ struct WaitingClient {
     let client: Client
     let target: Int64
     let numReplicas: Int
-    /// Monotonic deadline in ms, 0 = forever.
-    let deadline: Int64
+    /// Fires at the WAIT timeout (nil = forever).
+    var timer: TimerID?
 }
 
 /// The replication subsystem of one server.
 final class Replication {
     unowned let server: Server
+    /// The time replication's bookkeeping reads (the server's clock; tests drive a manual one).
+    var clock: Clock { server.clock }
+    /// Our master when we are a replica (nil: we are a master), and its port.
+    private(set) var masterHost: String? = nil
+    private(set) var masterPort = 0
+    /// Whether the link to our master is up (MASTERDOWN, INFO master_link_status).
+    var linkUp = false
     /// Our replication ID (the history our dataset belongs to) and the previous one (PSYNC2).
     var replID = RunID.make()
     var replID2 = String(repeating: "0", count: 40)
@@ -68,7 +75,7 @@ final class Replication {
     /// The db the stream last selected; -1 forces a SELECT before the next write.
     var lastSelectedDB = -1
     /// When the last replica went away (for repl-backlog-ttl), monotonic ms.
-    var noReplicasSince: Int64 = Clock.monotonicMillis()
+    var noReplicasSince: Int64 = 0
     var lastPingSent: Int64 = 0
     /// A history restored from a persisted RDB at start-up (else a configured replica asks
     /// for a full resync, as Redis does).
@@ -79,37 +86,26 @@ final class Replication {
     var waiting: [WaitingClient] = []
     /// Ask replicas for an ACK before the next sleep (WAIT is pending).
     var getAckRequested = false
+    /// An ACK arrived: WAIT clients are checked in before-sleep.
+    var acksChanged = false
     /// The link to our master when we are a replica.
     var link: ReplicaLink? = nil
     /// Clients that sent REPLCONF but no PSYNC yet, by client id.
     var pendingHandshakes: [Int: ReplicaInfo] = [:]
     /// A SHUTDOWN waiting for lagging replicas (Replication+Shutdown.swift).
     var pendingShutdown: PendingShutdown? = nil
-    /// Set by the persistence layer (through `Server.rdbReplicationInfo`).
-    var rdbInfoHook: (() -> (id: String, offset: Int64)?)? = nil
 
     init(server: Server) {
         self.server = server
+        noReplicasSince = server.clock.monotonicMillis()
+        // PINGs go out every repl-ping-replica-period counted from start, as Redis's cron loop
+        // counts them, not the moment a replica attaches (its first stream bytes are the writes).
+        lastPingSent = noReplicasSince
     }
 
-    /// Wires the subsystem into the server's hooks.
-    func install() {
-        server.propagationHooks.append { [unowned self] db, argv in self.feedCommand(db: db, argv) }
-        server.masterStreamHook = { [unowned self] c, n in self.link?.streamConsumed(c, n) }
-        server.cronHooks.append { [unowned self] now in self.cron(now: now) }
-        server.beforeSleepHooks.append { [unowned self] in self.beforeSleep() }
-        server.clientFreedHooks.append { [unowned self] c in self.clientFreed(c) }
-        server.goodReplicas = { [unowned self] in self.goodReplicaCount(now: Clock.monotonicMillis()) }
-        server.configureHooks.append { [unowned self] in
-            if let m = self.server.config.replicaof {
-                self.setMaster(host: m.host, port: m.port, atStartup: true)
-            }
-        }
-        server.rdbReplicationInfo = { [unowned self] in (self.replID, self.masterReplOffset) }
-        server.shutdownHooks.append { [unowned self] _ in
-            self.logLaggingReplicas(now: Clock.monotonicMillis())
-            return true
-        }
+    /// Start-up: follow the configured `replicaof`.
+    func configure() {
+        if let m = server.config.replicaof { setMaster(host: m.host, port: m.port, atStartup: true) }
     }
 
     // MARK: - IDs
@@ -144,11 +140,11 @@ final class Replication {
     /// Becomes (or re-targets as) a replica of host:port (REPLICAOF host port, replicaof config).
     /// `atStartup`: the config's replicaof, where only a persisted history can be continued.
     func setMaster(host: String, port: Int, atStartup: Bool = false) {
-        let wasMaster = server.masterHost == nil
+        let wasMaster = masterHost == nil
         let hadHistory = link?.hasHistory ?? false
         link?.shutdown()
-        server.masterHost = host
-        server.masterPort = port
+        masterHost = host
+        masterPort = port
         server.config.replicaof = (host, port)
         server.log.role = "S"
         // As Redis 7.0, our replicas stay: they are disconnected only if the history changes
@@ -158,17 +154,17 @@ final class Replication {
         let continues = atStartup ? historyKnown : (wasMaster || hadHistory)
         link = ReplicaLink(replication: self, host: host, port: port, hasHistory: continues)
         if atStartup && historyKnown { link?.cachedDB = restoredStreamDB }
-        server.masterLinkUp = false
+        linkUp = false
     }
 
     /// Becomes a master, keeping the data (REPLICAOF NO ONE).
     func unsetMaster() {
-        guard server.masterHost != nil else { return }
+        guard masterHost != nil else { return }
         link?.shutdown()
         link = nil
-        server.masterHost = nil
-        server.masterPort = 0
-        server.masterLinkUp = false
+        masterHost = nil
+        masterPort = 0
+        linkUp = false
         server.config.replicaof = nil
         server.log.role = "M"
         // Former siblings still hold the old ID: ID2 lets them continue with us.
@@ -193,7 +189,7 @@ final class Replication {
     /// The db the replication stream has selected (RDB `repl-stream-db`): a continued stream
     /// carries no new SELECT, so a restarted replica must apply it to this db.
     var streamDB: Int {
-        if server.masterHost != nil { return link?.streamDB ?? 0 }
+        if masterHost != nil { return link?.streamDB ?? 0 }
         return max(0, lastSelectedDB)
     }
 
@@ -207,12 +203,9 @@ final class Replication {
 
     /// WAIT cannot be satisfied once we are a replica: unblock the waiting clients as Redis does.
     func failWaitingClients() {
-        let list = waiting
-        waiting = []
-        for w in list {
-            w.client.flags.remove(.blocked)
+        for w in waiting {
             server.replyError(w.client, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
-            server.markPendingWrite(w.client)
+            server.unblock(w.client)
         }
     }
 
@@ -221,20 +214,20 @@ final class Replication {
     /// The `# Replication` section lines, as Redis 7.0 prints them.
     func infoLines(now: Int64) -> [String] {
         var lines: [String] = []
-        let wallNow = Clock.wallSeconds()
-        if let master = server.masterHost {
+        let wallNow = clock.wallSeconds()
+        if let master = masterHost {
             let l = link
             lines.append("role:slave")
             lines.append("master_host:\(master)")
-            lines.append("master_port:\(server.masterPort)")
-            lines.append("master_link_status:\(server.masterLinkUp ? "up" : "down")")
+            lines.append("master_port:\(masterPort)")
+            lines.append("master_link_status:\(linkUp ? "up" : "down")")
             let lastIO = l.map { link -> Int in
                 guard let mc = link.masterClient else { return -1 }
                 return Int((now - max(link.lastIO, mc.lastInteraction)) / 1000)
             } ?? -1
             lines.append("master_last_io_seconds_ago:\(lastIO)")
             lines.append("master_sync_in_progress:\(l?.state == .transfer ? 1 : 0)")
-            let read = masterReplOffset + Int64(l?.masterClient?.conn.pendingInput ?? 0)
+            let read = masterReplOffset + Int64((l?.masterClient).map { $0.pendingInput + $0.streamPending.count } ?? 0)
             lines.append("slave_read_repl_offset:\(read)")
             lines.append("slave_repl_offset:\(masterReplOffset)")
             if let l, l.state == .transfer {
@@ -247,7 +240,7 @@ final class Replication {
                 lines.append("master_sync_perc:\(NumberFormat.printf("%.2f", perc))")
                 lines.append("master_sync_last_io_seconds_ago:\(Int((now - l.lastIO) / 1000))")
             }
-            if !server.masterLinkUp {
+            if !linkUp {
                 let since = l?.downSinceWall ?? 0
                 lines.append("master_link_down_since_seconds:\(since > 0 ? String(wallNow - since) : "-1")")
             }
@@ -279,11 +272,11 @@ final class Replication {
 
     /// Writes the ROLE reply.
     func writeRole(_ c: Client) {
-        if let host = server.masterHost {
+        if let host = masterHost {
             c.out.arrayHeader(5)
             c.out.bulk("slave")
             c.out.bulk(host)
-            c.out.integer(server.masterPort)
+            c.out.integer(masterPort)
             c.out.bulk(link?.state.roleName ?? "connect")
             c.out.integer(link?.masterClient != nil ? Int(masterReplOffset) : -1)
         } else {
@@ -301,32 +294,49 @@ final class Replication {
         }
     }
 
-    // MARK: - Hooks
+    // MARK: - The server's calls
 
-    private func cron(now: Int64) {
+    /// Cron: the link's reconnects and ACKs, then the master side's PINGs, timeouts, WAIT.
+    func cron(now: Int64) {
         link?.cron(now: now)
         masterCron(now: now)
     }
 
-    private func beforeSleep() {
+    /// Before-sleep, after unblocked clients ran: the link's ACK to our master, GETACK to ours.
+    func beforeSleep() {
         link?.beforeSleep()
         masterBeforeSleep()
     }
 
-    private func clientFreed(_ c: Client) {
+    /// Before-sleep, first: WAIT clients whose replicas acknowledged since the last sleep.
+    func beforeSleepWaiters(now: Int64) {
+        guard acksChanged else { return }
+        acksChanged = false
+        checkWaitingClients(now: now)
+    }
+
+    /// A client went away: its replica, handshake or master-link state goes with it.
+    func clientFreed(_ c: Client) {
         if c.flags.contains(.master) { link?.masterClientFreed(c) }
         if let i = replicas.firstIndex(where: { $0.client === c }) {
             let r = replicas.remove(at: i)
             server.log.notice("Connection with replica \(r.ip):\(r.listeningPort) lost.")
-            if replicas.isEmpty { noReplicasSince = Clock.monotonicMillis() }
+            if replicas.isEmpty { noReplicasSince = clock.monotonicMillis() }
         }
-        waiting.removeAll { $0.client === c }
-        shutdownClientFreed(c)
         pendingHandshakes.removeValue(forKey: c.id)
+    }
+
+    /// The master client's command ran (or was empty): its stream bytes count as applied, and our
+    /// own replicas get them as they are (chained replication).
+    func masterStreamApplied(_ c: Client) {
+        guard !c.streamPending.isEmpty else { return }
+        var bytes: Bytes = []
+        swap(&bytes, &c.streamPending)
+        link?.streamApplied(c, bytes)
     }
 }
 
 extension Server {
     /// `# Replication` lines for INFO.
-    func replicationInfo() -> [String] { replication.infoLines(now: Clock.monotonicMillis()) }
+    func replicationInfo() -> [String] { replication.infoLines(now: clock.monotonicMillis()) }
 }

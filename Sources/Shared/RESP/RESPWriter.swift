@@ -89,6 +89,15 @@ public struct RESPWriter {
         let s = NumberFormat.double17g(d)
         if proto >= 3 { bytes.append(0x2C); raw(s); crlf() } else { bulk(s) }
     }
+    /// A RESP3 attribute map header (`|n`); RESP2 has no attributes, so nothing is written.
+    public mutating func attributeHeader(_ n: Int) {
+        guard proto >= 3 else { return }
+        bytes.append(0x7C); decimal(n); crlf()
+    }
+    /// A big number given as its decimal digits: `(` in RESP3, a bulk string in RESP2.
+    public mutating func bigNumber(_ digits: String) {
+        if proto >= 3 { bytes.append(0x28); raw(digits); crlf() } else { bulk(digits) }
+    }
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     public mutating func boolean(_ b: Bool) {
         if proto >= 3 { raw(b ? "#t\r\n" : "#f\r\n") } else { raw(b ? ":1\r\n" : ":0\r\n") }
