@@ -23,7 +23,7 @@ let package = Package(
         // Optimized in debug builds too: the interpreter's tests run millions of instructions.
         .target(name: "Lua", swiftSettings: releaseSpeed + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "LuaRunner", dependencies: ["Lua"], swiftSettings: releaseSpeed),
-        .executableTarget(name: "Node", dependencies: ["Shared"], swiftSettings: releaseSpeed),
+        .executableTarget(name: "Node", dependencies: ["Shared", "Lua"], swiftSettings: releaseSpeed),
         .executableTarget(name: "Sentinel", dependencies: ["Shared"]),
         // Process harness and a raw RESP client shared by the test targets (may use Foundation).
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),

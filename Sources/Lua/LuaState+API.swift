@@ -82,6 +82,22 @@ extension LuaState {
         try protectedCall(fn, nresults, handler: handler)
     }
 
+    /// The running thread's stack top (one past the last value), for natives that call back.
+    public var stackTop: Int { top }
+
+    /// Inserts `v` at stack index `fn`, moving the values from `fn` to the top up by one
+    /// (a pcall's `true` before its results).
+    public func insertBelowResults(_ fn: Int, _ v: LuaValue) {
+        push(.nil)
+        let stack = current.pointee.stack
+        var j = top - 1
+        while j > fn {
+            stack[j] = stack[j - 1]
+            j -= 1
+        }
+        stack[fn] = v
+    }
+
     // MARK: - Globals and host functions
 
     /// Reads a global (raw).
@@ -92,6 +108,13 @@ extension LuaState {
     /// Sets a global (raw: ignores metatables and read-only protection; the host's privilege).
     public func setGlobal(_ name: String, _ v: LuaValue) {
         tableSlot(globals, string: newString(name)).pointee = v
+    }
+
+    /// Makes `t` the globals of the main thread (Redis's `lua_replace(L, LUA_GLOBALSINDEX)`):
+    /// chunks loaded from now on run with it as their environment.
+    public func replaceGlobals(_ t: LuaTable) {
+        globals = t
+        mainThread.pointee.env = t
     }
 
     /// Registers a native function as `table[name]` (raw).

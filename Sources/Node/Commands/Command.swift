@@ -22,6 +22,8 @@ struct CommandSpec: CommandDescriptor {
     let handler: CommandHandler
     /// Subcommands (CONFIG GET, CLIENT LIST...) for COMMAND output; dispatch stays in the handler.
     var subcommands: [String] = []
+    /// For EVAL/FCALL: the position of the numkeys argument (keys follow it); 0 = fixed positions.
+    var numkeysIndex = 0
 
     init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String] = [],
          keys: (Int, Int, Int) = (0, 0, 0), subcommands: [String] = [], _ handler: @escaping CommandHandler) {
@@ -34,6 +36,14 @@ struct CommandSpec: CommandDescriptor {
         self.keyStep = keys.2
         self.subcommands = subcommands
         self.handler = handler
+    }
+
+    /// Positions of key arguments in `argv`, movable ones (EVAL's numkeys) included.
+    func keyIndexes(in argv: [Bytes]) -> [Int] {
+        guard numkeysIndex > 0 else { return keyIndexes(argv.count) }
+        guard argv.count > numkeysIndex, let n = NumberFormat.parseInt(argv[numkeysIndex]), n > 0 else { return [] }
+        let first = numkeysIndex + 1
+        return Array(first..<min(argv.count, first + Int(n)))
     }
 
     /// Positions of key arguments in `argv`.

@@ -58,7 +58,7 @@ extension Server {
             guard (spec.arity > 0 && argv.count == spec.arity) || (spec.arity < 0 && argv.count >= -spec.arity) else {
                 throw CommandError("ERR Invalid number of arguments specified for command")
             }
-            let keys = spec.keyIndexes(argv.count)
+            let keys = spec.keyIndexes(in: argv)
             guard !keys.isEmpty else { throw CommandError("ERR The command has no key arguments") }
             c.out.arrayHeader(keys.count)
             for k in keys { c.out.bulk(argv[k]) }
