@@ -37,6 +37,8 @@ final class Server {
     var acl = ACL()
     /// The client whose command runs now (nil in the cron and before-sleep).
     var currentClient: Client? = nil
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript.
+    var scriptDenyDisabled = false
     /// The script running now (EVAL/FCALL), nil otherwise (Scripting/ScriptRun.swift).
     var scriptRun: ScriptRun? = nil
     /// EVAL's scripts and FUNCTION's libraries (Scripting/).

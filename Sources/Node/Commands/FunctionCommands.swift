@@ -111,6 +111,8 @@ extension Server {
                 "      libraries with the new libraries (notice that even on this option there is a chance of failure",
                 "      in case of functions name collision with another library).",
             ])
+        case "DELETE", "FLUSH", "STATS", "DUMP", "RESTORE", "KILL", "HELP":
+            throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try FUNCTION HELP.")
         default:
             throw CommandError.unknownSubcommand(c.arg(1), "FUNCTION")
         }

@@ -74,7 +74,7 @@ extension Server {
     func fcallCommand(_ c: Client, readOnly: Bool) throws {
         if !monitors.isEmpty { feedMonitors(c, c.argv) }
         let name = String(decoding: c.arg(1), as: UTF8.self)
-        guard let f = scripting.functions.functions[name] else { throw CommandError("ERR Function not found") }
+        guard let f = scripting.functions.functions[name.lowercased()] else { throw CommandError("ERR Function not found") }
         let n = try numkeys(c, fcall: true)
         let engine = scripting.functionEngine
         scripting.run(c, engine: engine, function: engine.L.value(ref: f.ref), flags: f.flags, name: name, eval: false,
@@ -135,6 +135,8 @@ extension Server {
             case "YES", "SYNC": throw CommandError("ERR SCRIPT DEBUG is not supported by vigil-node")
             default: throw CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
             }
+        case "HELP", "EXISTS", "LOAD", "KILL", "DEBUG":
+            throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try SCRIPT HELP.")
         default:
             throw CommandError.unknownSubcommand(c.arg(1), "SCRIPT")
         }

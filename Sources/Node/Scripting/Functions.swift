@@ -30,7 +30,7 @@ final class FunctionLibrary {
 struct FunctionStore {
     /// Library name -> library (names are case-sensitive, as Redis's dict).
     var libraries: [String: FunctionLibrary] = [:]
-    /// Function name -> function.
+    /// Function name (lower-cased: FCALL's names are case-insensitive) -> function.
     var functions: [String: FunctionInfo] = [:]
     /// Library names in load order (FUNCTION LIST, DUMP).
     var order: [String] = []
@@ -38,13 +38,13 @@ struct FunctionStore {
     mutating func link(_ lib: FunctionLibrary) {
         libraries[lib.name] = lib
         if !order.contains(lib.name) { order.append(lib.name) }
-        for f in lib.functions { functions[f.name] = f }
+        for f in lib.functions { functions[f.name.lowercased()] = f }
     }
 
     mutating func unlink(_ name: String) -> FunctionLibrary? {
         guard let lib = libraries.removeValue(forKey: name) else { return nil }
         order.removeAll { $0 == name }
-        for f in lib.functions { functions[f.name] = nil }
+        for f in lib.functions { functions[f.name.lowercased()] = nil }
         return lib
     }
 
@@ -128,7 +128,7 @@ extension Scripting {
         }
         if lib.functions.isEmpty { return failed(CommandError("ERR No functions registered")) }
         for f in lib.functions {
-            if let existing = functions.functions[f.name], existing.library != lib.name || !replace {
+            if let existing = functions.functions[f.name.lowercased()], existing.library != lib.name || !replace {
                 return failed(CommandError("ERR Function \(f.name) already exists"))
             }
         }
@@ -229,7 +229,7 @@ extension LuaEngine {
         guard let fname = name, Scripting.validName(fname) else {
             throw L.error(value: errorTable("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
         }
-        if lib.functions.contains(where: { $0.name == fname }) {
+        if lib.functions.contains(where: { $0.name.lowercased() == fname.lowercased() }) {
             throw L.error(value: errorTable("Function already exists in the library"))
         }
         lib.functions.append(FunctionInfo(name: fname, library: lib.name, ref: L.ref(callback), description: desc, flags: flags))

@@ -5,6 +5,9 @@
 // Scripts run their commands through one socket-less client and the server's one `call()`.
 import Lua
 import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An interpreter and the client its scripts run commands through.
 final class LuaEngine {
@@ -198,6 +201,11 @@ final class LuaEngine {
             run.timedOut = true
         }
         server.loop.processReadyEvents()
+        // SHUTDOWN NOSAVE while the script runs: the process ends here, as Redis's does.
+        if server.shuttingDown {
+            if !server.config.pidfile.isEmpty { Posix.unlink(server.config.pidfile) }
+            exit(server.exitStatus)
+        }
         if run.killed {
             server.log.warning("Lua script killed by user with SCRIPT KILL.")
             let t = L.newTable()

@@ -96,7 +96,7 @@ extension Server {
         if !CommandReply.arityMatches(cmd.arity, sc.argc) {
             return "Wrong number of args calling Redis command from script"
         }
-        if cmd.flags.contains(.noscript) || (cmd.name == "script" || cmd.name == "function") {
+        if !scriptDenyDisabled && (cmd.flags.contains(.noscript) || cmd.name == "script" || cmd.name == "function") {
             if cmd.flags.contains(.noscript) || !scriptSubcommandAllowed(cmd.name, sc) {
                 return "This Redis command is not allowed from script"
             }
