@@ -216,6 +216,12 @@ extension LuaState {
         LuaError(.aborted, value)
     }
 
+    /// Collects when the heap passed the collector's threshold: a host calling many short chunks
+    /// that never reach a safe point (no loop, no table store) still frees their garbage.
+    public func collectIfNeeded() {
+        if totalBytes > gcThreshold && !gcStopped { collectGarbage() }
+    }
+
     /// Stops or restarts automatic collection (collectgarbage("stop"/"restart")).
     public var isCollectorStopped: Bool {
         get { gcStopped }

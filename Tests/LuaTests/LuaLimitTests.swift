@@ -147,7 +147,7 @@ import Testing
         "local function f() table.sort({2, 1}, function(a, b) f() return a < b end) end f()",
         "local function f() local co = coroutine.create(f) return coroutine.resume(co) end return f()",
         "local function f() return coroutine.wrap(f)() end return f()",
-        "local mt = {} mt.__call = function(self) return self() end return setmetatable({}, mt)()",
+        "local mt = {} mt.__call = function(self) return (self()) end return setmetatable({}, mt)()",
         "local mt = {} mt.__index = function(t, k) return setmetatable({}, mt)[k] end return setmetatable({}, mt).x",
         "local mt = {} mt.__eq = function(a, b) return a == b end local a, b = setmetatable({}, mt), setmetatable({}, mt) return a == b",
         "local mt = {} mt.__lt = function(a, b) return a < b end local a, b = setmetatable({}, mt), setmetatable({}, mt) return a < b",

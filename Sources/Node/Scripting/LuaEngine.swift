@@ -27,6 +27,8 @@ final class LuaEngine {
     var loadingLibrary: FunctionLibrary? = nil
     /// When the library load started (FUNCTION LOAD's 500 ms timeout), 0 = no timeout.
     var loadDeadline: Int64 = 0
+    /// Scripts run so far (the collector is stepped every 50).
+    var runs = 0
     /// Guards redis.call against re-entry (a hook calling it).
     private var inCall = false
 

@@ -159,6 +159,10 @@ final class Scripting {
         }
         server.scriptRun = nil
         sc.out.bytes.removeAll(keepingCapacity: true)
+        // Scripts' garbage does not outlive them for long: a small collection every 50 runs
+        // (Redis steps its collector as often), a full one past the collector's threshold.
+        engine.runs &+= 1
+        if engine.runs % 50 == 0 && engine.L.totalBytes > 48 * 1024 { engine.L.collectGarbage() } else { engine.L.collectIfNeeded() }
         if run.timedOut { server.scriptBusyEnded() }
         // The script's commands propagated themselves; the EVAL/FCALL never does.
         server.propagateAs(commands: [])
