@@ -92,6 +92,17 @@ final class ServerConfig {
     var setMaxIntsetEntries = 512
     var zsetMaxListpackEntries = 128
     var zsetMaxListpackValue = 64
+    /// Stream node limits (a new node starts when either is reached; 0 = no limit).
+    var streamNodeMaxBytes = 4096
+    var streamNodeMaxEntries = 100
+
+    /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
+    var hllSparseMaxBytes = 3000
+    /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).
+    var sanitizeDumpPayload = "no"
+    /// LFU counter growth and decay, for RESTORE ... FREQ and OBJECT FREQ.
+    var lfuLogFactor = 10
+    var lfuDecayTime = 1
 
     /// `rename-command` pairs from the config (accepted, not implemented).
     var renamedCommands: [(String, String)] = []

@@ -22,11 +22,16 @@ struct CommandSpec: CommandDescriptor {
     let handler: CommandHandler
     /// Subcommands (CONFIG GET, CLIENT LIST...) for COMMAND output; dispatch stays in the handler.
     var subcommands: [String] = []
-    /// For EVAL/FCALL: the position of the numkeys argument (keys follow it); 0 = fixed positions.
-    var numkeysIndex = 0
+    /// Key positions that depend on the arguments (SORT ... STORE, ZINTERCARD numkeys ...), as
+    /// Redis's getkeys_proc; nil when (firstKey, lastKey, keyStep) say it all. COMMAND INFO shows
+    /// such commands as `movablekeys`.
+    var movableKeys: (([Bytes]) -> [Int])? = nil
+    /// Keys found after a keyword rather than at fixed positions (XREAD's STREAMS): movable keys.
+    var keywordKeys: KeywordKeySpec? = nil
 
     init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String] = [],
-         keys: (Int, Int, Int) = (0, 0, 0), subcommands: [String] = [], _ handler: @escaping CommandHandler) {
+         keys: (Int, Int, Int) = (0, 0, 0), keywordKeys: KeywordKeySpec? = nil, subcommands: [String] = [],
+         _ handler: @escaping CommandHandler) {
         self.name = name
         self.arity = arity
         self.flags = flags
@@ -35,15 +40,16 @@ struct CommandSpec: CommandDescriptor {
         self.lastKey = keys.1
         self.keyStep = keys.2
         self.subcommands = subcommands
+        self.keywordKeys = keywordKeys
         self.handler = handler
     }
 
-    /// Positions of key arguments in `argv`, movable ones (EVAL's numkeys) included.
-    func keyIndexes(in argv: [Bytes]) -> [Int] {
-        guard numkeysIndex > 0 else { return keyIndexes(argv.count) }
-        guard argv.count > numkeysIndex, let n = NumberFormat.parseInt(argv[numkeysIndex]), n > 0 else { return [] }
-        let first = numkeysIndex + 1
-        return Array(first..<min(argv.count, first + Int(n)))
+    /// Positions of key arguments in `argv`: argument-dependent (movable) ones, those after a
+    /// keyword, or the fixed range.
+    func keyPositions(_ argv: [Bytes]) -> [Int] {
+        if let movableKeys { return movableKeys(argv).filter { $0 > 0 && $0 < argv.count } }
+        if let k = keywordKeys { return k.positions(argv) }
+        return keyIndexes(argv.count)
     }
 
     /// Positions of key arguments in `argv`.
@@ -54,5 +60,38 @@ struct CommandSpec: CommandDescriptor {
     }
 }
 
+/// A key spec whose keys follow a keyword (begin_search keyword, find_keys range): from the
+/// first argument after `keyword` (searched from `startFrom`) to the end, keeping 1/`limit` of
+/// them (XREAD ... STREAMS key... id...: the first half).
+struct KeywordKeySpec {
+    /// The keyword, upper-case.
+    let keyword: String
+    /// Where the search starts.
+    let startFrom: Int
+    /// Share of the remaining arguments that are keys.
+    let limit: Int
+
+    /// Key positions in `argv` (none if the keyword is absent).
+    func positions(_ argv: [Bytes]) -> [Int] {
+        let word = Array(keyword.utf8)
+        guard startFrom < argv.count else { return [] }
+        for i in startFrom..<argv.count where argv[i].count == word.count
+            && zip(argv[i], word).allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0) == $1 }) {
+            let n = (argv.count - i - 1) / max(1, limit)
+            return Array((i + 1)..<(i + 1 + n))
+        }
+        return []
+    }
+}
+
 /// A registered node command (the spec in a box, as the dispatcher's cache holds it).
 typealias CommandRef = CommandRegistry<CommandSpec>.Entry
+
+extension CommandSpec {
+    /// This spec with argument-dependent key positions (see `movableKeys`).
+    func movable(_ finder: @escaping ([Bytes]) -> [Int]) -> CommandSpec {
+        var s = self
+        s.movableKeys = finder
+        return s
+    }
+}

@@ -33,7 +33,12 @@ extension CommandTable {
                 try s.functionCommand(c)
             },
         ]
-        for i in specs.indices where specs[i].name != "script" && specs[i].name != "function" { specs[i].numkeysIndex = 2 }
+        // Keys follow numkeys (argument 2): movable keys, for ACL and COMMAND GETKEYS.
+        let numkeys: ([Bytes]) -> [Int] = { argv in
+            guard argv.count > 2, let n = NumberFormat.parseInt(argv[2]), n > 0 else { return [] }
+            return Array(3..<min(argv.count, 3 + Int(n)))
+        }
+        for i in specs.indices where specs[i].name != "script" && specs[i].name != "function" { specs[i].movableKeys = numkeys }
         return specs
     }
 }

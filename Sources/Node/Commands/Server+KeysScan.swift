@@ -107,6 +107,7 @@ extension Server {
         try flushOptions(c)
         let n = c.db.count
         watchTable.touchExisting(in: c.db, now: clock.wallMillis())
+        signalStreamsGoing(c.db)
         c.db.clear()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
@@ -120,6 +121,7 @@ extension Server {
         for db in databases {
             n += db.count
             watchTable.touchExisting(in: db, now: clock.wallMillis())
+            signalStreamsGoing(db)
             db.clear()
         }
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
@@ -133,6 +135,8 @@ extension Server {
         if a !== b {
             watchTable.touchExisting(in: a, replacement: b, now: clock.wallMillis())
             watchTable.touchExisting(in: b, replacement: a, now: clock.wallMillis())
+            signalStreamsGoing(a)
+            signalStreamsGoing(b)
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
             let (dbb, eb) = (b.dict, b.expires)
@@ -175,9 +179,18 @@ extension Server {
             } else {
                 c.out.integer(1)
             }
-        case "idletime": c.out.integer(0)  // access times are not tracked
+        case "idletime":
+            if lfuPolicy {
+                throw CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            // Only RESTORE ... IDLETIME sets an access time (AccessMeta); other keys count as fresh.
+            c.out.integer(c.db.accessMeta[key].map { Int(max(0, clock.wallMillis() - $0.lastAccess) / 1000) } ?? 0)
         default:
-            throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            guard lfuPolicy else {
+                throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            let counter = c.db.accessMeta[key].map { $0.decayedCounter(nowMillis: clock.wallMillis(), decayTime: config.lfuDecayTime) }
+            c.out.integer(Int(counter ?? AccessMeta.lfuInitial))
         }
     }
 
@@ -200,6 +213,7 @@ extension Server {
         case .zset(let z):
             let small = z.count <= config.zsetMaxListpackEntries && z.scores.keys.allSatisfy { $0.bytes.count <= config.zsetMaxListpackValue }
             return small ? "listpack" : "skiplist"
+        case .stream: return "stream"
         }
     }
 

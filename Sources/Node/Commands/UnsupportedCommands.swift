@@ -4,11 +4,8 @@ import Shared
 
 extension CommandTable {
     static var unsupported: [CommandSpec] {
-        let streams = ["xadd", "xrange", "xrevrange", "xlen", "xread", "xreadgroup", "xgroup", "xack", "xpending",
-                       "xclaim", "xautoclaim", "xinfo", "xdel", "xtrim", "xsetid"]
         let cluster = ["cluster", "readonly", "readwrite", "asking"]
-        return streams.map { unsupported($0, "Streams are") }
-            + cluster.map { unsupported($0, "Cluster mode is") }
+        return cluster.map { unsupported($0, "Cluster mode is") }
     }
 
     private static func unsupported(_ name: String, _ feature: String) -> CommandSpec {

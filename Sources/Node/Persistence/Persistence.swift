@@ -304,34 +304,12 @@ extension Server {
         return false
     }
 
-    /// DEBUG RELOAD [NOSAVE] [NOFLUSH] [MERGE]: save (unless NOSAVE), then load the file back in
-    /// place of the current data (NOFLUSH: on top of it; a duplicate key or library is an error
-    /// unless MERGE, which lets the file's win).
-    func debugReload(save: Bool = true, flush: Bool = true, merge: Bool = false) throws {
-        let loadError = CommandError("ERR Error trying to load the RDB dump, check server logs.")
-        if save { guard saveRDB() else { throw CommandError("ERR Error trying to save the DB") } }
-        guard let bytes = try Posix.readFile(rdbPath) else { throw loadError }
+    /// DEBUG RELOAD: save, then load the file back in place of the current data.
+    func debugReload() throws {
+        guard saveRDB() else { throw CommandError("ERR Error trying to save the DB") }
+        guard let bytes = try Posix.readFile(rdbPath) else { throw CommandError("ERR Error trying to load the RDB dump") }
         var reader = RDBReader(bytes)
-        let contents: RDBContents
-        do { contents = try reader.read(now: nil) } catch { throw loadError }
-        if flush { try apply(contents); return }
-        for code in contents.functions {
-            if case .failure(let e) = scripting.loadLibrary(code, replace: merge, timeoutMillis: 0) {
-                log.warning("Failed loading library: \(e.message)")
-                throw loadError
-            }
-        }
-        for (index, loaded) in contents.databases where index < databases.count {
-            let db = databases[index]
-            for (k, v) in loaded.dict {
-                if db.dict[k] != nil && !merge {
-                    log.warning("RDB has duplicated key '\(k.string)' in DB \(index)")
-                    throw loadError
-                }
-                db.dict[k] = v
-                if let t = loaded.expires[k] { db.setExpiry(k, t) }
-            }
-        }
+        try apply(try reader.read(now: nil))
     }
 
     // MARK: - INFO

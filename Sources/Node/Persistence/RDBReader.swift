@@ -144,6 +144,14 @@ struct RDBReader {
         return String(repeating: "0", count: max(0, 16 - s.count)) + s
     }
 
+    /// Reads one value, type byte first, as a DUMP payload holds it (RESTORE); nil for an empty
+    /// aggregate, which RESTORE refuses like any bad payload. Bytes after the value are ignored.
+    mutating func readValue() throws -> Value? {
+        let at = pos
+        let type = try byte()
+        return try object(type: type, at: at)
+    }
+
     // MARK: - Objects
 
     /// Reads one value of `type`; nil for an empty aggregate.
@@ -160,7 +168,11 @@ struct RDBReader {
         case RDB.typeSet:
             let n = try length()
             var members = Set<Key>(minimumCapacity: min(n, 1 << 20))
-            for _ in 0..<n { members.insert(Key(try string())) }
+            for _ in 0..<n {
+                guard members.insert(Key(try string())).inserted else {
+                    throw RDBError(message: "Duplicate set members detected", offset: start)
+                }
+            }
             return members.isEmpty ? nil : .set(SetValue(members))
         case RDB.typeZset, RDB.typeZset2:
             let n = try length()
@@ -171,7 +183,9 @@ struct RDBReader {
                 let at = pos
                 let s = type == RDB.typeZset2 ? Double(bitPattern: UInt64(bitPattern: try intLE(8, signed: false))) : try oldScore()
                 if s.isNaN { throw RDBError(message: "Zset with NAN score detected", offset: at) }
-                scores[m] = s
+                guard scores.updateValue(s, forKey: m) == nil else {
+                    throw RDBError(message: "Duplicate zset fields detected", offset: start)
+                }
             }
             return scores.isEmpty ? nil : .zset(SortedSetValue(scores))
         case RDB.typeHash:
@@ -180,7 +194,9 @@ struct RDBReader {
             fields.reserveCapacity(min(n, 1 << 20))
             for _ in 0..<n {
                 let f = Key(try string())
-                fields[f] = try string()
+                guard fields.updateValue(try string(), forKey: f) == nil else {
+                    throw RDBError(message: "Duplicate hash fields detected", offset: start)
+                }
             }
             return fields.isEmpty ? nil : .hash(HashValue(fields))
         case RDB.typeListQuicklist, RDB.typeListQuicklist2:
@@ -234,7 +250,7 @@ struct RDBReader {
             }
             return scores.isEmpty ? nil : .zset(SortedSetValue(scores))
         case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
-            throw RDBError(message: "Stream keys are not supported (type \(type))", offset: start)
+            return .stream(try stream(type: type, at: start))
         case RDB.typeModule, RDB.typeModule2:
             throw RDBError(message: "Module data types are not supported", offset: start)
         default:
@@ -278,13 +294,15 @@ struct RDBReader {
 
     // MARK: - Primitives
 
-    private mutating func byte() throws -> UInt8 {
+    /// One byte.
+    mutating func byte() throws -> UInt8 {
         guard pos < bytes.count else { throw truncated() }
         defer { pos += 1 }
         return bytes[pos]
     }
 
-    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    /// The next `n` bytes.
+    mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= bytes.count - pos else { throw truncated() }
         defer { pos += n }
         return bytes[pos..<(pos + n)]
@@ -294,7 +312,8 @@ struct RDBReader {
         RDBError(message: "Unexpected EOF reading RDB file (truncated)", offset: pos)
     }
 
-    private mutating func intLE(_ n: Int, signed: Bool) throws -> Int64 {
+    /// An `n`-byte little-endian integer.
+    mutating func intLE(_ n: Int, signed: Bool) throws -> Int64 {
         let b = try take(n)
         var v: UInt64 = 0
         for (i, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(i)) }
