@@ -13,16 +13,22 @@ let package = Package(
     products: [
         .executable(name: "vigil-node", targets: ["Node"]),
         .executable(name: "vigil-sentinel", targets: ["Sentinel"]),
+        .executable(name: "vigil-lua", targets: ["LuaRunner"]),
     ],
     targets: [
         // Our own shim: Glibc lacks epoll/signalfd/eventfd and hides accept4.
         .target(name: "CSystem"),
         .target(name: "Shared", dependencies: ["CSystem"], swiftSettings: releaseSpeed),
-        .executableTarget(name: "Node", dependencies: ["Shared"], swiftSettings: releaseSpeed),
+        // A Lua 5.1 interpreter (no knowledge of Redis), embedded by the node for EVAL/FUNCTION.
+        // Optimized in debug builds too: the interpreter's tests run millions of instructions.
+        .target(name: "Lua", swiftSettings: releaseSpeed + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .executableTarget(name: "LuaRunner", dependencies: ["Lua"], swiftSettings: releaseSpeed),
+        .executableTarget(name: "Node", dependencies: ["Shared", "Lua"], swiftSettings: releaseSpeed),
         .executableTarget(name: "Sentinel", dependencies: ["Shared"]),
         // Process harness and a raw RESP client shared by the test targets (may use Foundation).
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "LuaTests", dependencies: ["Lua"], exclude: ["Scripts"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Shared", "TestSupport"]),
         .testTarget(name: "SentinelTests", dependencies: ["Sentinel", "Shared", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Shared", "TestSupport"], exclude: ["Scripts"]),

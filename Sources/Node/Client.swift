@@ -36,6 +36,8 @@ struct ClientFlags: OptionSet {
     static let denyBlocking = ClientFlags(rawValue: 1 << 16)
     /// The AOF loader's client (Redis's CLIENT_ID_AOF): obeyed like the master link.
     static let aofLoader = ClientFlags(rawValue: 1 << 17)
+    /// The client scripts run their commands through (Redis's CLIENT_SCRIPT).
+    static let script = ClientFlags(rawValue: 1 << 18)
 
     /// Flags whose replies never leave: the master link reads none.
     static let repliesDropped: ClientFlags = [.master, .replyOff, .replySkip]

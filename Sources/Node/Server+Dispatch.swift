@@ -48,6 +48,11 @@ extension Server {
             return
         }
         let flags = cmd.flags
+        // A script past busy-reply-threshold: only what may stop it (or cannot interfere) runs.
+        if let run = scriptRun, run.timedOut, !flags.contains(.allowBusy), !scriptCommandAllowedWhileBusy(c, cmd.name) {
+            rejectCommand(c, run.isEval ? Server.busyEvalError : Server.busyFunctionError, ref)
+            return
+        }
         let queued = isExec ? c.multiFlags : []
         let lacks = isExec ? c.multiLacks : []
         let writes = flags.contains(.write) || queued.contains(.write)
@@ -208,7 +213,7 @@ extension Server {
     func feedMonitors(_ c: Client, _ argv: [Bytes]) {
         guard !loading else { return }
         let t = Clock.wallMicros()
-        let source = c.flags.contains(.master) ? "master" : c.addr
+        let source = c.flags.contains(.master) ? "master" : c.flags.contains(.script) ? "lua" : c.addr
         var line = "\(t / 1_000_000).\(String(t % 1_000_000).leftPad(6)) [\(c.db.id) \(source)]"
         for a in argv { line += " \"" + Server.monitorEscape(a) + "\"" }
         for m in monitors where m !== c {

@@ -37,6 +37,12 @@ final class Server {
     var acl = ACL()
     /// The client whose command runs now (nil in the cron and before-sleep).
     var currentClient: Client? = nil
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript.
+    var scriptDenyDisabled = false
+    /// The script running now (EVAL/FCALL), nil otherwise (Scripting/ScriptRun.swift).
+    var scriptRun: ScriptRun? = nil
+    /// EVAL's scripts and FUNCTION's libraries (Scripting/).
+    var scriptingStorage: Scripting? = nil
     /// What the current top-level call propagates (Server+Propagation.swift).
     var propagation = PropagationBuffer()
     var shuttingDown = false
@@ -73,7 +79,11 @@ final class Server {
         replicationStorage = Replication(server: self)
         aofStorage = AOF(server: self)
         blockingStorage = BlockingTable(server: self)
+        scriptingStorage = Scripting(server: self)
     }
+
+    /// EVAL's script cache and FUNCTION's libraries.
+    var scripting: Scripting { @inline(__always) get { scriptingStorage.unsafelyUnwrapped } }
 
     /// Whether we replicate from a master (the role lives in `replication`).
     var isReplica: Bool { replication.masterHost != nil }
@@ -210,7 +220,11 @@ final class Server {
     /// Parses and runs every complete command in the client's input, until it is blocked,
     /// closing, or out of complete commands.
     func processInput(_ c: Client) {
-        guard let conn = c.conn else { return }
+        // A client whose command is running (a script serving events while busy) reads on
+        // when that command returns, in the loop that ran it.
+        guard let conn = c.conn, c.callDepth == 0 else { return }
+        // Our master's stream waits for a busy script to end (it must not run inside it).
+        if scriptRun != nil && c.flags.contains(.master) { return }
         input: while conn.pendingInput > 0 && c.flags.isDisjoint(with: [.closeAfterReply, .closeASAP, .blocked, .pendingCommand])
                 && !conn.isClosed {
             let consumed: Int
@@ -263,9 +277,12 @@ final class Server {
     /// Redis's beforeSleep, in its order: clients waiting on keys, WAIT, unblocked clients'
     /// input, GETACK, the link's ACK, the AOF write, the replies, then closing clients.
     func beforeSleep() {
-        if blocking.hasReadyKeys { blocking.serveReadyKeys() }
-        replication.beforeSleepWaiters(now: clock.monotonicMillis())
-        if !unblockedClients.isEmpty { processUnblockedClients() }
+        // Inside a busy script (events served from its hook) no other command may run.
+        if scriptRun == nil {
+            if blocking.hasReadyKeys { blocking.serveReadyKeys() }
+            replication.beforeSleepWaiters(now: clock.monotonicMillis())
+            if !unblockedClients.isEmpty { processUnblockedClients() }
+        }
         replication.beforeSleep()
         aof.beforeSleep()
         flushReplies()

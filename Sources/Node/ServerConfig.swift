@@ -54,6 +54,8 @@ final class ServerConfig {
     var outputLimitReplica = OutputBufferLimit(hard: 256 << 20, soft: 64 << 20, softSeconds: 60)
     var outputLimitPubsub = OutputBufferLimit(hard: 32 << 20, soft: 8 << 20, softSeconds: 60)
     var hz = 10
+    /// Milliseconds after which a running script gets others -BUSY replies and may be killed.
+    var busyReplyThreshold = 5000
     var rdbcompression = true
     var rdbchecksum = true
     var stopWritesOnBgsaveError = true

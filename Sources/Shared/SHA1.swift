@@ -49,3 +49,17 @@ public enum SHA1 {
         return out
     }
 }
+
+extension SHA1 {
+    /// The digest as 40 lower-case hex digits (Redis's sha1hex: EVALSHA, SCRIPT LOAD, redis.sha1hex).
+    public static func hex(_ message: [UInt8]) -> [UInt8] {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(40)
+        for b in hash(message) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return out
+    }
+}

@@ -7,7 +7,7 @@ enum CommandTable {
     static var all: [CommandSpec] {
         let families: [[CommandSpec]] = [
             connection, strings, keys, transactions, pubsubCommands, server, introspection,
-            lists, hashes, sets, sortedSets, streams, persistence, aofCommands, replication, unsupported,
+            lists, hashes, sets, sortedSets, streams, persistence, aofCommands, replication, scripting, unsupported,
             bitmaps, hyperloglog, geo, sort, intersections, dump, shardedPubSub,
         ]
         return Array(families.joined())

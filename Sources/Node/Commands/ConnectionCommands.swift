@@ -6,13 +6,13 @@ extension CommandTable {
         [
             CommandSpec("ping", -1, [.fast, .okInSubscribe], ["fast", "connection"]) { s, c in try s.pingCommand(c) },
             CommandSpec("echo", 2, [.fast, .loading, .stale], ["fast", "connection"]) { s, c in c.out.bulk(c.arg(1)) },
-            CommandSpec("quit", -1, [.noAuth, .stale, .txControl, .okInSubscribe, .loading], ["fast", "connection"]) { s, c in
+            CommandSpec("quit", -1, [.noAuth, .allowBusy, .stale, .txControl, .okInSubscribe, .loading], ["fast", "connection"]) { s, c in
                 c.out.ok(); c.flags.insert(.closeAfterReply)
             },
             CommandSpec("select", 2, [.fast, .loading, .stale], ["fast", "connection"]) { s, c in try s.selectCommand(c) },
-            CommandSpec("auth", -2, [.noAuth, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.authCommand(c) },
-            CommandSpec("hello", -1, [.noAuth, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.helloCommand(c) },
-            CommandSpec("reset", 1, [.noAuth, .noscript, .loading, .stale, .fast, .txControl, .okInSubscribe], ["fast", "connection"]) { s, c in s.resetCommand(c) },
+            CommandSpec("auth", -2, [.noAuth, .allowBusy, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.authCommand(c) },
+            CommandSpec("hello", -1, [.noAuth, .allowBusy, .noscript, .loading, .stale, .fast, .skipMonitor], ["fast", "connection"]) { s, c in try s.helloCommand(c) },
+            CommandSpec("reset", 1, [.noAuth, .allowBusy, .noscript, .loading, .stale, .fast, .txControl, .okInSubscribe], ["fast", "connection"]) { s, c in s.resetCommand(c) },
         ]
     }
 }

@@ -6,16 +6,18 @@ extension CommandTable {
     /// BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP.
     static var blockingLists: [CommandSpec] {
         let f: CommandFlags = [.write, .blocking]
+        // Redis 7.0 refuses the older blocking pops inside scripts (BLMPOP runs non-blocking).
+        let ns = f.union(.noscript)
         let cat = ["write", "list", "slow", "blocking"]
         return [
-            CommandSpec("blpop", -3, f, cat, keys: (1, -2, 1)) { s, c in try s.bpopCommand(c, front: true) },
-            CommandSpec("brpop", -3, f, cat, keys: (1, -2, 1)) { s, c in try s.bpopCommand(c, front: false) },
-            CommandSpec("blmove", 6, f.union(.denyOOM), cat, keys: (1, 2, 1)) { s, c in
+            CommandSpec("blpop", -3, ns, cat, keys: (1, -2, 1)) { s, c in try s.bpopCommand(c, front: true) },
+            CommandSpec("brpop", -3, ns, cat, keys: (1, -2, 1)) { s, c in try s.bpopCommand(c, front: false) },
+            CommandSpec("blmove", 6, ns.union(.denyOOM), cat, keys: (1, 2, 1)) { s, c in
                 let (from, to) = try s.parseEnds(c, 3)
                 let t = try CollectionArgs.timeoutMillis(c.arg(5))
                 try s.moveCommand(c, src: c.key(1), dst: c.key(2), fromFront: from, toFront: to, timeout: t)
             },
-            CommandSpec("brpoplpush", 4, f.union(.denyOOM), cat, keys: (1, 2, 1)) { s, c in
+            CommandSpec("brpoplpush", 4, ns.union(.denyOOM), cat, keys: (1, 2, 1)) { s, c in
                 let t = try CollectionArgs.timeoutMillis(c.arg(3))
                 try s.moveCommand(c, src: c.key(1), dst: c.key(2), fromFront: false, toFront: true, timeout: t)
             },

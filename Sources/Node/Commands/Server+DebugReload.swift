@@ -46,6 +46,13 @@ extension Server {
                 throw loadError
             }
         } else {
+            // Libraries: a name already loaded fails the reload unless MERGE (the file's wins).
+            for code in contents.functions {
+                if case .failure(let e) = scripting.loadLibrary(code, replace: merge, timeoutMillis: 0) {
+                    log.warning("Failed loading library: \(e.message)")
+                    throw loadError
+                }
+            }
             for (index, loaded) in contents.databases {
                 guard index < databases.count else { throw loadError }
                 let db = databases[index]

@@ -72,7 +72,9 @@ extension Server {
             c.out.ok()
             return
         }
-        if !requestShutdown(save: save, now: now, force: force) {
+        // A busy script: only SHUTDOWN NOSAVE may end the process under it.
+        if let run = scriptRun, run.timedOut, save != false { throw CommandError(run.isEval ? Server.busyEvalError : Server.busyFunctionError) }
+        if !requestShutdown(save: scriptRun != nil ? false : save, now: now || scriptRun != nil, force: force) {
             throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
         }
         // Waiting for replicas: the client stays blocked until we exit (or an error on ABORT).
@@ -93,6 +95,10 @@ extension Server {
             c.out.ok()
         case "POPULATE":
             try debugPopulate(c)
+        case "SET-DISABLE-DENY-SCRIPTS":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            scriptDenyDisabled = (NumberFormat.parseInt(c.arg(2)) ?? 0) != 0
+            c.out.ok()
         case "SET-ACTIVE-EXPIRE":
             // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
             guard c.argc == 3 else { throw CommandError.syntax }

@@ -16,8 +16,8 @@ extension CommandTable {
             CommandSpec("zunion", -3, [.readonly], rcat, keys: (0, 0, 0)) { s, c in try s.zsetAlgebra(c, .union, store: false) },
             CommandSpec("zinter", -3, [.readonly], rcat, keys: (0, 0, 0)) { s, c in try s.zsetAlgebra(c, .inter, store: false) },
             CommandSpec("zdiff", -3, [.readonly], rcat, keys: (0, 0, 0)) { s, c in try s.zsetAlgebra(c, .diff, store: false) },
-            CommandSpec("bzpopmin", -3, b, bcat, keys: (1, -2, 1)) { s, c in try s.bzpopCommand(c, min: true) },
-            CommandSpec("bzpopmax", -3, b, bcat, keys: (1, -2, 1)) { s, c in try s.bzpopCommand(c, min: false) },
+            CommandSpec("bzpopmin", -3, b.union(.noscript), bcat, keys: (1, -2, 1)) { s, c in try s.bzpopCommand(c, min: true) },
+            CommandSpec("bzpopmax", -3, b.union(.noscript), bcat, keys: (1, -2, 1)) { s, c in try s.bzpopCommand(c, min: false) },
             CommandSpec("bzmpop", -5, b, ["write", "sortedset", "slow", "blocking"], keys: (3, 3, 1)) { s, c in
                 let t = try CollectionArgs.timeoutMillis(c.arg(1))
                 try s.zmpopCommand(c, first: 2, timeout: t)

@@ -8,7 +8,7 @@ import Shared
 extension CommandTable {
     static var transactions: [CommandSpec] {
         [
-            CommandSpec("multi", 1, [.noscript, .loading, .stale, .fast, .txControl], ["fast", "transaction"]) { s, c in
+            CommandSpec("multi", 1, [.noscript, .allowBusy, .loading, .stale, .fast, .txControl], ["fast", "transaction"]) { s, c in
                 guard !c.flags.contains(.multi) else { throw CommandError("ERR MULTI calls can not be nested") }
                 c.flags.insert(.multi)
                 c.out.ok()
@@ -16,12 +16,12 @@ extension CommandTable {
             CommandSpec("exec", 1, [.noscript, .loading, .stale, .txControl], ["slow", "transaction"]) { s, c in
                 try s.execCommand(c)
             },
-            CommandSpec("discard", 1, [.noscript, .loading, .stale, .fast, .txControl], ["fast", "transaction"]) { s, c in
+            CommandSpec("discard", 1, [.noscript, .allowBusy, .loading, .stale, .fast, .txControl], ["fast", "transaction"]) { s, c in
                 guard c.flags.contains(.multi) else { throw CommandError("ERR DISCARD without MULTI") }
                 s.discardTransaction(c)
                 c.out.ok()
             },
-            CommandSpec("watch", -2, [.noscript, .loading, .stale, .fast, .txControl], ["fast", "transaction"], keys: (1, -1, 1)) { s, c in
+            CommandSpec("watch", -2, [.noscript, .allowBusy, .loading, .stale, .fast, .txControl], ["fast", "transaction"], keys: (1, -1, 1)) { s, c in
                 guard !c.flags.contains(.multi) else { throw CommandError("ERR WATCH inside MULTI is not allowed") }
                 // No point in watching more once the EXEC is doomed.
                 if c.flags.contains(.dirtyCAS) { c.out.ok(); return }
@@ -33,7 +33,7 @@ extension CommandTable {
                 c.out.ok()
             },
             // Not txControl: inside MULTI, UNWATCH is queued like any command (as in Redis).
-            CommandSpec("unwatch", 1, [.noscript, .loading, .stale, .fast], ["fast", "transaction"]) { s, c in
+            CommandSpec("unwatch", 1, [.noscript, .allowBusy, .loading, .stale, .fast], ["fast", "transaction"]) { s, c in
                 s.watchTable.unwatchAll(c)
                 c.flags.remove(.dirtyCAS)
                 c.out.ok()

@@ -4,10 +4,8 @@ import Shared
 
 extension CommandTable {
     static var unsupported: [CommandSpec] {
-        let scripting = ["eval", "evalsha", "eval_ro", "evalsha_ro", "script", "function", "fcall", "fcall_ro"]
         let cluster = ["cluster", "readonly", "readwrite", "asking"]
-        return scripting.map { unsupported($0, "Lua scripting and functions are") }
-            + cluster.map { unsupported($0, "Cluster mode is") }
+        return cluster.map { unsupported($0, "Cluster mode is") }
     }
 
     private static func unsupported(_ name: String, _ feature: String) -> CommandSpec {

@@ -26,6 +26,7 @@ extension ConfigTable {
             // Redis's hidden test directive: microseconds slept per key loaded at start-up.
             int("key-load-delay", \.keyLoadDelay, Int(Int32.min), intMax),
             // While loading, clients are served (with -LOADING) every this many bytes read.
+            int("busy-reply-threshold", \.busyReplyThreshold, 0, intMax, aliases: ["lua-time-limit"]),
             int("loading-process-events-interval-bytes", \.loadingProcessEventsIntervalBytes, 1024, intMax),
             int("databases", \.databases, 1, intMax, .immutable),
             int("maxclients", \.maxclients, 1, intMax),

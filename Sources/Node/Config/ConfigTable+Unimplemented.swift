@@ -26,7 +26,6 @@ extension ConfigTable {
             stored("bgsave_cpulist", .string, "", .immutable),
             stored("bind-source-addr", .string, ""),
             stored("bio_cpulist", .string, "", .immutable),
-            stored("busy-reply-threshold", .int(min: 0, max: Int.max), "5000", aliases: ["lua-time-limit"]),
             stored("cluster-allow-pubsubshard-when-down", .bool, "yes"),
             stored("cluster-allow-reads-when-down", .bool, "no"),
             stored("cluster-allow-replica-migration", .bool, "yes"),

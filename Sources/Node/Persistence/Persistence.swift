@@ -114,6 +114,13 @@ extension Server {
             throw RDBError(message: "FATAL: Data file was created with a Redis server configured to handle more than \(databases.count) databases (found db \(bad))", offset: 0)
         }
         for db in databases { db.clear() }
+        // Libraries first, as Redis loads them (a library that fails to load fails the load).
+        scripting.flushFunctions()
+        for code in contents.functions {
+            if case .failure(let e) = scripting.loadLibrary(code, replace: false, timeoutMillis: 0) {
+                throw RDBError(message: "Failed loading library: \(e.message)", offset: 0)
+            }
+        }
         for (index, loaded) in contents.databases {
             let db = databases[index]
             db.dict = loaded.dict
@@ -137,6 +144,7 @@ extension Server {
         o.checksum = config.rdbchecksum
         o.replication = (replication.replID, replication.masterReplOffset)
         o.replStreamDB = replication.streamDB
+        o.functions = scripting.libraryCodes
         return o
     }
 

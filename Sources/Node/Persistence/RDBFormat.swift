@@ -79,6 +79,8 @@ struct RDBContents {
     /// Things skipped that the caller should log (function libraries...).
     var warnings: [String] = []
     var version = 0
+    /// Function libraries' codes, in file order.
+    var functions: [Bytes] = []
 
     /// Total number of keys loaded.
     var keyCount: Int { databases.values.reduce(0) { $0 + $1.dict.count } }

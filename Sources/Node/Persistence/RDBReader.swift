@@ -17,6 +17,17 @@ struct RDBReader {
 
     // MARK: - Top level
 
+    /// Reads a FUNCTION DUMP body: FUNCTION2 records up to the end (rdbFunctionLoad).
+    mutating func functionRecords() throws -> [Bytes] {
+        var codes: [Bytes] = []
+        while pos < bytes.count {
+            let type = try byte()
+            guard type == RDB.opFunction2 else { throw RDBError(message: "given type is not a function", offset: pos - 1) }
+            codes.append(try string())
+        }
+        return codes
+    }
+
     /// Reads the whole image. `now` (unix ms) drops keys already expired, as a master does;
     /// nil keeps them (a replica loading its master's payload).
     mutating func read(now: Int64?) throws -> RDBContents {
@@ -85,13 +96,14 @@ struct RDBReader {
             case RDB.opModuleAux:
                 throw RDBError(message: "Module auxiliary data found in RDB; modules are not supported", offset: opStart)
             case RDB.opFunction2, RDB.opFunctionPreGA:
-                // Function libraries need a Lua engine we do not have: skip the code, say so.
+                // A function library: its code, loaded once the keys are in (7.0 RC's older
+                // layout carries separate fields Redis 7.0 no longer loads either).
                 if type == RDB.opFunctionPreGA {
                     _ = try string(); _ = try string(); _ = try string(); _ = try string()
                     let n = try length()
                     for _ in 0..<n { _ = try string() }
-                } else { _ = try string() }
-                out.warnings.append("Skipped a function library at offset \(opStart): functions are not supported")
+                    out.warnings.append("Skipped a pre-GA function library at offset \(opStart)")
+                } else { out.functions.append(try string()) }
                 continue
             default:
                 break

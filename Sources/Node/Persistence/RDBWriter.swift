@@ -14,6 +14,8 @@ struct RDBWriter {
         var usedMemory = 0
         /// The `repl-stream-db` AUX value.
         var replStreamDB = 0
+        /// Function libraries' codes, written after the AUX fields as Redis does.
+        var functions: [Bytes] = []
     }
 
     private(set) var buffer: [UInt8] = []
@@ -39,6 +41,7 @@ struct RDBWriter {
                          sink: (([UInt8]) throws -> Void)? = nil) throws -> [UInt8] {
         var w = RDBWriter(options: options, sink: sink)
         try w.writeHeader(now: now)
+        for code in options.functions { w.writeFunction(code) }
         for db in databases where db.count > 0 { try w.writeDatabase(db) }
         return try w.finish()
     }
@@ -57,6 +60,12 @@ struct RDBWriter {
         aux("repl-offset", String(options.replication?.offset ?? 0))
         aux("aof-base", "0")
         try flushIfFull()
+    }
+
+    /// One function library (RDB_OPCODE_FUNCTION2 and its code).
+    mutating func writeFunction(_ code: Bytes) {
+        raw([RDB.opFunction2])
+        string(code)
     }
 
     private mutating func aux(_ k: String, _ v: String) {
