@@ -82,6 +82,18 @@ extension Server {
         }
     }
 
+    /// We became a replica (Redis's disconnectAllBlockedClients): a client blocked on keys or in
+    /// WAIT gets -UNBLOCKED and is closed after the reply, so it reconnects and asks where the
+    /// master is now. Postponed clients stay: their command runs from the start after the pause
+    /// and is accepted or refused (-READONLY) then.
+    func disconnectBlockedClients() {
+        for c in Array(clients.values) where c.flags.contains(.blocked) && c.blockKind != .postpone && c.blockKind != .shutdown {
+            replyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+            unblock(c)
+            closeAfterReply(c)
+        }
+    }
+
     /// Blocks the current client on `keys` (or, while a blocked command is rerun, keeps it blocked).
     func blockClient(_ c: Client, keys: [Key], timeout: Int64) {
         blocking.block(c, keys: keys, timeoutMillis: timeout)
