@@ -162,6 +162,7 @@ final class Replication {
         link = ReplicaLink(replication: self, host: host, port: port, hasHistory: continues)
         if atStartup && historyKnown { link?.cachedDB = restoredStreamDB }
         linkUp = false
+        if wasMaster { server.fencingRoleChanged(isMaster: false) }
     }
 
     /// Becomes a master, keeping the data (REPLICAOF NO ONE).
@@ -179,6 +180,7 @@ final class Replication {
         disconnectReplicas()
         lastSelectedDB = -1
         if backlog == nil { createBacklog() }
+        server.fencingRoleChanged(isMaster: true)
     }
 
     /// Called by persistence after loading an RDB that carries repl-id/repl-offset, so a
@@ -266,6 +268,7 @@ final class Replication {
         lines.append("repl_backlog_size:\(server.config.replBacklogSize)")
         lines.append("repl_backlog_first_byte_offset:\(backlog?.firstByteOffset ?? 0)")
         lines.append("repl_backlog_histlen:\(backlog?.histlen ?? 0)")
+        lines += server.fencingInfoLines()
         return lines
     }
 
