@@ -93,6 +93,10 @@ extension Server {
             c.out.ok()
         case "POPULATE":
             try debugPopulate(c)
+        case "DIGEST" where c.argc == 2:
+            c.out.simple(datasetDigest())
+        case "DIGEST-VALUE":
+            digestValues(c)
         case "SET-ACTIVE-EXPIRE":
             // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
             guard c.argc == 3 else { throw CommandError.syntax }
@@ -114,7 +118,9 @@ extension Server {
                                    "    current node can be created in cluster mode.",
                                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
-                                   "LOG <message>", "    Write <message> to the server log."])
+                                   "LOG <message>", "    Write <message> to the server log.",
+                                   "DIGEST", "    Output a hex signature representing the current DB content.",
+                                   "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."])
         default:
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
