@@ -268,7 +268,6 @@ final class Replication {
         lines.append("repl_backlog_size:\(server.config.replBacklogSize)")
         lines.append("repl_backlog_first_byte_offset:\(backlog?.firstByteOffset ?? 0)")
         lines.append("repl_backlog_histlen:\(backlog?.histlen ?? 0)")
-        lines += server.fencingInfoLines()
         return lines
     }
 

@@ -105,7 +105,7 @@ extension Server {
         }
     }
 
-    /// The fencing lines of INFO replication.
+    /// The `# Fencing` INFO section (vigil only; Redis's sections stay as Redis prints them).
     func fencingInfoLines() -> [String] {
         let now = clock.monotonicMillis()
         var reason = "none"
