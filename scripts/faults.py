@@ -93,9 +93,16 @@ class Proc:
             return f.read().decode(errors="replace")
 
 
+IMPLS = {
+    "vigil": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), []),
+    "redis": (lambda: "/usr/bin/redis-server", lambda: "/usr/bin/redis-sentinel", ["--repl-diskless-sync-delay", "0"]),
+}
+
+
 class Deployment:
-    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=()):
+    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=(), impl="vigil"):
         self.procs = []
+        self.impl = impl
         try:
             self.setup(master_extra, master_host, master_prefix, replica_extra)
         except BaseException:
@@ -117,8 +124,9 @@ class Deployment:
     def node(self, extra=(), host="127.0.0.1", prefix=(), bind=("--bind", "127.0.0.1")):
         port = free_port()
         d = tempfile.mkdtemp(prefix="vigil-faults-")
-        p = Proc([os.path.join(BIN, "vigil-node"), "--port", str(port), "--save", "", "--appendonly", "no",
-                  *bind, *extra], d, port, host=host, prefix=prefix)
+        node_bin, _, node_extra = IMPLS[self.impl]
+        p = Proc([node_bin(), "--port", str(port), "--save", "", "--appendonly", "no",
+                  *bind, *node_extra, *extra], d, port, host=host, prefix=prefix)
         self.procs.append(p)
         assert p.ready(), "node did not start:\n" + p.log()
         return p
@@ -131,7 +139,7 @@ class Deployment:
                     f"sentinel monitor m {self.master.host} {self.master.port} 2\n"
                     f"sentinel down-after-milliseconds m {DOWN_AFTER}\n"
                     f"sentinel failover-timeout m {FAILOVER_TIMEOUT}\n")
-        p = Proc([os.path.join(BIN, "vigil-sentinel"), os.path.join(d, "sentinel.conf")], d, port)
+        p = Proc([IMPLS[self.impl][1](), os.path.join(d, "sentinel.conf")], d, port)
         self.procs.append(p)
         assert p.ready(), "sentinel did not start:\n" + p.log()
         return p
@@ -396,7 +404,93 @@ def scenario_partition(minrep=False):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+class PlainWriter(threading.Thread):
+    """Plain SETs (no WAIT) on one connection to the master the sentinels name, as a
+    sentinel-aware client does: on an error or a disconnection it asks again. Records every
+    acknowledged key and the longest time between two acknowledged writes."""
+
+    def __init__(self, dep):
+        super().__init__(daemon=True)
+        self.dep = dep
+        self.acked, self.i, self.stopped, self.errors, self.longest = [], 0, False, 0, 0.0
+
+    def run(self):
+        conn, last = None, None
+        deadline = time.monotonic() + 300
+        while not self.stopped and time.monotonic() < deadline:
+            try:
+                if conn is None:
+                    conn = self.dep.client_for(self.dep.master_addr())
+                key = f"p:{self.i}"
+                self.i += 1
+                if conn.set(key, "1"):
+                    now = time.monotonic()
+                    if last is not None:
+                        self.longest = max(self.longest, now - last)
+                    last = now
+                    self.acked.append(key)
+            except Exception:
+                self.errors += 1
+                conn = None
+                time.sleep(0.005)  # back off before asking the sentinels again (not synchronization)
+
+
+def scenario_switchover(impl, coordinated, rounds):
+    """SENTINEL FAILOVER m [COORDINATED] `rounds` times under plain SETs; acknowledged writes the
+    final master lacks, and the longest pause between two acknowledged writes."""
+    name = f"{impl}: SENTINEL FAILOVER" + (" COORDINATED" if coordinated else "") + f" x{rounds}, plain SET"
+    dep = Deployment(impl=impl)
+    try:
+        w = PlainWriter(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        done, why = 0, ""
+        for _ in range(rounds):
+            old = dep.master_addr()
+            args = ["SENTINEL", "FAILOVER", "m"] + (["COORDINATED"] if coordinated else [])
+            err = None
+
+            def started():
+                nonlocal err
+                try:
+                    dep.sentinels[0].client().execute_command(*args)
+                    return True
+                except redis.exceptions.ResponseError as e:
+                    err = str(e)
+                    # Unsupported is final; NOGOODSLAVE / INPROG pass once the last round settled.
+                    if "wrong number" in err or "syntax" in err or "Unknown" in err:
+                        raise
+                    return False
+            try:
+                if not wait_until(started, 15, interval=0.05):
+                    why = "not started"
+                    break
+            except redis.exceptions.ResponseError:
+                return (name, "-", "-", "-", f"not supported: {err}"[:100])
+            if not wait_until(lambda: all(dep.master_addr([s]) not in (None, old) for s in dep.sentinels), 20):
+                why = "no switch"
+                break
+            n0 = len(w.acked)
+            if not wait_until(lambda: len(w.acked) >= n0 + 100, 15):
+                why = "no writes after the switch"
+                break
+            done += 1
+        w.stopped = True
+        w.join()
+        lost = lost_keys(dep, w.acked)
+        note = f"{done}/{rounds} rounds, longest write pause {w.longest * 1000:.0f} ms"
+        if done < rounds:
+            note += f", stopped: {why}" + (f", last refusal: {err}" if err else "") + f" (logs: {dep.sentinels[0].cwd})"
+        return (name, len(w.acked), lost, 0, note)
+    finally:
+        dep.stop()
+
+
 SCENARIOS = {
+    "switchover-coordinated": lambda: scenario_switchover("vigil", True, 20),
+    "switchover-coordinated-redis": lambda: scenario_switchover("redis", True, 1),
+    "switchover": lambda: scenario_switchover("vigil", False, 5),
+    "switchover-redis": lambda: scenario_switchover("redis", False, 5),
     "kill9": scenario_kill9,
     "sigstop": lambda: scenario_sigstop(False),
     "sigstop-minrep": lambda: scenario_sigstop(True),

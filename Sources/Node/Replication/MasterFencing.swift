@@ -117,7 +117,11 @@ struct MasterFencing {
     /// fence-after until gaps or a down-after are known.
     static let defaultFenceAfter: Int64 = 1500
     /// The shortest fence-after the automatic rule picks.
-    static let minFenceAfter: Int64 = 100
+    static let minFenceAfter: Int64 = 250
+    /// After a promotion, rule (b) waits at least this long: the promoting sentinel kills every
+    /// normal client (the sentinels' command links too) and they need a moment to reconnect. No
+    /// sentinel fails a master over within a second of promoting it (down-after must pass first).
+    static let promotionGrace: Int64 = 1000
     /// A hello confirms a suspect sentinel only this long after its silence ended: hellos queued
     /// during the silence (a stopped process, TCP retransmits after a partition) are stale.
     static let confirmDelay: Int64 = 250
@@ -140,6 +144,8 @@ struct MasterFencing {
     private(set) var state: State
     /// The fence-after in force (recomputed when what it depends on changes).
     private(set) var fenceAfter: Int64 = MasterFencing.defaultFenceAfter
+    /// Until when rule (b) does not fence (set on promotion).
+    private(set) var graceUntil: Int64 = 0
 
     /// A rule with the node's settings; a master at first.
     init(enabled: Bool, fenceAfter: Int64) {
@@ -238,11 +244,18 @@ struct MasterFencing {
                 v.baseline = v.newestEpoch
                 views[k] = v
             }
-            // A sentinel silent for long before the promotion is no reason to doubt it.
+            // A promotion starts the clock afresh: as a replica we heard from the sentinels only
+            // about once a second, and the sentinel that promoted us kills every normal client,
+            // their command links included. Each gets a full fence-after to reach us as a
+            // master, and its cadence as a master is learnt anew.
             for (k, var p) in peers {
                 p.suspectSince = nil
+                p.lastContact = now
+                p.gaps = []
                 peers[k] = p
             }
+            recomputeFenceAfter()
+            graceUntil = now + max(fenceAfter, MasterFencing.promotionGrace)
             state = peers.isEmpty ? .unsupervised : .open
             return evaluate(now: now) ?? (wasFenced ? .unfenced : nil)
         }
@@ -281,7 +294,7 @@ struct MasterFencing {
         let wasFenced = isFenced
         // A sentinel silent past the confirmation threshold may have declared us down.
         let confirm = confirmAfter
-        for (k, var p) in peers where p.suspectSince == nil && p.lastContact > 0 && now - p.lastContact > confirm {
+        for (k, var p) in peers where now >= graceUntil && p.suspectSince == nil && p.lastContact > 0 && now - p.lastContact > confirm {
             p.suspectSince = now
             peers[k] = p
         }
@@ -294,7 +307,7 @@ struct MasterFencing {
                 break
             }
         }
-        if reason == nil {
+        if reason == nil && now >= graceUntil {
             let healthy = healthyCount(now: now)
             if healthy < peers.count / 2 + 1 {
                 reason = .lostContact(healthy: healthy, known: peers.count, fenceAfter: fenceAfter)
