@@ -245,9 +245,9 @@ def stale_writes(dep, old):
     return accepted, keys, time.monotonic() - start
 
 
-def scenario_sigstop(minrep):
+def scenario_sigstop(minrep, impl="vigil"):
     extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
-    dep = Deployment(master_extra=extra)
+    dep = Deployment(master_extra=extra, impl=impl)
     try:
         w = Writer(dep)
         w.start()
@@ -263,7 +263,7 @@ def scenario_sigstop(minrep):
         accepted, keys, secs = stale_writes(dep, old)
         demoted = wait_until(lambda: old.client().info("replication").get("role") == "slave", 15)
         lost = lost_keys(dep, w.acked)
-        name = "SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
+        name = f"{impl}: SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
         note = ("failover" if ok else "NO FAILOVER") + (f", old master refused writes after {secs:.1f}s" if demoted else ", NOT demoted")
         return (name, len(w.acked), lost, accepted, note)
     finally:
@@ -327,7 +327,7 @@ def scenario_two_sentinels_down():
         dep.stop()
 
 
-def scenario_partition(minrep=False):
+def scenario_partition(minrep=False, impl="vigil"):
     if os.geteuid() != 0:
         return ("partition (netns)" + (", min-replicas" if minrep else ""), "-", "-", "-", "SKIPPED: needs root for ip netns")
     ns, a, b = f"vglf{os.getpid()}", f"vgf{os.getpid() % 10000}a", f"vgf{os.getpid() % 10000}b"
@@ -348,7 +348,8 @@ def scenario_partition(minrep=False):
         # Master inside the namespace; replicas and sentinels outside reach it over the veth.
         extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
         dep = Deployment(master_extra=["--protected-mode", "no", *extra], master_host=inner,
-                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"])
+                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"],
+                         impl=impl)
         # The replicas announce 127.0.0.1 so the sentinels reach them while the veth is down (the
         # demoted old master, inside the namespace, cannot follow 127.0.0.1 afterwards: it only has
         # to stop accepting writes here).
@@ -394,7 +395,7 @@ def scenario_partition(minrep=False):
         del side
         note = ("failover" if ok else "NO FAILOVER") + (f", last stale write {last_ok:.1f}s after cut" if last_ok is not None else "")
         note += (", healed old master demoted" if demoted else ", old master NOT demoted")
-        name = "partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
+        name = f"{impl}: partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
         return (name, len(w.acked), lost_keys(dep, w.acked), stale, note)
     finally:
         if dep:
@@ -486,18 +487,62 @@ def scenario_switchover(impl, coordinated, rounds):
         dep.stop()
 
 
+def scenario_no_false_fencing(seconds=60):
+    """A healthy master while 1 of 3 sentinels is down, then while they restart one at a time:
+    every write must be accepted (a FENCED refusal here would be a false fence)."""
+    dep = Deployment()
+    try:
+        c = dep.client_for((dep.master.host, dep.master.port))
+        assert wait_until(lambda: c.info("fencing").get("fencing_state") == "open", 10), "never supervised"
+        fenced = ok = other = 0
+        start = time.monotonic()
+        # 1 of 3 down for the first half; then each sentinel in turn restarted (down ~3% of the run).
+        plan = [(0.05, "kill", 0), (0.5, "start", 0)]
+        for k in range(3):
+            plan += [(0.55 + 0.15 * k, "kill", k), (0.58 + 0.15 * k, "start", k)]
+        i = 0
+        while (t := (time.monotonic() - start) / seconds) < 1:
+            while plan and t >= plan[0][0]:
+                _, act, k = plan.pop(0)
+                if act == "kill":
+                    dep.sentinels[k].kill()
+                else:
+                    dep.sentinels[k].start()
+            try:
+                c.set(f"nf:{i}", "1")
+                ok += 1
+            except redis.exceptions.ResponseError as e:
+                if "FENCED" in str(e):
+                    fenced += 1
+                else:
+                    other += 1
+            except Exception:
+                other += 1
+            i += 1
+        role = c.info("replication").get("role")
+        note = f"{fenced} writes refused as FENCED, {other} other errors, role {role}"
+        return (f"vigil: no false fencing ({seconds} s, 1 of 3 sentinels down, then restarts)", ok, 0, 0, note)
+    finally:
+        dep.stop()
+
+
 SCENARIOS = {
+    "no-false-fencing": scenario_no_false_fencing,
     "switchover-coordinated": lambda: scenario_switchover("vigil", True, 20),
     "switchover-coordinated-redis": lambda: scenario_switchover("redis", True, 1),
     "switchover": lambda: scenario_switchover("vigil", False, 5),
     "switchover-redis": lambda: scenario_switchover("redis", False, 5),
+    "switchover-quick": lambda: scenario_switchover("vigil", True, 3),
+    "switchover-plain-quick": lambda: scenario_switchover("vigil", False, 2),
     "kill9": scenario_kill9,
     "sigstop": lambda: scenario_sigstop(False),
     "sigstop-minrep": lambda: scenario_sigstop(True),
+    "sigstop-redis": lambda: scenario_sigstop(False, "redis"),
     "sentinel-restart": scenario_sentinel_restart,
     "two-sentinels-down": scenario_two_sentinels_down,
     "partition": scenario_partition,
     "partition-minrep": lambda: scenario_partition(True),
+    "partition-redis": lambda: scenario_partition(False, "redis"),
 }
 
 

@@ -357,7 +357,14 @@ struct MasterFencing {
             fenceAfter = MasterFencing.defaultFenceAfter
             return
         }
-        fenceAfter = max(MasterFencing.minFenceAfter, (down ?? 0) / 2, (gap ?? 0) * 3 / 2)
+        // An announced down-after is the bound that matters (fence before a majority can call us
+        // down); the cadence guess is only for sentinels that announce nothing (redis-sentinel).
+        // vigil-sentinel pings every down-after/10, far inside half of it.
+        if let down {
+            fenceAfter = max(MasterFencing.minFenceAfter, down / 2)
+            return
+        }
+        fenceAfter = max(MasterFencing.minFenceAfter, (gap ?? 0) * 3 / 2)
     }
 
     /// The error a refused write gets (nil when writes are accepted).
