@@ -93,10 +93,6 @@ extension Server {
             c.out.ok()
         case "POPULATE":
             try debugPopulate(c)
-        case "DIGEST" where c.argc == 2:
-            c.out.simple(datasetDigest())
-        case "DIGEST-VALUE":
-            digestValues(c)
         case "SET-ACTIVE-EXPIRE":
             // Redis reads the flag with atoi: anything but a leading non-zero number turns it off.
             guard c.argc == 3 else { throw CommandError.syntax }
@@ -122,6 +118,7 @@ extension Server {
                                    "DIGEST", "    Output a hex signature representing the current DB content.",
                                    "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."])
         default:
+            if try debugDigestCommand(c, c.option(1)) { return }
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
     }
@@ -241,6 +238,7 @@ extension Server {
         // Containers belong to other families; a fixed header estimate keeps this decoupled.
         switch v {
         case .string(let b): return 16 + b.count
+        case .stream(let s): return s.memoryEstimate
         default: return 96
         }
     }
