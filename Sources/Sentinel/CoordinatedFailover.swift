@@ -9,7 +9,8 @@
 // and would wait there. A handover that does not complete is undone with FAILOVER ABORT.
 //
 // The plain SENTINEL FAILOVER <name> takes this path too when the master is reachable and runs a
-// server with FAILOVER (6.2+); otherwise it is Redis's forced promotion.
+// server with FAILOVER (6.2+), without the election (as Redis's, it asks no agreement); otherwise
+// it is Redis's forced promotion.
 import Shared
 
 /// The pure decisions of the coordinated path (unit-tested without sockets).

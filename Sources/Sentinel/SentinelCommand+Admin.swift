@@ -214,6 +214,9 @@ extension SentinelServer {
         if canCoordinate {
             s.log.notice("Executing user requested coordinated FAILOVER of '\(m.name)'")
             s.startCoordinatedFailover(m, now: now)
+            // The plain form keeps Redis's contract (no agreement asked, works with one sentinel
+            // whatever the quorum); only COORDINATED elects a leader first, as Valkey does.
+            if !coordinated { m.flags.insert(.forceFailover) }
         } else {
             s.log.notice("Executing user requested FAILOVER of '\(m.name)'")
             s.startFailover(m, now: now)
