@@ -93,9 +93,16 @@ class Proc:
             return f.read().decode(errors="replace")
 
 
+IMPLS = {
+    "vigil": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), []),
+    "redis": (lambda: "/usr/bin/redis-server", lambda: "/usr/bin/redis-sentinel", ["--repl-diskless-sync-delay", "0"]),
+}
+
+
 class Deployment:
-    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=()):
+    def __init__(self, master_extra=(), master_host="127.0.0.1", master_prefix=(), replica_extra=(), impl="vigil"):
         self.procs = []
+        self.impl = impl
         try:
             self.setup(master_extra, master_host, master_prefix, replica_extra)
         except BaseException:
@@ -117,8 +124,9 @@ class Deployment:
     def node(self, extra=(), host="127.0.0.1", prefix=(), bind=("--bind", "127.0.0.1")):
         port = free_port()
         d = tempfile.mkdtemp(prefix="vigil-faults-")
-        p = Proc([os.path.join(BIN, "vigil-node"), "--port", str(port), "--save", "", "--appendonly", "no",
-                  *bind, *extra], d, port, host=host, prefix=prefix)
+        node_bin, _, node_extra = IMPLS[self.impl]
+        p = Proc([node_bin(), "--port", str(port), "--save", "", "--appendonly", "no",
+                  *bind, *node_extra, *extra], d, port, host=host, prefix=prefix)
         self.procs.append(p)
         assert p.ready(), "node did not start:\n" + p.log()
         return p
@@ -130,8 +138,11 @@ class Deployment:
             f.write(f"port {port}\nbind 127.0.0.1\n"
                     f"sentinel monitor m {self.master.host} {self.master.port} 2\n"
                     f"sentinel down-after-milliseconds m {DOWN_AFTER}\n"
-                    f"sentinel failover-timeout m {FAILOVER_TIMEOUT}\n")
-        p = Proc([os.path.join(BIN, "vigil-sentinel"), os.path.join(d, "sentinel.conf")], d, port)
+                    f"sentinel failover-timeout m {FAILOVER_TIMEOUT}\n"
+                    # Reached over the veth (partition) a sentinel would announce 10.78.0.1 there
+                    # and 127.0.0.1 elsewhere, and its peers would flap between the two.
+                    + ("sentinel announce-ip 127.0.0.1\n" if self.master.host != "127.0.0.1" else ""))
+        p = Proc([IMPLS[self.impl][1](), os.path.join(d, "sentinel.conf")], d, port)
         self.procs.append(p)
         assert p.ready(), "sentinel did not start:\n" + p.log()
         return p
@@ -237,9 +248,9 @@ def stale_writes(dep, old):
     return accepted, keys, time.monotonic() - start
 
 
-def scenario_sigstop(minrep):
+def scenario_sigstop(minrep, impl="vigil"):
     extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
-    dep = Deployment(master_extra=extra)
+    dep = Deployment(master_extra=extra, impl=impl)
     try:
         w = Writer(dep)
         w.start()
@@ -255,7 +266,7 @@ def scenario_sigstop(minrep):
         accepted, keys, secs = stale_writes(dep, old)
         demoted = wait_until(lambda: old.client().info("replication").get("role") == "slave", 15)
         lost = lost_keys(dep, w.acked)
-        name = "SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
+        name = f"{impl}: SIGSTOP master > down-after" + (", min-replicas 1/lag 1" if minrep else "")
         note = ("failover" if ok else "NO FAILOVER") + (f", old master refused writes after {secs:.1f}s" if demoted else ", NOT demoted")
         return (name, len(w.acked), lost, accepted, note)
     finally:
@@ -319,7 +330,7 @@ def scenario_two_sentinels_down():
         dep.stop()
 
 
-def scenario_partition(minrep=False):
+def scenario_partition(minrep=False, impl="vigil"):
     if os.geteuid() != 0:
         return ("partition (netns)" + (", min-replicas" if minrep else ""), "-", "-", "-", "SKIPPED: needs root for ip netns")
     ns, a, b = f"vglf{os.getpid()}", f"vgf{os.getpid() % 10000}a", f"vgf{os.getpid() % 10000}b"
@@ -340,7 +351,8 @@ def scenario_partition(minrep=False):
         # Master inside the namespace; replicas and sentinels outside reach it over the veth.
         extra = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"] if minrep else []
         dep = Deployment(master_extra=["--protected-mode", "no", *extra], master_host=inner,
-                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"])
+                         master_prefix=["ip", "netns", "exec", ns], replica_extra=["--replica-announce-ip", "127.0.0.1"],
+                         impl=impl)
         # The replicas announce 127.0.0.1 so the sentinels reach them while the veth is down (the
         # demoted old master, inside the namespace, cannot follow 127.0.0.1 afterwards: it only has
         # to stop accepting writes here).
@@ -350,7 +362,7 @@ def scenario_partition(minrep=False):
         # Cut the link (drop every packet both ways); a client on the master's side keeps writing.
         run("ip", "link", "set", a, "down")
         side = redis.Redis(host=inner, port=dep.master.port, socket_timeout=1)
-        stale, stale_keys = 0, []
+        stale, stale_keys, after_promotion = 0, [], 0
         ok = False
         cut, last_ok = time.monotonic(), None
         deadline = time.monotonic() + 20
@@ -363,6 +375,7 @@ def scenario_partition(minrep=False):
                 if r.stdout.strip() == b"OK":
                     last_ok = time.monotonic() - cut
                     stale += 1
+                    after_promotion += ok
                     stale_keys.append(f"iso:{i}")
             except Exception:
                 pass
@@ -385,8 +398,9 @@ def scenario_partition(minrep=False):
         w.join()
         del side
         note = ("failover" if ok else "NO FAILOVER") + (f", last stale write {last_ok:.1f}s after cut" if last_ok is not None else "")
+        note += f", {after_promotion} acknowledged after the promotion"
         note += (", healed old master demoted" if demoted else ", old master NOT demoted")
-        name = "partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
+        name = f"{impl}: partition: master + 1 client isolated" + (", min-replicas 1/lag 1" if minrep else "")
         return (name, len(w.acked), lost_keys(dep, w.acked), stale, note)
     finally:
         if dep:
@@ -396,14 +410,144 @@ def scenario_partition(minrep=False):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+class PlainWriter(threading.Thread):
+    """Plain SETs (no WAIT) on one connection to the master the sentinels name, as a
+    sentinel-aware client does: on an error or a disconnection it asks again. Records every
+    acknowledged key and the longest time between two acknowledged writes."""
+
+    def __init__(self, dep):
+        super().__init__(daemon=True)
+        self.dep = dep
+        self.acked, self.i, self.stopped, self.errors, self.longest = [], 0, False, 0, 0.0
+
+    def run(self):
+        conn, last = None, None
+        deadline = time.monotonic() + 300
+        while not self.stopped and time.monotonic() < deadline:
+            try:
+                if conn is None:
+                    conn = self.dep.client_for(self.dep.master_addr())
+                key = f"p:{self.i}"
+                self.i += 1
+                if conn.set(key, "1"):
+                    now = time.monotonic()
+                    if last is not None:
+                        self.longest = max(self.longest, now - last)
+                    last = now
+                    self.acked.append(key)
+            except Exception:
+                self.errors += 1
+                conn = None
+                time.sleep(0.005)  # back off before asking the sentinels again (not synchronization)
+
+
+def scenario_switchover(impl, coordinated, rounds):
+    """SENTINEL FAILOVER m [COORDINATED] `rounds` times under plain SETs; acknowledged writes the
+    final master lacks, and the longest pause between two acknowledged writes."""
+    name = f"{impl}: SENTINEL FAILOVER" + (" COORDINATED" if coordinated else "") + f" x{rounds}, plain SET"
+    dep = Deployment(impl=impl)
+    try:
+        w = PlainWriter(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        done, why = 0, ""
+        for _ in range(rounds):
+            old = dep.master_addr()
+            args = ["SENTINEL", "FAILOVER", "m"] + (["COORDINATED"] if coordinated else [])
+            err = None
+
+            def started():
+                nonlocal err
+                try:
+                    dep.sentinels[0].client().execute_command(*args)
+                    return True
+                except redis.exceptions.ResponseError as e:
+                    err = str(e)
+                    # Unsupported is final; NOGOODSLAVE / INPROG pass once the last round settled.
+                    if "wrong number" in err or "syntax" in err or "Unknown" in err:
+                        raise
+                    return False
+            try:
+                if not wait_until(started, 15, interval=0.05):
+                    why = "not started"
+                    break
+            except redis.exceptions.ResponseError:
+                return (name, "-", "-", "-", f"not supported: {err}"[:100])
+            if not wait_until(lambda: all(dep.master_addr([s]) not in (None, old) for s in dep.sentinels), 20):
+                why = "no switch"
+                break
+            n0 = len(w.acked)
+            if not wait_until(lambda: len(w.acked) >= n0 + 100, 15):
+                why = "no writes after the switch"
+                break
+            done += 1
+        w.stopped = True
+        w.join()
+        lost = lost_keys(dep, w.acked)
+        note = f"{done}/{rounds} rounds, longest write pause {w.longest * 1000:.0f} ms"
+        if done < rounds:
+            note += f", stopped: {why}" + (f", last refusal: {err}" if err else "") + f" (logs: {dep.sentinels[0].cwd})"
+        return (name, len(w.acked), lost, 0, note)
+    finally:
+        dep.stop()
+
+
+def scenario_no_false_fencing(seconds=60):
+    """A healthy master while 1 of 3 sentinels is down, then while they restart one at a time:
+    every write must be accepted (a FENCED refusal here would be a false fence)."""
+    dep = Deployment()
+    try:
+        c = dep.client_for((dep.master.host, dep.master.port))
+        assert wait_until(lambda: c.info("fencing").get("fencing_state") == "open", 10), "never supervised"
+        fenced = ok = other = 0
+        start = time.monotonic()
+        # 1 of 3 down for the first half; then each sentinel in turn restarted (down ~3% of the run).
+        plan = [(0.05, "kill", 0), (0.5, "start", 0)]
+        for k in range(3):
+            plan += [(0.55 + 0.15 * k, "kill", k), (0.58 + 0.15 * k, "start", k)]
+        i = 0
+        while (t := (time.monotonic() - start) / seconds) < 1:
+            while plan and t >= plan[0][0]:
+                _, act, k = plan.pop(0)
+                if act == "kill":
+                    dep.sentinels[k].kill()
+                else:
+                    dep.sentinels[k].start()
+            try:
+                c.set(f"nf:{i}", "1")
+                ok += 1
+            except redis.exceptions.ResponseError as e:
+                if "FENCED" in str(e):
+                    fenced += 1
+                else:
+                    other += 1
+            except Exception:
+                other += 1
+            i += 1
+        role = c.info("replication").get("role")
+        note = f"{fenced} writes refused as FENCED, {other} other errors, role {role}"
+        return (f"vigil: no false fencing ({seconds} s, 1 of 3 sentinels down, then restarts)", ok, 0, 0, note)
+    finally:
+        dep.stop()
+
+
 SCENARIOS = {
+    "no-false-fencing": scenario_no_false_fencing,
+    "switchover-coordinated": lambda: scenario_switchover("vigil", True, 20),
+    "switchover-coordinated-redis": lambda: scenario_switchover("redis", True, 1),
+    "switchover": lambda: scenario_switchover("vigil", False, 5),
+    "switchover-redis": lambda: scenario_switchover("redis", False, 5),
+    "switchover-quick": lambda: scenario_switchover("vigil", True, 3),
+    "switchover-plain-quick": lambda: scenario_switchover("vigil", False, 2),
     "kill9": scenario_kill9,
     "sigstop": lambda: scenario_sigstop(False),
     "sigstop-minrep": lambda: scenario_sigstop(True),
+    "sigstop-redis": lambda: scenario_sigstop(False, "redis"),
     "sentinel-restart": scenario_sentinel_restart,
     "two-sentinels-down": scenario_two_sentinels_down,
     "partition": scenario_partition,
     "partition-minrep": lambda: scenario_partition(True),
+    "partition-redis": lambda: scenario_partition(False, "redis"),
 }
 
 

@@ -82,6 +82,18 @@ extension Server {
         }
     }
 
+    /// We became a replica (Redis's disconnectAllBlockedClients): a client blocked on keys or in
+    /// WAIT gets -UNBLOCKED and is closed after the reply, so it reconnects and asks where the
+    /// master is now. Postponed clients stay: their command runs from the start after the pause
+    /// and is accepted or refused (-READONLY) then.
+    func disconnectBlockedClients() {
+        for c in Array(clients.values) where c.flags.contains(.blocked) && c.blockKind != .postpone && c.blockKind != .shutdown {
+            replyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+            unblock(c)
+            closeAfterReply(c)
+        }
+    }
+
     /// CLIENT UNBLOCK: ends a wait on keys or a WAIT as its timeout would (a null array, the
     /// replicas acknowledged so far) or with -UNBLOCKED. False when `c` is not blocked, or held by
     /// a pause or a SHUTDOWN, which only their own end releases (Redis 7.0 has no timeout reply

@@ -95,6 +95,9 @@ final class Client: PubSubSubscriber {
     var streamPending: Bytes = []
     /// When the output first exceeded the soft client-output-buffer-limit (0 = not over).
     var softLimitSince: Int64 = 0
+    /// The 8-character id prefix when the name is a sentinel's command link
+    /// (`sentinel-<id8>-cmd`): its commands count as contact for self-fencing.
+    var sentinelID8: String? = nil
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {

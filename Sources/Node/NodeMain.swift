@@ -104,8 +104,15 @@ enum NodeMain {
         if let f = config.configFile { log.notice("Configuration loaded from \(f)") } else {
             log.warning("Warning: no config file specified, using the default config. In order to specify a config file use ./vigil-node /path/to/redis.conf")
         }
-        for name in unimplemented {
+        for name in unimplemented where name != "always-show-logo" {
             log.warning("Warning: config directive '\(name)' is accepted but not implemented by vigil-node; it has no effect")
+        }
+        // Redis's ASCII logo carries the mode, port and pid, and tools read " PID: <pid>" from it
+        // (Redis's own test harness waits for it): the same facts on one line.
+        if config.passthrough["always-show-logo"] == "yes" {
+            log.notice("Vigil \(VigilVersion.string) 64 bit, Running in standalone mode, Port: \(config.port), PID: \(getpid())")
+        } else {
+            log.notice("Running mode=standalone, port=\(config.port).")
         }
         // Listen before loading, as Redis: while the dataset loads, clients get -LOADING instead
         // of a refused connection (a sentinel then knows the node is alive, but not ready).

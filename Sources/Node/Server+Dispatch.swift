@@ -28,6 +28,8 @@ extension Server {
     /// Runs `c.argv` as a command, writing the reply into the client's buffer.
     func processCommand(_ c: Client) {
         c.commandsProcessed += 1
+        // A sentinel's command link is in contact with us (self-fencing).
+        if c.sentinelID8 != nil { fencingContact(c) }
         enterCommand(c)
         if let ref = commandTable.lookup(c.argv[0]) {
             processCommand(c, ref, ref.spec)
@@ -124,6 +126,7 @@ extension Server {
             return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
         }
         if let refusal = aof.writeRefusal { return refusal }
+        if !isReplica, let fenced = fencingRefusal() { return fenced }
         if !isReplica && config.minReplicasToWrite > 0 && replication.goodReplicaCount(now: clock.monotonicMillis()) < config.minReplicasToWrite {
             return CommandError.noReplicas.message
         }

@@ -14,7 +14,7 @@ extension Server {
     /// Sections in INFO's order; `default` ones are shown by a bare INFO.
     static let infoSections: [(name: String, inDefault: Bool)] = [
         ("server", true), ("clients", true), ("memory", true), ("persistence", true), ("stats", true),
-        ("replication", true), ("cpu", true), ("modules", false), ("commandstats", false), ("errorstats", true),
+        ("replication", true), ("fencing", true), ("cpu", true), ("modules", false), ("commandstats", false), ("errorstats", true),
         ("cluster", true), ("keyspace", true),
     ]
 
@@ -57,6 +57,8 @@ extension Server {
         case "persistence": return infoPersistenceLines()
         case "stats": return infoStats()
         case "replication": return infoReplicationLines()
+        // vigil's own section (self-fencing, Replication/Server+Fencing.swift): Redis has none.
+        case "fencing": return fencingInfoLines()
         case "cpu": return infoCPU()
         case "cluster": return ["cluster_enabled:0"]
         case "keyspace":

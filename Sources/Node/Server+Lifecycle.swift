@@ -25,6 +25,8 @@ extension Server {
     /// meanwhile), then starting replication.
     func startSubsystems() throws {
         try loadDataAtStartup()
+        // The config file may have set self-fencing after the server was made.
+        fencingSettingsChanged()
         replication.configure()
     }
 

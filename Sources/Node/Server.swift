@@ -52,6 +52,8 @@ final class Server {
     var persistence = PersistenceState()
     /// CLIENT PAUSE and the pauses of shutdown (ClientPause.swift).
     var pause = ClientPause()
+    /// The self-fencing rule of a master watched by sentinels (Replication/MasterFencing.swift).
+    var fencing: MasterFencing
     /// DEBUG SET-ACTIVE-EXPIRE: whether the cron removes expired keys.
     var activeExpireEnabled = true
     var monitors: [Client] = []
@@ -76,6 +78,7 @@ final class Server {
         self.clock = clock
         self.listeners = ListenerGroup(loop: loop)
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
+        self.fencing = MasterFencing(enabled: config.selfFencing, fenceAfter: Int64(config.fenceAfterMillis))
         replicationStorage = Replication(server: self)
         aofStorage = AOF(server: self)
         blockingStorage = BlockingTable(server: self)
@@ -333,6 +336,7 @@ final class Server {
         }
         persistenceCron()
         replication.cron(now: now)
+        fencingCron(now: now)
         aof.cron(now: now)
     }
 
@@ -356,4 +360,6 @@ struct ServerStats {
     var syncPartialOK = 0
     var syncPartialErr = 0
     var totalForks = 0
+    /// Times the self-fencing rule refused writes (INFO fencing_fenced_count).
+    var fencedTimes = 0
 }

@@ -84,6 +84,11 @@ final class ServerConfig {
     var replPingReplicaPeriod = 10
     var replTimeout = 60
     var replDisableTCPNoDelay = false
+    /// `self-fencing`: a master watched by sentinels refuses writes when it may no longer be the
+    /// master they agree on (Replication/MasterFencing.swift). A vigil extension.
+    var selfFencing = true
+    /// `fence-after-milliseconds` (0: half the smallest down-after the sentinels announce).
+    var fenceAfterMillis = 0
 
     /// Encoding thresholds (OBJECT ENCODING, RDB encodings).
     var listMaxListpackSize = -2

@@ -93,7 +93,11 @@ extension Sentinel {
                 }
                 return
             }
-            guard sendSlaveOf(r, to: nil) else { return }
+            if m.flags.contains(.coordinatedFailover) {
+                guard sendCoordinatedHandover(m, to: r) else { return }
+            } else {
+                guard sendSlaveOf(r, to: nil) else { return }
+            }
             event(.notice, "+failover-state-wait-promotion", r)
             m.failoverState = .waitPromotion
             m.failoverStateChangeTime = now
@@ -102,6 +106,7 @@ extension Sentinel {
             requestInfo(r, thenAdvance: m)
         case .waitPromotion:
             // The promotion itself is noticed in the INFO reply of the promoted replica.
+            if m.flags.contains(.coordinatedFailover) { pollCoordinatedPromotion(m, now: now) }
             if now - m.failoverStateChangeTime > m.failoverTimeout {
                 if let r = m.promotedReplica { event(.warning, "-failover-abort-slave-timeout", r) }
                 abortFailover(m, now: now)
@@ -139,6 +144,7 @@ extension Sentinel {
         event(.warning, "+promoted-slave", r)
         if simulateCrashAfterPromotion { crashForSimulation() }
         event(.notice, "+failover-state-reconf-slaves", m)
+        if m.flags.contains(.coordinatedFailover) { finishCoordinatedHandover(m, promoted: r) }
         callClientReconfigScript(m, role: "leader", state: "start", from: m.address, to: r.address)
         // Tell everyone at once: the new config epoch stops other sentinels' failovers and makes
         // them (and the clients asking them) switch to the new master now, not at failover end.
@@ -150,6 +156,7 @@ extension Sentinel {
     func abortFailover(_ m: MonitoredInstance, now: Int64) {
         // After the promotion the failover can only end or time out, not be aborted.
         guard m.failoverState.rawValue <= FailoverState.waitPromotion.rawValue else { return }
+        abortCoordinatedHandover(m)
         m.flags.remove([.failoverInProgress, .forceFailover])
         m.failoverState = .none
         m.failoverStateChangeTime = now

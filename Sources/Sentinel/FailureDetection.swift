@@ -83,7 +83,8 @@ extension Sentinel {
                 s.flags.remove(.masterDown)
                 s.leader = nil
             }
-            guard m.flags.contains(.sDown), s.link.isUp else { continue }
+            // A coordinated failover asks for votes with the master up.
+            guard m.flags.contains(.sDown) || m.flags.contains(.coordinatedFailover), s.link.isUp else { continue }
             // Right after SDOWN every round trip counts: peers reach SDOWN within a ping period of
             // us. Later (only we see it down, or it is ODOWN already) the usual period will do.
             let fresh = !m.flags.contains(.oDown) && now - m.sDownSince < SentinelTiming.fastAskWindow

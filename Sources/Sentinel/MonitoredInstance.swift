@@ -19,6 +19,8 @@ struct InstanceFlags: OptionSet, Sendable {
     static let forceFailover = InstanceFlags(rawValue: 1 << 11)
     static let scriptKillSent = InstanceFlags(rawValue: 1 << 12)
     static let masterRebootDown = InstanceFlags(rawValue: 1 << 13)
+    /// The failover in progress hands over with FAILOVER (CoordinatedFailover.swift); not shown.
+    static let coordinatedFailover = InstanceFlags(rawValue: 1 << 14)
 
     /// The comma-separated text SENTINEL MASTERS shows (redis-py parses it).
     func text(disconnected: Bool) -> String {
@@ -152,6 +154,8 @@ final class MonitoredInstance {
     var failoverDelayLogged: Int64 = 0
     weak var promotedReplica: MonitoredInstance?
     var slaveReconfSentTime: Int64 = 0
+    /// Coordinated failover: when we last asked the target for INFO (its promotion is awaited).
+    var coordinatedPollTime: Int64 = 0
 
     // From INFO.
     var infoRefresh: Int64 = 0

@@ -201,6 +201,7 @@ extension Sentinel {
             if reply.isError { ri?.link.lastPubTime = 0 }
         }
         if ok { ri.link.lastPubTime = now }
+        if ok && ri.isMaster { announceDownAfter(ri) }
         return ok
     }
 

@@ -237,7 +237,7 @@ final class Sentinel {
         if now - link.lastPongTime > pingPeriod && now - link.lastPingTime > pingPeriod / 2 {
             sendPing(ri, now: now)
         }
-        if now - link.lastPubTime > timings.publishPeriod {
+        if now - link.lastPubTime > timings.publishPeriod && !helloSuppressed(ri) {
             sendHello(ri, now: now)
         }
     }

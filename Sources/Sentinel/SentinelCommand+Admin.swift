@@ -196,15 +196,32 @@ extension SentinelServer {
         c.conn.output.ok()
     }
 
-    func failover(_ c: SentinelClient, _ name: String) throws {
+    /// SENTINEL FAILOVER <name> [COORDINATED]: coordinated (zero-loss, CoordinatedFailover.swift)
+    /// whenever the master can take part, else Redis's forced promotion; COORDINATED insists.
+    func failover(_ c: SentinelClient, _ args: [String]) throws {
         let s = sentinel
-        let m = try master(name)
+        guard args.count <= 2 else { throw CommandError("ERR wrong number of arguments for 'sentinel|failover' command") }
+        let coordinated = args.count == 2
+        if coordinated && args[1].lowercased() != "coordinated" { throw CommandError("ERR syntax error") }
+        let m = try master(args[0])
         let now = s.clock.monotonicMillis()
         if m.flags.contains(.failoverInProgress) { throw CommandError("INPROG Failover already in progress") }
         if s.selectReplica(m, now: now) == nil { throw CommandError("NOGOODSLAVE No suitable replica to promote") }
-        s.log.notice("Executing user requested FAILOVER of '\(m.name)'")
-        s.startFailover(m, now: now)
-        m.flags.insert(.forceFailover)
+        let canCoordinate = s.canCoordinateFailover(m)
+        if coordinated && !canCoordinate {
+            throw CommandError("NOGOODPRIMARY The primary is not reachable or does not support FAILOVER: a coordinated failover is not possible")
+        }
+        if canCoordinate {
+            s.log.notice("Executing user requested coordinated FAILOVER of '\(m.name)'")
+            s.startCoordinatedFailover(m, now: now)
+            // The plain form keeps Redis's contract (no agreement asked, works with one sentinel
+            // whatever the quorum); only COORDINATED elects a leader first, as Valkey does.
+            if !coordinated { m.flags.insert(.forceFailover) }
+        } else {
+            s.log.notice("Executing user requested FAILOVER of '\(m.name)'")
+            s.startFailover(m, now: now)
+            m.flags.insert(.forceFailover)
+        }
         c.conn.output.ok()
     }
 

@@ -25,6 +25,7 @@ extension Server {
                 throw CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
             }
             c.name = c.arg(2)
+            c.sentinelID8 = Server.sentinelCommandLinkID(c.name)
             c.out.ok()
         case "GETNAME":
             guard c.argc == 2 else { throw CommandError.wrongArity("client|getname") }

@@ -14,6 +14,8 @@ extension CommandTable {
             CommandSpec("publish", 3, [.pubsub, .loading, .stale, .fast, .mayReplicate], ["pubsub", "fast"]) { s, c in
                 let n = s.publish(channel: c.arg(1), message: c.arg(2))
                 s.stats.pubsubChannelsPublished += 1
+                // Sentinels' hellos feed self-fencing (Replication/Server+Fencing.swift).
+                if c.arg(1).starts(with: [0x5F, 0x5F]) { s.sentinelChannelPublished(c, channel: c.arg(1), message: c.arg(2)) }
                 // Redis always replicates PUBLISH so replicas' subscribers see it, though no
                 // key changed (dirty stays put, hence the explicit propagation).
                 s.alsoPropagate(db: c.db.id, c.argv)

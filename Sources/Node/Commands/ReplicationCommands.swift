@@ -20,6 +20,9 @@ extension CommandTable {
                 s.replication.writeRole(c)
             },
             CommandSpec("wait", 3, [.noscript], ["slow", "connection"]) { s, c in try s.replication.waitCommand(c) },
+            CommandSpec("failover", -1, [.admin, .noscript, .stale], ["admin", "slow", "dangerous"]) { s, c in
+                try s.replication.failoverCommand(c)
+            },
         ]
     }
 }
@@ -27,6 +30,7 @@ extension CommandTable {
 extension Server {
     /// REPLICAOF host port | NO ONE.
     func replicaofCommand(_ c: Client) throws {
+        if replication.failover.isActive { throw CommandError("ERR REPLICAOF not allowed while failing over.") }
         if c.flags.contains(.replica) {
             throw CommandError("ERR Command is not valid when client is a replica.")
         }

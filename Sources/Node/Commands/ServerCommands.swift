@@ -147,7 +147,9 @@ extension Server {
                                    "      file to the database.",
                                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
-                                   "LOG <message>", "    Write <message> to the server log."])
+                                   "LOG <message>", "    Write <message> to the server log.",
+                                   "DIGEST", "    Output a hex signature representing the current DB content.",
+                                   "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."])
         default:
             if try debugDigestCommand(c, c.option(1)) { return }
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")

@@ -92,6 +92,9 @@ extension ConfigTable {
             int("repl-ping-replica-period", \.replPingReplicaPeriod, 1, intMax, aliases: ["repl-ping-slave-period"]),
             int("repl-timeout", \.replTimeout, 1, intMax),
             bool("repl-disable-tcp-nodelay", \.replDisableTCPNoDelay),
+            // vigil's self-fencing master (not in Redis): see Replication/MasterFencing.swift.
+            bool("self-fencing", \.selfFencing),
+            int("fence-after-milliseconds", \.fenceAfterMillis, 0, intMax),
 
             // Encoding thresholds (OBJECT ENCODING and RDB encodings).
             int("list-max-listpack-size", \.listMaxListpackSize, Int(Int32.min), intMax, aliases: ["list-max-ziplist-size"]),

@@ -153,6 +153,7 @@ extension Server {
             // something else once we are there).
             config.dir = Posix.getcwd()
         case "appendonly": try aof.appendOnlyChanged()
+        case "self-fencing", "fence-after-milliseconds": fencingSettingsChanged()
         default: break
         }
     }

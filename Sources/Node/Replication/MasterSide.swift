@@ -124,6 +124,10 @@ extension Replication {
     /// PSYNC <replid> <offset> and SYNC: partial resync from the backlog, else a full resync.
     func syncCommand(_ c: Client, psync: Bool) throws {
         if c.flags.contains(.replica) { return }
+        // Our master hands over to us (its FAILOVER): we become a master, then serve its PSYNC.
+        if psync && c.argc > 3 && c.option(3) == "FAILOVER" { try acceptFailoverRequest(c) }
+        // Replicas may not sync with us while we hand over (Redis's text, code included).
+        if failover.isActive { throw CommandError("NOMASTERLINK Can't SYNC while failing over") }
         if masterHost != nil && !server.masterLinkUp {
             throw CommandError("NOMASTERLINK Can't SYNC while not connected with my master")
         }
@@ -230,7 +234,8 @@ extension Replication {
     func masterCron(now: Int64) {
         pendingHandshakes = pendingHandshakes.filter { server.clients[$0.key] != nil }
         let period = Int64(max(1, server.config.replPingReplicaPeriod)) * 1000
-        if !replicas.isEmpty && masterHost == nil && now - lastPingSent >= period {
+        // No PING while a FAILOVER waits: the target must end with exactly our offset.
+        if !replicas.isEmpty && masterHost == nil && !failover.isActive && now - lastPingSent >= period {
             lastPingSent = now
             // No SELECT: PING is db-independent, so lastSelectedDB stays as it is.
             feedStream(RESPWriter.command(["PING"]))

@@ -72,6 +72,8 @@ struct ReplicaHandshake {
     /// The history we ask to continue; "?" and -1 ask for a full resync.
     var psyncID = "?"
     var psyncOffset: Int64 = -1
+    /// Our FAILOVER hands over to this master: PSYNC carries FAILOVER so it promotes itself.
+    var psyncFailover = false
     /// repl-timeout in ms.
     var timeoutMillis: Int64 = 60_000
     /// Earliest time of the next connect attempt.
@@ -141,7 +143,7 @@ struct ReplicaHandshake {
             // A master that does not know our capabilities can still serve PSYNC.
             state = .receivePsync
             stepStarted = now
-            return .send([["PSYNC", psyncID, String(psyncOffset)]])
+            return .send([["PSYNC", psyncID, String(psyncOffset)] + (psyncFailover ? ["FAILOVER"] : [])])
 
         case (.receivePsync, .reply(let line, let now)):
             return psyncReply(line, now: now)

@@ -109,6 +109,7 @@ final class ReplicaLink {
             machine.psyncID = "?"
             machine.psyncOffset = -1
         }
+        machine.psyncFailover = replication.failover.state == .inProgress
         do {
             let c = try Connection.connect(host: host, port: port, loop: server.loop)
             conn = c
@@ -164,7 +165,16 @@ final class ReplicaLink {
             if machine.state == .receivePsync && !text.isEmpty && machine.psyncID != "?" {
                 server.log.notice("Trying a partial resynchronization (request \(machine.psyncID):\(machine.psyncOffset)).")
             }
-            perform(machine.handle(.reply(text, now: now)), now: now)
+            let answersPsync = machine.state == .receivePsync && !text.isEmpty
+            let action = machine.handle(.reply(text, now: now))
+            if answersPsync && machine.psyncFailover {
+                // The target accepted the handover (CONTINUE, or a full resync) or refused it.
+                switch action {
+                case .fullResync, .partialResync: replication.failoverHandshakeAnswered(accepted: true)
+                default: replication.failoverHandshakeAnswered(accepted: false)
+                }
+            }
+            perform(action, now: now)
         }
     }
 

@@ -94,6 +94,12 @@ final class Replication {
     var pendingHandshakes: [Int: ReplicaInfo] = [:]
     /// A SHUTDOWN waiting for lagging replicas (Replication+Shutdown.swift).
     var pendingShutdown: PendingShutdown? = nil
+    /// The FAILOVER command's state (Replication+Failover.swift).
+    var failover = FailoverCoordinator()
+    /// Our offset when FAILOVER paused writes: the target must have acknowledged it.
+    var failoverSyncOffset: Int64 = 0
+    /// The target's answer to our PSYNC FAILOVER, acted on in before-sleep.
+    var failoverPsyncAnswer: Bool? = nil
 
     init(server: Server) {
         self.server = server
@@ -149,12 +155,14 @@ final class Replication {
         server.log.role = "S"
         // As Redis 7.0, our replicas stay: they are disconnected only if the history changes
         // (a new replid on CONTINUE, or a full resync), so they may continue partially.
-        failWaitingClients()
+        // Clients blocked on a master (BLPOP, WAIT) cannot be served by a replica.
+        server.disconnectBlockedClients()
         // A former master continues its own history: the new master may know it (PSYNC2).
         let continues = atStartup ? historyKnown : (wasMaster || hadHistory)
         link = ReplicaLink(replication: self, host: host, port: port, hasHistory: continues)
         if atStartup && historyKnown { link?.cachedDB = restoredStreamDB }
         linkUp = false
+        if wasMaster { server.fencingRoleChanged(isMaster: false) }
     }
 
     /// Becomes a master, keeping the data (REPLICAOF NO ONE).
@@ -172,6 +180,7 @@ final class Replication {
         disconnectReplicas()
         lastSelectedDB = -1
         if backlog == nil { createBacklog() }
+        server.fencingRoleChanged(isMaster: true)
     }
 
     /// Called by persistence after loading an RDB that carries repl-id/repl-offset, so a
@@ -198,14 +207,6 @@ final class Replication {
         for r in replicas {
             r.online = false
             server.closeASAP(r.client)
-        }
-    }
-
-    /// WAIT cannot be satisfied once we are a replica: unblock the waiting clients as Redis does.
-    func failWaitingClients() {
-        for w in waiting {
-            server.replyError(w.client, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
-            server.unblock(w.client)
         }
     }
 
@@ -258,7 +259,7 @@ final class Replication {
             let state = r.online && !r.waitingFirstAck ? "online" : "wait_bgsave"
             lines.append("slave\(i):ip=\(r.ip),port=\(r.listeningPort),state=\(state),offset=\(r.ackOffset),lag=\((now - r.ackTime) / 1000)")
         }
-        lines.append("master_failover_state:no-failover")
+        lines.append("master_failover_state:\(failover.state.infoName)")
         lines.append("master_replid:\(replID)")
         lines.append("master_replid2:\(replID2)")
         lines.append("master_repl_offset:\(masterReplOffset)")
@@ -298,12 +299,15 @@ final class Replication {
 
     /// Cron: the link's reconnects and ACKs, then the master side's PINGs, timeouts, WAIT.
     func cron(now: Int64) {
+        // A failover first, as Redis's replicationCron: it may make us a replica.
+        updateFailoverStatus(now: now)
         link?.cron(now: now)
         masterCron(now: now)
     }
 
     /// Before-sleep, after unblocked clients ran: the link's ACK to our master, GETACK to ours.
     func beforeSleep() {
+        finishFailoverIfAnswered()
         link?.beforeSleep()
         masterBeforeSleep()
     }
@@ -312,6 +316,8 @@ final class Replication {
     func beforeSleepWaiters(now: Int64) {
         guard acksChanged else { return }
         acksChanged = false
+        // An ACK may be the one a FAILOVER waits for: hand over now, not at the next cron.
+        updateFailoverStatus(now: now)
         checkWaitingClients(now: now)
     }
 
