@@ -17,8 +17,10 @@ let package = Package(
     targets: [
         // Our own shim: Glibc lacks epoll/signalfd/eventfd and hides accept4.
         .target(name: "CSystem"),
+        // vigil-node's allocation counter (used_memory): malloc interposed, forwarding to glibc's.
+        .target(name: "CAlloc"),
         .target(name: "Shared", dependencies: ["CSystem"], swiftSettings: releaseSpeed),
-        .executableTarget(name: "Node", dependencies: ["Shared"], swiftSettings: releaseSpeed),
+        .executableTarget(name: "Node", dependencies: ["Shared", "CAlloc"], swiftSettings: releaseSpeed),
         .executableTarget(name: "Sentinel", dependencies: ["Shared"]),
         // Process harness and a raw RESP client shared by the test targets (may use Foundation).
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),

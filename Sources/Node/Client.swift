@@ -36,6 +36,10 @@ struct ClientFlags: OptionSet {
     static let denyBlocking = ClientFlags(rawValue: 1 << 16)
     /// The AOF loader's client (Redis's CLIENT_ID_AOF): obeyed like the master link.
     static let aofLoader = ClientFlags(rawValue: 1 << 17)
+    /// CLIENT TRACKING ON (the options are in `Client.tracking`).
+    static let tracking = ClientFlags(rawValue: 1 << 18)
+    /// CLIENT NO-EVICT ON: never disconnected to reclaim client memory.
+    static let noEvict = ClientFlags(rawValue: 1 << 19)
 
     /// Flags whose replies never leave: the master link reads none.
     static let repliesDropped: ClientFlags = [.master, .replyOff, .replySkip]
@@ -93,6 +97,12 @@ final class Client: PubSubSubscriber {
     var streamPending: Bytes = []
     /// When the output first exceeded the soft client-output-buffer-limit (0 = not over).
     var softLimitSince: Int64 = 0
+    /// Client-side caching options (meaningful with `.tracking`; Tracking.swift).
+    var tracking: TrackingFlags = []
+    /// The client that receives this one's invalidations (0: itself).
+    var trackingRedirect = 0
+    /// BCAST prefixes this client follows.
+    var trackingPrefixes: [Bytes] = []
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {

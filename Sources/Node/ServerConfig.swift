@@ -60,6 +60,15 @@ final class ServerConfig {
     var shutdownTimeout = 10
     var maxmemory = 0
     var maxmemoryPolicy = "noeviction"
+    // Eviction, notifications and tracking (Config/ConfigTable+Cache.swift).
+    var maxmemorySamples = 5
+    var maxmemoryEvictionTenacity = 10
+    var lfuLogFactor = 10
+    var lfuDecayTime = 1
+    var replicaIgnoreMaxmemory = true
+    var trackingTableMaxKeys = 1_000_000
+    /// Which keyspace event classes are published (`notify-keyspace-events`).
+    var notifyKeyspaceEvents: KeyspaceEvents = []
 
     // Replication (implemented by the replication layer).
     var replicaof: (host: String, port: Int)? = nil

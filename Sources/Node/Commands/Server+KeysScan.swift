@@ -108,6 +108,7 @@ extension Server {
         let n = c.db.count
         watchTable.touchExisting(in: c.db, now: clock.wallMillis())
         c.db.clear()
+        trackingInvalidateOnFlush()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
         if n == 0 { alsoPropagate(db: c.db.id, c.argv) }
@@ -122,6 +123,7 @@ extension Server {
             watchTable.touchExisting(in: db, now: clock.wallMillis())
             db.clear()
         }
+        trackingInvalidateOnFlush()
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
         dirty += n + 1
         c.out.ok()
@@ -175,9 +177,17 @@ extension Server {
             } else {
                 c.out.integer(1)
             }
-        case "idletime": c.out.integer(0)  // access times are not tracked
+        case "idletime":
+            guard !keyAging.lfu else {
+                throw CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            c.out.integer(Int(keyAging.idleMillis(c.db.dict.meta(key) ?? 0) / 1000))
         default:
-            throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            guard keyAging.lfu else {
+                throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            // Decayed as of now: the counter itself only moves when the key is accessed.
+            c.out.integer(Int(keyAging.decayedCounter(c.db.dict.meta(key) ?? 0)))
         }
     }
 
