@@ -11,6 +11,8 @@ void vigil_malloc_info(size_t *allocated, size_t *arena, size_t *mmapped, size_t
     *free_bytes = m.fordblks;
 }
 
+void vigil_malloc_trim(void) { malloc_trim(0); }
+
 // Fallbacks for binaries without the allocation counter (vigil-sentinel, fuzz harnesses):
 // vigil-node links CAlloc, whose definitions win.
 __attribute__((weak)) size_t vigil_alloc_used(void) {

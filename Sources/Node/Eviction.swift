@@ -83,6 +83,13 @@ extension Server {
     /// The configured policy (noeviction for anything unknown).
     var evictionPolicy: EvictionPolicy { EvictionPolicy(rawValue: config.maxmemoryPolicy) ?? .noeviction }
 
+    /// Hands the policy's kind and the LFU parameters to the key stamping (start-up and CONFIG SET).
+    func applyAgingConfig() {
+        keyAging.setLFU(evictionPolicy.isLFU)
+        keyAging.lfuLogFactor = config.lfuLogFactor
+        keyAging.lfuDecayTime = config.lfuDecayTime
+    }
+
     // MARK: - Memory state
 
     /// Memory not counted against maxmemory: replica output buffers and the AOF buffer (Redis's

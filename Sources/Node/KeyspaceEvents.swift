@@ -109,6 +109,15 @@ extension Server {
         publishKeyspaceEvent(event, db.id, Key(key))
     }
 
+    /// Installs (or removes) the databases' new-key hook after `notify-keyspace-events` changed.
+    func applyKeyspaceEventsConfig() {
+        let wantsNew = config.notifyKeyspaceEvents.contains(.new)
+            && !config.notifyKeyspaceEvents.isDisjoint(with: [.keyspace, .keyevent])
+        for db in databases {
+            db.onNewKey = wantsNew ? { [unowned self] db, key in self.notifyKeyspaceEvent(.new, "new", db, key) } : nil
+        }
+    }
+
     /// Publishes one event on the keyspace and/or keyevent channels the configuration enables.
     private func publishKeyspaceEvent(_ event: StaticString, _ db: Int, _ key: Key) {
         let flags = config.notifyKeyspaceEvents

@@ -158,36 +158,6 @@ extension Server {
         return NumberFormat.printf("%.2fT", d / 1024 / 1024 / 1024 / 1024)
     }
 
-    private func infoMemory() -> [String] {
-        let (_, rss) = Server.processMemory()
-        // Without our own allocator accounting, the resident set is the honest figure for used memory.
-        let used = rss
-        let total = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        return [
-            "used_memory:\(used)",
-            "used_memory_human:\(Server.humanBytes(used))",
-            "used_memory_rss:\(rss)",
-            "used_memory_rss_human:\(Server.humanBytes(rss))",
-            "used_memory_peak:\(used)",
-            "used_memory_peak_human:\(Server.humanBytes(used))",
-            "used_memory_overhead:0",
-            "used_memory_startup:0",
-            "used_memory_dataset:\(used)",
-            "total_system_memory:\(total)",
-            "total_system_memory_human:\(Server.humanBytes(total))",
-            "used_memory_lua:0",
-            "used_memory_scripts:0",
-            "number_of_cached_scripts:0",
-            "maxmemory:\(config.maxmemory)",
-            "maxmemory_human:\(Server.humanBytes(config.maxmemory))",
-            "maxmemory_policy:\(config.maxmemoryPolicy)",
-            "mem_fragmentation_ratio:1.00",
-            "mem_allocator:libc",
-            "active_defrag_running:0",
-            "lazyfree_pending_objects:0",
-        ]
-    }
-
     private func infoStats() -> [String] {
         var channels = 0, patterns = 0
         channels = pubsub.channelCount

@@ -148,7 +148,10 @@ extension Server {
         case .set(let s): empty = s.count == 0
         case .zset(let z): empty = z.count == 0
         }
-        if empty { db.remove(key) }
+        if empty {
+            db.remove(key)
+            notifyKeyspaceEvent(.generic, "del", db, key)
+        }
     }
 
     // MARK: - Change notification

@@ -57,6 +57,8 @@ final class Server {
     var tracking = TrackingTable()
     /// maxmemory eviction's pool and timer (Eviction.swift).
     var eviction = EvictionState()
+    /// Peak and start-up figures of used_memory (Server+Memory.swift).
+    var memory = MemoryBook()
     // The subsystems hold the server unowned, so they are made once `self` exists; read through
     // `unsafelyUnwrapped` (set for the server's whole life), the hot path pays no lazy-var check.
     private var replicationStorage: Replication? = nil
@@ -78,9 +80,11 @@ final class Server {
         let aging = KeyAging(wallMillis: clock.wallMillis())
         self.keyAging = aging
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0, aging: aging) }
+        applyAgingConfig()
         replicationStorage = Replication(server: self)
         aofStorage = AOF(server: self)
         blockingStorage = BlockingTable(server: self)
+        applyKeyspaceEventsConfig()
     }
 
     /// Whether we replicate from a master (the role lives in `replication`).
@@ -320,6 +324,7 @@ final class Server {
     func cron() {
         let now = clock.monotonicMillis()
         keyAging.refresh(wallMillis: clock.wallMillis())
+        _ = memory.note(ProcessMemory.allocated)
         pauseCron(now: now)
         if activeExpireEnabled { activeExpireCycle(now: clock.wallMillis()) }
         if config.timeout > 0 {

@@ -24,4 +24,6 @@ size_t vigil_alloc_used(void);
 int vigil_alloc_counting(void);
 /// The allocator's view: bytes in use in its arenas and mmapped chunks, and arena bytes held.
 void vigil_malloc_info(size_t *allocated, size_t *arena, size_t *mmapped, size_t *free_bytes);
+/// Returns freed arena memory to the kernel (MEMORY PURGE).
+void vigil_malloc_trim(void);
 #endif

@@ -9,6 +9,9 @@ final class Database {
     var dict: KeyTable
     /// Absolute expiry times in unix milliseconds.
     var expires: [Key: Int64] = [:]
+    /// Called when `set` creates a key (the `new` keyspace event, Redis's dbAdd); nil when
+    /// nobody listens, so the hot path pays one test.
+    var onNewKey: ((Database, Key) -> Void)? = nil
 
     /// A database whose keys are stamped by `aging` (the server's; a private one by default).
     init(id: Int, aging: KeyAging = KeyAging()) {
@@ -32,7 +35,7 @@ final class Database {
 
     /// Stores `value`, clearing any expiry unless `keepTTL` (SET semantics).
     @inline(__always) func set(_ key: Key, _ value: Value, keepTTL: Bool = false) {
-        dict.updateValue(value, forKey: key)
+        if dict.updateValue(value, forKey: key) == nil, let onNewKey { onNewKey(self, key) }
         if !keepTTL && !expires.isEmpty { expires.removeValue(forKey: key) }
     }
 
