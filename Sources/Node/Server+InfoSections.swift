@@ -134,7 +134,7 @@ extension Server {
             "client_recent_max_input_buffer:\(clients.values.map { $0.pendingInput }.max() ?? 0)",
             "client_recent_max_output_buffer:\(clients.values.map { $0.pendingOutput }.max() ?? 0)",
             "blocked_clients:\(blocked)",
-            "tracking_clients:0",
+            "tracking_clients:\(tracking.clientCount)",
             "clients_in_timeout_table:\(blocked)",
         ]
     }
@@ -182,6 +182,9 @@ extension Server {
             "pubsub_patterns:\(patterns)",
             "latest_fork_usec:0",
             "total_forks:\(stats.totalForks)",
+            "tracking_total_keys:\(tracking.keys.count)",
+            "tracking_total_items:\(tracking.totalItems)",
+            "tracking_total_prefixes:\(tracking.prefixes.count)",
             "total_error_replies:\(stats.totalErrorReplies)",
         ]
     }
