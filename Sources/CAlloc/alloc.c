@@ -4,15 +4,17 @@
 // forward to glibc's own implementation (__libc_malloc...), so only the bookkeeping is ours and
 // everything in the process is counted: the Swift runtime, the standard library's buffers, libc.
 //
-// The counter is thread-local (initial-exec TLS: one unlocked add, where an atomic add costs a
-// locked instruction per malloc). vigil-node runs one thread, so its counter is the process's;
-// in a multi-threaded test process each thread counts its own allocations.
+// The counter is process-wide. While the process has one thread (vigil-node always; glibc's
+// __libc_single_threaded says so) it is a plain add; once there are threads (test processes,
+// Swift Testing's pool) it is a relaxed atomic add, so memory freed by another thread than the
+// one that allocated it still balances.
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
 #include <malloc.h>
 #include <unistd.h>
+#include <sys/single_threaded.h>
 #include "CAlloc.h"
 
 extern void *__libc_malloc(size_t);
@@ -21,26 +23,34 @@ extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
-static __thread long long vigil_used __attribute__((tls_model("initial-exec")));
+static long long vigil_used;
 
-size_t vigil_alloc_used(void) { return vigil_used > 0 ? (size_t)vigil_used : 0; }
+static inline void count(long long delta) {
+    if (__libc_single_threaded) vigil_used += delta;
+    else __atomic_fetch_add(&vigil_used, delta, __ATOMIC_RELAXED);
+}
+
+size_t vigil_alloc_used(void) {
+    long long v = __atomic_load_n(&vigil_used, __ATOMIC_RELAXED);
+    return v > 0 ? (size_t)v : 0;
+}
 int vigil_alloc_counting(void) { return 1; }
 
 void *malloc(size_t n) {
     void *p = __libc_malloc(n);
-    if (p) vigil_used += (long long)malloc_usable_size(p);
+    if (p) count((long long)malloc_usable_size(p));
     return p;
 }
 
 void free(void *p) {
     if (!p) return;
-    vigil_used -= (long long)malloc_usable_size(p);
+    count(-(long long)malloc_usable_size(p));
     __libc_free(p);
 }
 
 void *calloc(size_t a, size_t b) {
     void *p = __libc_calloc(a, b);
-    if (p) vigil_used += (long long)malloc_usable_size(p);
+    if (p) count((long long)malloc_usable_size(p));
     return p;
 }
 
@@ -48,9 +58,9 @@ void *realloc(void *old, size_t n) {
     long long before = old ? (long long)malloc_usable_size(old) : 0;
     void *p = __libc_realloc(old, n);
     if (p) {
-        vigil_used += (long long)malloc_usable_size(p) - before;
+        count((long long)malloc_usable_size(p) - before);
     } else if (old && n == 0) {
-        vigil_used -= before;  // glibc's realloc(p, 0) frees p
+        count(-before);  // glibc's realloc(p, 0) frees p
     }
     return p;
 }
@@ -63,7 +73,7 @@ void *reallocarray(void *old, size_t a, size_t b) {
 
 static void *aligned(size_t align, size_t n) {
     void *p = __libc_memalign(align, n);
-    if (p) vigil_used += (long long)malloc_usable_size(p);
+    if (p) count((long long)malloc_usable_size(p));
     return p;
 }
 

@@ -60,6 +60,8 @@ extension Server {
         case .set(let s):
             valueBytes = Server.allocSize(64) + Server.allocSize(32 + s.members.capacity * 22)
                 + sampled(s.members, count: s.count) { Server.bytesSize($0.count) }
+        case .stream(let st):
+            valueBytes = st.memoryEstimate
         case .zset(let z):
             // Score dictionary entry, skip-list node (member, score, levels) and the member bytes.
             valueBytes = Server.allocSize(96) + sampled(z.ordered, count: z.count) {

@@ -235,10 +235,11 @@ extension Server {
             guard let r = clients[c.trackingRedirect] else {
                 c.tracking.insert(.brokenRedirect)
                 if c.proto >= 3 {
+                    let redirect = c.trackingRedirect
                     c.writePush { w in
                         w.pushHeader(2)
                         w.bulk("tracking-redir-broken")
-                        w.integer(c.trackingRedirect)
+                        w.integer(redirect)
                     }
                     markPendingWrite(c)
                 }
@@ -247,12 +248,15 @@ extension Server {
             target = r
             redirected = true
         }
-        let nullForm: StaticString = c.proto >= 3 ? "_\r\n" : "$-1\r\n"
+        // Read before writing: `proto` lives in the output buffer the push is written to.
+        let resp3 = target.proto >= 3
+        let nullForm: StaticString = resp3 ? "_\r\n" : "$-1\r\n"
+        let subscribed = target.flags.contains(.pubsub)
         target.writePush { w in
-            if target.proto >= 3 {
+            if resp3 {
                 w.pushHeader(2)
                 w.bulk("invalidate")
-            } else if redirected && target.flags.contains(.pubsub) {
+            } else if redirected && subscribed {
                 w.arrayHeader(3)
                 w.bulk("message")
                 w.bulk(Server.invalidateChannel)
