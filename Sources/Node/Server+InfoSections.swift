@@ -180,8 +180,11 @@ extension Server {
             "keyspace_misses:\(stats.keyspaceMisses)",
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
+            "pubsubshard_channels:\(pubsub.shardChannelCount)",
             "latest_fork_usec:0",
             "total_forks:\(stats.totalForks)",
+            // MIGRATE does not keep connections between calls (MigrateCommands.swift).
+            "migrate_cached_sockets:0",
             "tracking_total_keys:\(tracking.keys.count)",
             "tracking_total_items:\(tracking.totalItems)",
             "tracking_total_prefixes:\(tracking.prefixes.count)",

@@ -103,6 +103,11 @@ final class ServerConfig {
     var streamNodeMaxBytes = 4096
     var streamNodeMaxEntries = 100
 
+    /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
+    var hllSparseMaxBytes = 3000
+    /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).
+    var sanitizeDumpPayload = "no"
+
     /// `rename-command` pairs from the config (accepted, not implemented).
     var renamedCommands: [(String, String)] = []
     /// Raw values of accepted directives we do not implement, for CONFIG GET and REWRITE.

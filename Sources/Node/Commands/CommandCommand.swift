@@ -59,7 +59,12 @@ extension Server {
                 throw CommandError("ERR Invalid number of arguments specified for command")
             }
             let keys = spec.keyPositions(argv)
-            guard !keys.isEmpty else { throw CommandError("ERR The command has no key arguments") }
+            guard !keys.isEmpty else {
+                if spec.firstKey == 0 && spec.movableKeys == nil && spec.keywordKeys == nil {
+                    throw CommandError("ERR The command has no key arguments")
+                }
+                throw CommandError("ERR Invalid arguments specified for command")
+            }
             c.out.arrayHeader(keys.count)
             for k in keys { c.out.bulk(argv[k]) }
         case "HELP":
@@ -97,7 +102,8 @@ extension Server {
         c.out.arrayHeader(10)
         c.out.bulk(name)
         c.out.integer(parent == nil ? spec.arity : -2)
-        let flags = Server.flagNames(spec.flags) + (spec.keywordKeys != nil ? ["movablekeys"] : [])
+        let movable = (spec.movableKeys != nil && parent == nil) || spec.keywordKeys != nil
+        let flags = Server.flagNames(spec.flags) + (movable ? ["movablekeys"] : [])
         c.out.setHeader(flags.count)
         for f in flags { c.out.simple(f) }
         c.out.integer(spec.firstKey)

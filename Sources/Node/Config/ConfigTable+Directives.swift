@@ -101,6 +101,11 @@ extension ConfigTable {
             memory("zset-max-listpack-value", \.zsetMaxListpackValue, aliases: ["zset-max-ziplist-value"]),
             memory("stream-node-max-bytes", \.streamNodeMaxBytes),
             int("stream-node-max-entries", \.streamNodeMaxEntries, 0, Int.max),
+
+            // Data types (HyperLogLog sparse limit, RESTORE payload checks; the LFU ones are in +Cache).
+            memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
+            row("sanitize-dump-payload", [], .enumeration(["no", "yes", "clients"]), .mutable,
+                get: { $0.sanitizeDumpPayload }, set: { c, v in c.sanitizeDumpPayload = v }),
         ]
     }
 

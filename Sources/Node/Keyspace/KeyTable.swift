@@ -265,6 +265,16 @@ struct KeyTable: Sequence {
         storage.removeAll(keepingCapacity: keepingCapacity)
     }
 
+    /// Runs `body` on the value of `key` in place (no copy of the table, no metadata change);
+    /// nil if absent.
+    @inline(__always)
+    mutating func withValue<R>(forKey key: Key, _ body: (inout Value) throws -> R) rethrows -> R? {
+        let i = storage.find(key, KeyTableStorage.hash(key))
+        if i < 0 { return nil }
+        makeUnique()
+        return try body(&storage.entries[i].value)
+    }
+
     // MARK: - Access metadata
 
     /// Looks `key` up for a command and stamps the access (Redis's lookupKey touching `lru`);
