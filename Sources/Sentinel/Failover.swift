@@ -116,7 +116,7 @@ extension Sentinel {
     func requestInfo(_ r: MonitoredInstance, thenAdvance m: MonitoredInstance) {
         r.link.send([r.command("INFO")]) { [weak self, weak r, weak m] reply in
             guard let self, let r else { return }
-            let now = self.clockNow()
+            let now = self.clock.monotonicMillis()
             if let text = reply.string, !reply.isError { self.refreshFromInfo(r, text, now: now) }
             if let m, !self.tilt { self.failoverStateMachine(m, now: now) }
         }

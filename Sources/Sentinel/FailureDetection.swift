@@ -95,7 +95,7 @@ extension Sentinel {
                                   String(currentEpoch), runid]) { [weak self, weak s] reply in
                 guard let self, let s else { return }
                 s.link.askInFlight = false
-                let now = self.clockNow()
+                let now = self.clock.monotonicMillis()
                 self.handleIsMasterDownReply(s, reply, now: now)
                 // Act on the answer now rather than on the next tick: it may complete the quorum or
                 // the election.

@@ -35,6 +35,9 @@ final class InstanceLink {
     var pubsubHandshakeReplies = 0
     /// Test hook: when set, commands are recorded here instead of sent and the link counts as up.
     var simulatedSent: [[String]]? = nil
+    /// With `simulatedSent`: the recorded commands still unanswered, with their reply handlers,
+    /// oldest first (`answerSimulated` plays the instance).
+    private(set) var simulatedUnanswered: [(command: [String], handler: ReplyHandler)] = []
 
     init(now: Int64) {
         disconnectedSince = now
@@ -52,7 +55,11 @@ final class InstanceLink {
     /// Sends a command on the command link; false when the link is down.
     @discardableResult
     func send(_ args: [String], _ handler: @escaping ReplyHandler = { _ in }) -> Bool {
-        if simulatedSent != nil { simulatedSent?.append(args); return true }
+        if simulatedSent != nil {
+            simulatedSent?.append(args)
+            simulatedUnanswered.append((args, handler))
+            return true
+        }
         guard let c = cmd, !c.isClosed, !disconnected else { return false }
         c.send(RESPWriter.command(args))
         pending.append(handler)
@@ -63,7 +70,11 @@ final class InstanceLink {
     /// Sends several commands at once (a MULTI block); reply handlers are ignored.
     @discardableResult
     func sendBatch(_ commands: [[String]]) -> Bool {
-        if simulatedSent != nil { simulatedSent?.append(contentsOf: commands); return true }
+        if simulatedSent != nil {
+            simulatedSent?.append(contentsOf: commands)
+            simulatedUnanswered += commands.map { ($0, { _ in }) }
+            return true
+        }
         guard let c = cmd, !c.isClosed, !disconnected else { return false }
         for a in commands {
             c.send(RESPWriter.command(a))
@@ -88,6 +99,15 @@ final class InstanceLink {
         }
     }
 
+    /// Test hook: answers the simulated link's unanswered commands in order with what `reply`
+    /// returns, as the instance would; stops at the first it returns nil for (no answer yet).
+    func answerSimulated(_ reply: ([String]) -> RESPValue?) {
+        while let first = simulatedUnanswered.first, let value = reply(first.command) {
+            simulatedUnanswered.removeFirst()
+            first.handler(value)
+        }
+    }
+
     /// Closes both connections and forgets pending replies.
     func close(now: Int64) {
         let c = cmd, p = pubsub
@@ -99,6 +119,7 @@ final class InstanceLink {
         p?.close()
         pending.removeAll()
         pendingHead = 0
+        simulatedUnanswered.removeAll()
         infoInFlight = false
         askInFlight = false
         if !disconnected { disconnectedSince = now }

@@ -57,12 +57,12 @@ extension Sentinel {
                     guard let self, let ri else { return }
                     do { try ri.link.drainReplies(conn) } catch {
                         self.log.verbose("Protocol error from \(ri.address.key): \(error)")
-                        ri.link.close(now: self.clockNow())
+                        ri.link.close(now: self.clock.monotonicMillis())
                     }
                 }
                 c.onClose = { [weak self, weak ri] _, _ in
                     guard let self, let ri else { return }
-                    ri.link.close(now: self.clockNow())
+                    ri.link.close(now: self.clock.monotonicMillis())
                 }
                 // hiredis-style: queue now, the bytes leave when the connect completes.
                 link.disconnected = false
@@ -94,7 +94,7 @@ extension Sentinel {
                 // command link must keep its pending replies (the INFO that shows the promotion).
                 c.onClose = { [weak self, weak ri] _, _ in
                     guard let self, let ri else { return }
-                    ri.link.closePubsub(now: self.clockNow())
+                    ri.link.closePubsub(now: self.clock.monotonicMillis())
                 }
             } catch {
                 event(.debug, "-pubsub-link-reconnection", ri, "#\(error)")
@@ -143,7 +143,7 @@ extension Sentinel {
 
     /// Reads hello messages from the pub/sub link.
     func readPubsub(_ ri: MonitoredInstance, _ c: Connection) {
-        let now = clockNow()
+        let now = clock.monotonicMillis()
         let link = ri.link
         link.pubsubLastActivity = now
         while c.pendingInput > 0 {

@@ -46,7 +46,7 @@ extension Sentinel {
             let argv = scripts.jobs[i].argv
             guard let path = argv.first else { continue }
             // A script that cannot be executed exits with code 2 and is not retried.
-            let child = try? ChildProcess.spawn(argv)
+            let child = try? ChildProcess.spawn(argv, clock: clock)
             if child == nil { event(.warning, "-script-error", message: "\(path) 99 0") }
             scripts.started(i, pid: child?.pid ?? 0, now: now)
         }

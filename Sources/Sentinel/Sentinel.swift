@@ -1,6 +1,6 @@
 // The sentinel's state and its timer: the masters it monitors (each owning its replicas and peer
 // sentinels), the current epoch, TILT mode, and the event stream. Everything here takes `now`
-// (monotonic ms) so tests drive it with an injected clock.
+// (monotonic ms) from the sentinel's `clock`, so tests drive it with a `ManualTime`.
 import Shared
 
 /// One event as published on our own pub/sub: channel = type, message = text.
@@ -43,11 +43,17 @@ final class Sentinel {
     var changeDirectory: (String) throws -> Void = { try Posix.chdir($0) }
     /// The working directory a rewrite records as `dir`.
     var currentDirectory: () -> String = { Posix.getcwd() }
+    /// Time for every decision and every reply that shows an age: the kernel's clocks in the
+    /// process, a `ManualTime` in tests. Work that starts from a timer or a command receives `now`
+    /// read from it once; callbacks (replies from instances) read it when they run.
+    let clock: Clock
     /// When the process started (INFO uptime).
-    let startTime = Clock.monotonicMillis()
+    let startTime: Int64
 
-    init(log: Logger) {
+    init(log: Logger, clock: Clock) {
         self.log = log
+        self.clock = clock
+        self.startTime = clock.monotonicMillis()
     }
 
     // MARK: - Instances
@@ -241,7 +247,7 @@ final class Sentinel {
         let ok = ri.link.send([ri.command("INFO")]) { [weak self, weak ri] reply in
             guard let self, let ri else { return }
             ri.link.infoInFlight = false
-            if let text = reply.string, !reply.isError { self.refreshFromInfo(ri, text, now: self.clockNow()) }
+            if let text = reply.string, !reply.isError { self.refreshFromInfo(ri, text, now: self.clock.monotonicMillis()) }
         }
         if ok { ri.link.infoInFlight = true }
     }
@@ -251,7 +257,7 @@ final class Sentinel {
     func sendPing(_ ri: MonitoredInstance, now: Int64) -> Bool {
         let ok = ri.link.send([ri.command("PING")]) { [weak self, weak ri] reply in
             guard let self, let ri else { return }
-            self.handlePingReply(ri, reply, now: self.clockNow())
+            self.handlePingReply(ri, reply, now: self.clock.monotonicMillis())
         }
         if ok {
             ri.link.lastPingTime = now
@@ -279,7 +285,4 @@ final class Sentinel {
         }
         link.lastPongTime = now
     }
-
-    /// The clock the live process uses; tests call the `now:` methods directly.
-    func clockNow() -> Int64 { Clock.monotonicMillis() }
 }

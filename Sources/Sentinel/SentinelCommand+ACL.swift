@@ -4,7 +4,7 @@
 import Shared
 
 extension SentinelCommandTable {
-    private static func sub(_ name: String, _ arity: Int, _ flags: SentinelCommandFlags, since: String, _ summary: String,
+    private static func sub(_ name: String, _ arity: Int, _ flags: CommandFlags, since: String, _ summary: String,
                             complexity: String = "O(1)", _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
         SentinelCommandSpec(name, arity, flags.union([.noscript, .loading, .stale]), ["slow"], group: "server", since: since,
                             summary, complexity: complexity, h)
@@ -21,13 +21,13 @@ extension SentinelCommandTable {
             sub("setuser", -3, [.admin], since: "6.0.0", "Creates and modifies an ACL user and its rules.",
                 complexity: "O(N). Where N is the number of rules provided.") { s, c, a in
                 if let bad = s.sentinel.settings.users.setUser(a[2], Array(a[3...])) {
-                    throw SentinelCommandError("ERR Error in ACL SETUSER modifier '\(bad)': Syntax error")
+                    throw CommandError("ERR Error in ACL SETUSER modifier '\(bad)': Syntax error")
                 }
                 c.conn.output.ok()
             },
             sub("deluser", -3, [.admin], since: "6.0.0", "Deletes ACL users, and terminates their connections.") { s, c, a in
                 let names = Array(a[2...])
-                if names.contains("default") { throw SentinelCommandError("ERR The 'default' user cannot be removed") }
+                if names.contains("default") { throw CommandError("ERR The 'default' user cannot be removed") }
                 let existing = Set(names.filter { s.sentinel.settings.users[$0] != nil })
                 let n = s.sentinel.settings.users.delete(names)
                 for cl in s.clients.values where existing.contains(cl.user) {
@@ -61,11 +61,11 @@ extension SentinelCommandTable {
                 c.conn.output.bulk(c.user)
             },
             sub("cat", -2, [], since: "6.0.0", "Lists the ACL categories, or the commands inside a category.") { _, c, a in
-                guard a.count <= 3 else { throw SentinelCommandError("ERR wrong number of arguments for 'acl|cat' command") }
+                guard a.count <= 3 else { throw CommandError.wrongArity("acl|cat") }
                 if a.count == 2 { c.conn.output.bulks(SentinelCommandTable.aclCategories); return }
                 let cat = a[2].lowercased()
                 guard SentinelCommandTable.aclCategories.contains(cat) else {
-                    throw SentinelCommandError("ERR Unknown category '\(a[2])'")
+                    throw CommandError("ERR Unknown category '\(a[2])'")
                 }
                 c.conn.output.bulks(SentinelCommandTable.allNames.filter { SentinelCommandTable.lookup(fullName: $0)?.categories.contains(cat) ?? false })
             },
@@ -73,7 +73,7 @@ extension SentinelCommandTable {
                 var bits = 256
                 if a.count == 3 {
                     guard let b = Int(a[2]), b > 0, b <= 4096 else {
-                        throw SentinelCommandError("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")
+                        throw CommandError("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")
                     }
                     bits = b
                 }
@@ -84,14 +84,14 @@ extension SentinelCommandTable {
             },
             sub("log", -2, [.admin], since: "6.0.0", "Lists recent security events generated due to ACL rules.",
                 complexity: "O(N) with N being the number of entries shown.") { s, c, a in
-                guard a.count <= 3 else { throw SentinelCommandError("ERR syntax error") }
+                guard a.count <= 3 else { throw CommandError.syntax }
                 if a.count == 3 && a[2].lowercased() == "reset" { s.aclLog = []; c.conn.output.ok(); return }
                 var count = 10
                 if a.count == 3 {
-                    guard let n = Int(a[2]), n >= 0 else { throw SentinelCommandError("ERR value is out of range, must be positive") }
+                    guard let n = Int(a[2]), n >= 0 else { throw CommandError("ERR value is out of range, must be positive") }
                     count = n
                 }
-                let now = Clock.wallMillis()
+                let now = s.clock.wallMillis()
                 let shown = s.aclLog.prefix(count)
                 c.conn.output.arrayHeader(shown.count)
                 for e in shown {
@@ -106,15 +106,15 @@ extension SentinelCommandTable {
                 }
             },
             sub("dryrun", -4, [.admin], since: "7.0.0", "Simulates the execution of a command by a user, without executing the command.") { s, c, a in
-                guard s.sentinel.settings.users[a[2]] != nil else { throw SentinelCommandError("ERR User '\(a[2])' not found") }
-                guard SentinelCommandTable.commands[a[3].lowercased()] != nil else { throw SentinelCommandError("ERR Command '\(a[3])' not found") }
+                guard s.sentinel.settings.users[a[2]] != nil else { throw CommandError("ERR User '\(a[2])' not found") }
+                guard SentinelCommandTable.commands[a[3].lowercased()] != nil else { throw CommandError("ERR Command '\(a[3])' not found") }
                 c.conn.output.ok()
             },
             sub("save", 2, [.admin], since: "6.0.0", "Saves the effective ACL rules in the configured ACL file.") { _, _, _ in
-                throw SentinelCommandError(SentinelCommandTable.noACLFile)
+                throw CommandError(SentinelCommandTable.noACLFile)
             },
             sub("load", 2, [.admin], since: "6.0.0", "Reloads the rules from the configured ACL file.") { _, _, _ in
-                throw SentinelCommandError(SentinelCommandTable.noACLFile)
+                throw CommandError(SentinelCommandTable.noACLFile)
             },
             sub("help", 2, [], since: "6.0.0", "Returns helpful text about the different subcommands.") { _, c, _ in
                 c.replyHelp("ACL", [
@@ -157,8 +157,8 @@ extension SentinelServer {
     /// Records a failed AUTH (or HELLO AUTH) by `c` as `user`: the same failure within 60 s
     /// increments the entry's count, as Redis does.
     func logAuthFailure(_ c: SentinelClient, user: String) {
-        let now = Clock.wallMillis()
-        let info = clientInfoLine(c, now: Clock.monotonicMillis())
+        let now = clock.wallMillis()
+        let info = clientInfoLine(c, now: clock.monotonicMillis())
         if let i = aclLog.firstIndex(where: { $0.username == user && $0.reason == "auth" && now - $0.time < 60_000 }) {
             var e = aclLog.remove(at: i)
             e.count += 1

@@ -11,16 +11,16 @@ extension SentinelServer {
 
     func monitor(_ c: SentinelClient, _ a: [String]) throws {
         let s = sentinel
-        guard let quorum = Int(a[5]) else { throw SentinelCommandError("ERR Invalid quorum") }
-        guard let port = Int(a[4]) else { throw SentinelCommandError("ERR Invalid port") }
-        guard quorum > 0 else { throw SentinelCommandError("ERR Quorum must be 1 or greater.") }
+        guard let quorum = Int(a[5]) else { throw CommandError("ERR Invalid quorum") }
+        guard let port = Int(a[4]) else { throw CommandError("ERR Invalid port") }
+        guard quorum > 0 else { throw CommandError("ERR Quorum must be 1 or greater.") }
         guard Sentinel.resolve(a[3], allowHostnames: s.settings.resolveHostnames) != nil else {
-            throw SentinelCommandError("ERR Invalid IP address or hostname specified")
+            throw CommandError("ERR Invalid IP address or hostname specified")
         }
-        guard s.masters[a[2]] == nil else { throw SentinelCommandError("ERR Duplicate master name.") }
-        guard port >= 0 && port <= 65535 else { throw SentinelCommandError("ERR Invalid port number") }
-        guard let addr = s.makeAddress(host: a[3], port: port) else { throw SentinelCommandError("ERR Can't resolve instance hostname.") }
-        let m = s.makeMaster(name: a[2], address: addr, quorum: quorum, now: s.clockNow())
+        guard s.masters[a[2]] == nil else { throw CommandError("ERR Duplicate master name.") }
+        guard port >= 0 && port <= 65535 else { throw CommandError("ERR Invalid port number") }
+        guard let addr = s.makeAddress(host: a[3], port: port) else { throw CommandError("ERR Can't resolve instance hostname.") }
+        let m = s.makeMaster(name: a[2], address: addr, quorum: quorum, now: s.clock.monotonicMillis())
         s.masters[m.name] = m
         flushConfigAndReply(c)
         s.event(.warning, "+monitor", m, "quorum \(quorum)")
@@ -29,13 +29,13 @@ extension SentinelServer {
     func remove(_ c: SentinelClient, _ name: String) throws {
         let m = try master(name)
         sentinel.event(.warning, "-monitor", m)
-        sentinel.release(m, now: sentinel.clockNow())
+        sentinel.release(m, now: sentinel.clock.monotonicMillis())
         sentinel.masters[m.name] = nil
         flushConfigAndReply(c)
     }
 
     func reset(_ c: SentinelClient, _ pattern: String) {
-        let now = sentinel.clockNow()
+        let now = sentinel.clock.monotonicMillis()
         var n = 0
         for m in sentinel.masters.values.sorted(by: { $0.name < $1.name }) where Glob.match(pattern, m.name) {
             sentinel.resetMaster(m, keepSentinels: false, announce: true, now: now)
@@ -54,7 +54,7 @@ extension SentinelServer {
         var j = 3
         func fail(_ message: String) throws -> Never {
             if changes > 0 { s.flushConfig() }
-            throw SentinelCommandError(message)
+            throw CommandError(message)
         }
         while j < a.count {
             let option = a[j], opt = option.lowercased(), more = a.count - 1 - j
@@ -89,7 +89,7 @@ extension SentinelServer {
                 let value = a[j]
                 if opt == "auth-pass" { m.authPass = value.isEmpty ? nil : value; redacted = true } else { m.authUser = value.isEmpty ? nil : value }
                 // Reconnect with the new credentials (the old links may still be authenticated).
-                s.dropInstanceConnections(m, now: s.clockNow())
+                s.dropInstanceConnections(m, now: s.clock.monotonicMillis())
             case "rename-command" where more > 1:
                 let old = a[j + 1], new = a[j + 2]
                 j += 2
@@ -117,7 +117,7 @@ extension SentinelServer {
         case "set" where a.count >= 5: try configSet(c, Array(a[3...]))
         case "get" where a.count >= 4: configGet(c, Array(a[3...]))
         default:
-            throw SentinelCommandError("ERR Only SENTINEL CONFIG GET <param> [<param> <param> ...] / SET <param> <value> [<param> <value> ...] are supported.")
+            throw CommandError("ERR Only SENTINEL CONFIG GET <param> [<param> <param> ...] / SET <param> <value> [<param> <value> ...] are supported.")
         }
     }
 
@@ -149,9 +149,9 @@ extension SentinelServer {
         var i = 0
         while i < kv.count {
             let option = kv[i], opt = option.lowercased()
-            guard SentinelServer.configOptions.contains(opt) else { throw SentinelCommandError("ERR Invalid argument '\(option)' to SENTINEL CONFIG SET") }
-            guard seen.insert(opt).inserted else { throw SentinelCommandError("ERR Duplicate argument '\(option)' to SENTINEL CONFIG SET") }
-            guard i + 1 < kv.count else { throw SentinelCommandError("ERR Missing argument '\(option)' value") }
+            guard SentinelServer.configOptions.contains(opt) else { throw CommandError("ERR Invalid argument '\(option)' to SENTINEL CONFIG SET") }
+            guard seen.insert(opt).inserted else { throw CommandError("ERR Duplicate argument '\(option)' to SENTINEL CONFIG SET") }
+            guard i + 1 < kv.count else { throw CommandError("ERR Missing argument '\(option)' value") }
             let v = kv[i + 1]
             let valid: Bool
             switch opt {
@@ -160,7 +160,7 @@ extension SentinelServer {
             case "loglevel": valid = LogLevel(name: v) != nil
             default: valid = true
             }
-            guard valid else { throw SentinelCommandError("ERR Invalid value '\(v)' to SENTINEL CONFIG SET '\(option)'") }
+            guard valid else { throw CommandError("ERR Invalid value '\(v)' to SENTINEL CONFIG SET '\(option)'") }
             i += 2
         }
         var dropSentinels = false
@@ -181,7 +181,7 @@ extension SentinelServer {
             i += 2
         }
         flushConfigAndReply(c)
-        if dropSentinels { sentinel.dropSentinelConnections(now: sentinel.clockNow()) }
+        if dropSentinels { sentinel.dropSentinelConnections(now: sentinel.clock.monotonicMillis()) }
     }
 
     // MARK: - DEBUG, FAILOVER, SIMULATE-FAILURE
@@ -192,16 +192,16 @@ extension SentinelServer {
             c.replyPairs(SentinelTimings.names.map { ($0, String(sentinel.timings[name: $0] ?? 0)) })
             return
         }
-        if let err = sentinel.timings.apply(pairs) { throw SentinelCommandError(err) }
+        if let err = sentinel.timings.apply(pairs) { throw CommandError(err) }
         c.conn.output.ok()
     }
 
     func failover(_ c: SentinelClient, _ name: String) throws {
         let s = sentinel
         let m = try master(name)
-        let now = s.clockNow()
-        if m.flags.contains(.failoverInProgress) { throw SentinelCommandError("INPROG Failover already in progress") }
-        if s.selectReplica(m, now: now) == nil { throw SentinelCommandError("NOGOODSLAVE No suitable replica to promote") }
+        let now = s.clock.monotonicMillis()
+        if m.flags.contains(.failoverInProgress) { throw CommandError("INPROG Failover already in progress") }
+        if s.selectReplica(m, now: now) == nil { throw CommandError("NOGOODSLAVE No suitable replica to promote") }
         s.log.notice("Executing user requested FAILOVER of '\(m.name)'")
         s.startFailover(m, now: now)
         m.flags.insert(.forceFailover)
@@ -224,7 +224,7 @@ extension SentinelServer {
                 c.conn.output.bulks(["crash-after-election", "crash-after-promotion"])
                 return
             default:
-                throw SentinelCommandError("ERR Unknown failure simulation specified")
+                throw CommandError("ERR Unknown failure simulation specified")
             }
         }
         c.conn.output.ok()

@@ -3,7 +3,7 @@
 import Shared
 
 extension SentinelCommandTable {
-    private static func sub(_ name: String, _ arity: Int, _ flags: SentinelCommandFlags, since: String, _ summary: String,
+    private static func sub(_ name: String, _ arity: Int, _ flags: CommandFlags, since: String, _ summary: String,
                             complexity: String = "O(1)", _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
         SentinelCommandSpec(name, arity, flags.union([.noscript, .loading, .stale]), ["slow", "connection"], group: "connection",
                             since: since, summary, complexity: complexity, h)
@@ -27,7 +27,7 @@ extension SentinelCommandTable {
                 c.conn.output.integer(c.id)
             },
             sub("info", 2, [], since: "6.2.0", "Returns information about the connection.") { s, c, _ in
-                c.conn.output.verbatim(s.clientInfoLine(c, now: Clock.monotonicMillis()) + "\n")
+                c.conn.output.verbatim(s.clientInfoLine(c, now: s.clock.monotonicMillis()) + "\n")
             },
             sub("list", -2, [.admin], since: "2.4.0", "Lists open connections.", complexity: "O(N) where N is the number of client connections") { s, c, a in
                 try s.clientList(c, a)
@@ -40,27 +40,27 @@ extension SentinelCommandTable {
                 case "on": c.replyMode = .on; c.conn.output.ok()
                 case "off": c.replyMode = .off
                 case "skip": if c.replyMode == .on { c.replyMode = .skipNext }
-                default: throw SentinelCommandError("ERR syntax error")
+                default: throw CommandError.syntax
                 }
             },
             sub("no-evict", 3, [.admin], since: "7.0.0", "Sets the client eviction mode of the connection.") { _, c, a in
                 switch a[2].lowercased() {
                 case "on": c.noEvict = true
                 case "off": c.noEvict = false
-                default: throw SentinelCommandError("ERR syntax error")
+                default: throw CommandError.syntax
                 }
                 c.conn.output.ok()
             },
             sub("pause", -3, [.admin], since: "3.0.0", "Suspends commands processing.") { s, c, a in
-                guard let ms = Int64(a[2]), ms >= 0 else { throw SentinelCommandError("ERR timeout is not an integer or out of range") }
+                guard let ms = Int64(a[2]), ms >= 0 else { throw CommandError("ERR timeout is not an integer or out of range") }
                 var all = true
                 if a.count == 4 {
                     switch a[3].lowercased() {
                     case "write": all = false
                     case "all": all = true
-                    default: throw SentinelCommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+                    default: throw CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
                     }
-                } else if a.count > 4 { throw SentinelCommandError("ERR syntax error") }
+                } else if a.count > 4 { throw CommandError.syntax }
                 s.pause(millis: ms, all: all)
                 c.conn.output.ok()
             },
@@ -70,9 +70,9 @@ extension SentinelCommandTable {
             },
             sub("unblock", -3, [.admin], since: "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.",
                 complexity: "O(log N) where N is the number of client connections") { _, c, a in
-                guard Int(a[2]) != nil else { throw SentinelCommandError("ERR value is not an integer or out of range") }
+                guard Int(a[2]) != nil else { throw CommandError.notInteger }
                 if a.count == 4 && !["timeout", "error"].contains(a[3].lowercased()) {
-                    throw SentinelCommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                    throw CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
                 }
                 // No command of a sentinel blocks.
                 c.conn.output.integer(0)
@@ -83,12 +83,12 @@ extension SentinelCommandTable {
             },
             sub("caching", 3, [], since: "6.0.0", "Instructs the server whether to track the keys in the next request.") { _, c, a in
                 let yes = a[2].lowercased() == "yes"
-                guard yes || a[2].lowercased() == "no" else { throw SentinelCommandError("ERR syntax error") }
+                guard yes || a[2].lowercased() == "no" else { throw CommandError.syntax }
                 guard var t = c.tracking, t.optIn || t.optOut else {
-                    throw SentinelCommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+                    throw CommandError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
                 }
-                if yes && !t.optIn { throw SentinelCommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.") }
-                if !yes && !t.optOut { throw SentinelCommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.") }
+                if yes && !t.optIn { throw CommandError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.") }
+                if !yes && !t.optOut { throw CommandError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.") }
                 t.caching = yes
                 c.tracking = t
                 c.conn.output.ok()
@@ -146,16 +146,16 @@ extension SentinelServer {
         switch a[2].lowercased() {
         case "on": on = true
         case "off": on = false
-        default: throw SentinelCommandError("ERR syntax error")
+        default: throw CommandError.syntax
         }
         var t = TrackingMode()
         var i = 3
         while i < a.count {
             switch a[i].lowercased() {
             case "redirect" where i + 1 < a.count:
-                guard let id = Int(a[i + 1]) else { throw SentinelCommandError("ERR value is not an integer or out of range") }
+                guard let id = Int(a[i + 1]) else { throw CommandError.notInteger }
                 guard id == c.id || clients[id] != nil else {
-                    throw SentinelCommandError("ERR The client ID you want redirect to does not exist")
+                    throw CommandError("ERR The client ID you want redirect to does not exist")
                 }
                 t.redirect = id
                 i += 1
@@ -166,12 +166,12 @@ extension SentinelServer {
             case "optin": t.optIn = true
             case "optout": t.optOut = true
             case "noloop": t.noLoop = true
-            default: throw SentinelCommandError("ERR syntax error")
+            default: throw CommandError.syntax
             }
             i += 1
         }
-        if t.optIn && t.optOut { throw SentinelCommandError("ERR You can't use both OPTIN and OPTOUT") }
-        if !t.prefixes.isEmpty && !t.bcast { throw SentinelCommandError("ERR PREFIX option requires BCAST mode to be enabled") }
+        if t.optIn && t.optOut { throw CommandError("ERR You can't use both OPTIN and OPTOUT") }
+        if !t.prefixes.isEmpty && !t.bcast { throw CommandError("ERR PREFIX option requires BCAST mode to be enabled") }
         c.tracking = on ? t : nil
         c.conn.output.ok()
     }
@@ -179,7 +179,7 @@ extension SentinelServer {
     /// CLIENT SETNAME / HELLO SETNAME: no spaces or newlines, as Redis checks.
     func setName(_ c: SentinelClient, _ name: String) throws {
         guard name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw SentinelCommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+            throw CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
         }
         c.name = name
     }
@@ -187,12 +187,12 @@ extension SentinelServer {
     /// CLIENT SETINFO LIB-NAME|LIB-VER <value>.
     func setInfo(_ c: SentinelClient, _ attr: String, _ value: String) throws {
         guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) || value.isEmpty else {
-            throw SentinelCommandError("ERR \(attr) cannot contain spaces, newlines or special characters.")
+            throw CommandError("ERR \(attr) cannot contain spaces, newlines or special characters.")
         }
         switch attr.lowercased() {
         case "lib-name": c.libName = value
         case "lib-ver": c.libVersion = value
-        default: throw SentinelCommandError("ERR Unrecognized option '\(attr)'")
+        default: throw CommandError("ERR Unrecognized option '\(attr)'")
         }
     }
 
@@ -210,7 +210,7 @@ extension SentinelServer {
         if flags.isEmpty { flags = "N" }
         let events = omem > 0 ? "rw" : "r"
         return "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(conn.fd) name=\(cl.name) age=\((now - cl.createdAt) / 1000) "
-            + "idle=\((now - cl.lastInteraction) / 1000) flags=\(flags) db=0 sub=\(cl.channels.count) psub=\(cl.patterns.count) ssub=0 "
+            + "idle=\((now - cl.lastInteraction) / 1000) flags=\(flags) db=0 sub=\(cl.subscriptions.channels.count) psub=\(cl.subscriptions.patterns.count) ssub=0 "
             + "multi=-1 qbuf=\(qbuf) qbuf-free=\(qfree) argv-mem=0 multi-mem=0 rbs=\(rbs) rbp=\(rbs) obl=\(omem) oll=0 omem=\(omem) "
             + "tot-mem=\(totMem) events=\(events) cmd=\(cl.lastCommand) user=\(cl.user) redir=\(cl.tracking.map { $0.redirect } ?? -1) resp=\(cl.proto)"
     }
@@ -223,7 +223,7 @@ extension SentinelServer {
         switch lower {
         case "normal", "pubsub", "master": return lower
         case "replica", "slave": return "replica"
-        default: throw SentinelCommandError("ERR Unknown client type '\(t)'")
+        default: throw CommandError("ERR Unknown client type '\(t)'")
         }
     }
 
@@ -237,15 +237,15 @@ extension SentinelServer {
             case "id" where a.count >= 4:
                 var ids: Set<Int> = []
                 for x in a[3...] {
-                    guard let id = Int(x), id > 0 else { throw SentinelCommandError("ERR Invalid client ID") }
+                    guard let id = Int(x), id > 0 else { throw CommandError("ERR Invalid client ID") }
                     ids.insert(id)
                 }
                 list = list.filter { ids.contains($0.id) }
             default:
-                throw SentinelCommandError("ERR syntax error")
+                throw CommandError.syntax
             }
         }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         c.conn.output.verbatim(list.map { clientInfoLine($0, now: now) + "\n" }.joined())
     }
 
@@ -258,35 +258,35 @@ extension SentinelServer {
             addr = a[2]
             skipMe = false
         } else {
-            guard a.count % 2 == 0 else { throw SentinelCommandError("ERR syntax error") }
+            guard a.count % 2 == 0 else { throw CommandError.syntax }
             var i = 2
             while i + 1 < a.count {
                 let v = a[i + 1]
                 switch a[i].lowercased() {
                 case "id":
-                    guard let n = Int(v), n > 0 else { throw SentinelCommandError("ERR client-id should be greater than 0") }
+                    guard let n = Int(v), n > 0 else { throw CommandError("ERR client-id should be greater than 0") }
                     id = n
                 case "type": type = try checkType(v)
                 case "addr": addr = v
                 case "laddr": laddr = v
                 case "user":
-                    guard sentinel.settings.users[v] != nil else { throw SentinelCommandError("ERR No such user '\(v)'") }
+                    guard sentinel.settings.users[v] != nil else { throw CommandError("ERR No such user '\(v)'") }
                     user = v
                 case "skipme":
                     switch v.lowercased() {
                     case "yes": skipMe = true
                     case "no": skipMe = false
-                    default: throw SentinelCommandError("ERR syntax error")
+                    default: throw CommandError.syntax
                     }
                 case "maxage":
-                    guard let n = Int64(v) else { throw SentinelCommandError("ERR syntax error") }
+                    guard let n = Int64(v) else { throw CommandError.syntax }
                     maxAge = n
-                default: throw SentinelCommandError("ERR syntax error")
+                default: throw CommandError.syntax
                 }
                 i += 2
             }
         }
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         var killed = 0
         for cl in clients.values.sorted(by: { $0.id < $1.id }) {
             if let id, cl.id != id { continue }
@@ -300,7 +300,7 @@ extension SentinelServer {
             if cl === c { c.closeAfterReply = true } else { pendingKills.append(cl) }
         }
         if a.count == 3 {
-            guard killed > 0 else { throw SentinelCommandError("ERR No such client") }
+            guard killed > 0 else { throw CommandError("ERR No such client") }
             c.conn.output.ok()
         } else {
             c.conn.output.integer(killed)

@@ -35,13 +35,13 @@ extension SentinelCommandTable {
             sub("list", -2, since: "7.0.0", "Returns a list of command names.", complexity: "O(N) where N is the total number of Redis commands") { _, c, a in
                 var names = SentinelCommandTable.allNames
                 if a.count > 2 {
-                    guard a.count == 5, a[2].lowercased() == "filterby" else { throw SentinelCommandError("ERR syntax error") }
+                    guard a.count == 5, a[2].lowercased() == "filterby" else { throw CommandError.syntax }
                     let v = a[4]
                     switch a[3].lowercased() {
                     case "module": names = []
                     case "aclcat": names = names.filter { SentinelCommandTable.lookup(fullName: $0)?.categories.contains(v.lowercased()) ?? false }
                     case "pattern": names = names.filter { Glob.match(v, $0, nocase: true) }
-                    default: throw SentinelCommandError("ERR syntax error")
+                    default: throw CommandError.syntax
                     }
                 }
                 c.conn.output.bulks(names)
@@ -82,11 +82,11 @@ extension SentinelCommandTable {
     /// COMMAND GETKEYS for a sentinel: no command of ours has key arguments.
     static func noKeys(_ argv: [String]) throws {
         guard let first = argv.first, let spec = commands[first.lowercased()] else {
-            throw SentinelCommandError("ERR Invalid command specified")
+            throw CommandError("ERR Invalid command specified")
         }
         let target = argv.count > 1 ? spec.subcommand(argv[1]) ?? spec : spec
-        guard target.accepts(argc: argv.count) else { throw SentinelCommandError("ERR Invalid number of arguments specified for command") }
-        throw SentinelCommandError("ERR The command has no key arguments")
+        guard target.accepts(argc: argv.count) else { throw CommandError("ERR Invalid number of arguments specified for command") }
+        throw CommandError("ERR The command has no key arguments")
     }
 }
 
@@ -96,7 +96,7 @@ extension SentinelServer {
     func writeCommandInfo(_ c: SentinelClient, _ spec: SentinelCommandSpec, fullName: String) {
         let out = { (f: (inout RESPWriter) -> Void) in f(&c.conn.output) }
         out { $0.arrayHeader(10); $0.bulk(fullName); $0.integer(spec.arity) }
-        let flags = spec.flags.names
+        let flags = spec.flags.infoNames
         out { $0.setHeader(flags.count) }
         for f in flags { out { $0.simple(f) } }
         out { $0.integer(0); $0.integer(0); $0.integer(0) }

@@ -7,7 +7,7 @@ import Glibc
 
 extension SentinelCommandTable {
     static let connectionCommands: [SentinelCommandSpec] = [
-        SentinelCommandSpec("ping", -1, [.fast], ["fast", "connection"], group: "connection", since: "1.0.0",
+        SentinelCommandSpec("ping", -1, [.fast, .okInSubscribe], ["fast", "connection"], group: "connection", since: "1.0.0",
                             "Returns the server's liveliness response.") { s, c, a in try s.ping(c, a) },
         SentinelCommandSpec("auth", -2, [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], ["fast", "connection"],
                             group: "connection", since: "1.0.0", "Authenticates the connection.",
@@ -21,16 +21,16 @@ extension SentinelCommandTable {
         SentinelCommandSpec("publish", 3, [.pubsub, .loading, .stale, .fast, .mayReplicate], ["pubsub", "fast"], group: "pubsub",
                             since: "2.0.0", "Posts a message to a channel.",
                             complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).") { s, c, a in try s.publishCommand(c, a) },
-        SentinelCommandSpec("subscribe", -2, [.pubsub, .noscript, .loading, .stale], ["pubsub", "slow"], group: "pubsub",
+        SentinelCommandSpec("subscribe", -2, [.pubsub, .noscript, .loading, .stale, .okInSubscribe], ["pubsub", "slow"], group: "pubsub",
                             since: "2.0.0", "Listens for messages published to channels.",
                             complexity: "O(N) where N is the number of channels to subscribe to.") { s, c, a in s.subscription(c, "subscribe", Array(a.dropFirst())) },
-        SentinelCommandSpec("psubscribe", -2, [.pubsub, .noscript, .loading, .stale], ["pubsub", "slow"], group: "pubsub",
+        SentinelCommandSpec("psubscribe", -2, [.pubsub, .noscript, .loading, .stale, .okInSubscribe], ["pubsub", "slow"], group: "pubsub",
                             since: "2.0.0", "Listens for messages published to channels that match one or more patterns.",
                             complexity: "O(N) where N is the number of patterns to subscribe to.") { s, c, a in s.subscription(c, "psubscribe", Array(a.dropFirst())) },
-        SentinelCommandSpec("unsubscribe", -1, [.pubsub, .noscript, .loading, .stale], ["pubsub", "slow"], group: "pubsub",
+        SentinelCommandSpec("unsubscribe", -1, [.pubsub, .noscript, .loading, .stale, .okInSubscribe], ["pubsub", "slow"], group: "pubsub",
                             since: "2.0.0", "Stops listening to messages posted to channels.",
                             complexity: "O(N) where N is the number of channels to unsubscribe.") { s, c, a in s.subscription(c, "unsubscribe", Array(a.dropFirst())) },
-        SentinelCommandSpec("punsubscribe", -1, [.pubsub, .noscript, .loading, .stale], ["pubsub", "slow"], group: "pubsub",
+        SentinelCommandSpec("punsubscribe", -1, [.pubsub, .noscript, .loading, .stale, .okInSubscribe], ["pubsub", "slow"], group: "pubsub",
                             since: "2.0.0", "Stops listening to messages published to channels that match one or more patterns.",
                             complexity: "O(N) where N is the number of patterns to unsubscribe.") { s, c, a in s.subscription(c, "punsubscribe", Array(a.dropFirst())) },
         SentinelCommandSpec("shutdown", -1, [.admin, .noscript, .loading, .stale, .noMulti, .allowBusy], ["admin", "slow", "dangerous"],
@@ -41,7 +41,7 @@ extension SentinelCommandTable {
 
 extension SentinelServer {
     func ping(_ c: SentinelClient, _ a: [String]) throws {
-        guard a.count <= 2 else { throw SentinelCommandError("ERR wrong number of arguments for 'ping' command") }
+        guard a.count <= 2 else { throw CommandError.wrongArity("ping") }
         if c.proto == 2 && c.subscriptionCount > 0 {
             c.conn.output.arrayHeader(2)
             c.conn.output.bulk("pong")
@@ -54,15 +54,15 @@ extension SentinelServer {
     }
 
     func auth(_ c: SentinelClient, _ a: [String]) throws {
-        guard a.count <= 3 else { throw SentinelCommandError("ERR syntax error") }
+        guard a.count <= 3 else { throw CommandError.syntax }
         let users = sentinel.settings.users
         if a.count == 2 && users.defaultUser.nopass {
-            throw SentinelCommandError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+            throw CommandError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
         }
         let user = a.count == 3 ? a[1] : "default"
         guard users.authenticate(user: user, pass: a[a.count - 1]) else {
             logAuthFailure(c, user: user)
-            throw SentinelCommandError("WRONGPASS invalid username-password pair or user is disabled.")
+            throw CommandError.wrongPass
         }
         c.authenticated = true
         c.user = user
@@ -73,8 +73,8 @@ extension SentinelServer {
         var proto = 0
         var i = 1
         if a.count >= 2 {
-            guard let v = Int(a[1]) else { throw SentinelCommandError("ERR Protocol version is not an integer or out of range") }
-            guard v == 2 || v == 3 else { throw SentinelCommandError("NOPROTO unsupported protocol version") }
+            guard let v = Int(a[1]) else { throw CommandError("ERR Protocol version is not an integer or out of range") }
+            guard v == 2 || v == 3 else { throw CommandError("NOPROTO unsupported protocol version") }
             proto = v
             i = 2
         }
@@ -83,7 +83,7 @@ extension SentinelServer {
             if opt == "auth" && more >= 2 {
                 guard sentinel.settings.users.authenticate(user: a[i + 1], pass: a[i + 2]) else {
                     logAuthFailure(c, user: a[i + 1])
-                    throw SentinelCommandError("WRONGPASS invalid username-password pair or user is disabled.")
+                    throw CommandError.wrongPass
                 }
                 c.authenticated = true
                 c.user = a[i + 1]
@@ -92,11 +92,11 @@ extension SentinelServer {
                 try setName(c, a[i + 1])
                 i += 2
             } else {
-                throw SentinelCommandError("ERR Syntax error in HELLO option '\(a[i])'")
+                throw CommandError("ERR Syntax error in HELLO option '\(a[i])'")
             }
         }
         guard c.authenticated else {
-            throw SentinelCommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            throw CommandError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         }
         if proto != 0 { c.proto = proto }
         // A sentinel's HELLO has no `role` field.
@@ -117,9 +117,9 @@ extension SentinelServer {
 
     func publishCommand(_ c: SentinelClient, _ a: [String]) throws {
         guard a[1] == Sentinel.helloChannel else {
-            throw SentinelCommandError("ERR Only HELLO messages are accepted by Sentinel instances.")
+            throw CommandError("ERR Only HELLO messages are accepted by Sentinel instances.")
         }
-        sentinel.processHello(a[2], now: Clock.monotonicMillis())
+        sentinel.processHello(a[2], now: clock.monotonicMillis())
         c.conn.output.integer(1)
     }
 
@@ -132,6 +132,6 @@ extension SentinelServer {
 
     /// INFO [section ...]: server, clients, stats, cpu and sentinel, as redis-sentinel answers.
     func info(_ c: SentinelClient, _ a: [String]) {
-        c.conn.output.verbatim(infoText(sections: Array(a.dropFirst()), now: Clock.monotonicMillis()))
+        c.conn.output.verbatim(infoText(sections: Array(a.dropFirst()), now: clock.monotonicMillis()))
     }
 }

@@ -6,7 +6,7 @@ import Shared
 
 extension SentinelCommandTable {
     private static func sub(_ name: String, _ arity: Int, since: String, _ summary: String, complexity: String = "O(1)",
-                            _ flags: SentinelCommandFlags = [.admin], _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
+                            _ flags: CommandFlags = [.admin], _ h: @escaping SentinelHandler) -> SentinelCommandSpec {
         SentinelCommandSpec(name, arity, flags.union(.onlySentinel), flags.contains(.admin) ? ["admin", "slow", "dangerous"] : ["slow"],
                             group: "sentinel", since: since, summary, complexity: complexity, h)
     }
@@ -33,7 +33,7 @@ extension SentinelCommandTable {
             sub("info-cache", -3, since: "3.2.0", "Returns the cached `INFO` replies from the deployment's instances.",
                 complexity: "O(N) where N is the number of instances") { s, c, a in s.infoCache(c, Array(a[2...])) },
             sub("pending-scripts", 2, since: "2.8.4", "Returns information about pending scripts for Redis Sentinel.") { s, c, _ in
-                s.sentinel.writePendingScripts(&c.conn.output, proto: c.proto, now: s.sentinel.clockNow())
+                s.sentinel.writePendingScripts(&c.conn.output, proto: c.proto, now: s.sentinel.clock.monotonicMillis())
             },
             sub("monitor", 6, since: "2.8.4", "Starts monitoring.") { s, c, a in try s.monitor(c, a) },
             sub("remove", 3, since: "2.8.4", "Stops monitoring.") { s, c, a in try s.remove(c, a[2]) },
@@ -104,7 +104,7 @@ extension SentinelCommandTable {
 extension SentinelServer {
     /// The master named `name`, or Redis's error.
     func master(_ name: String) throws -> MonitoredInstance {
-        guard let m = sentinel.masters[name] else { throw SentinelCommandError("ERR No such master with that name") }
+        guard let m = sentinel.masters[name] else { throw CommandError("ERR No such master with that name") }
         return m
     }
 
@@ -113,7 +113,7 @@ extension SentinelServer {
     }
 
     func replyMaster(_ c: SentinelClient, _ name: String) throws {
-        replyInstance(c, try master(name), now: sentinel.clockNow())
+        replyInstance(c, try master(name), now: sentinel.clock.monotonicMillis())
     }
 
     /// Replicas configured with replica-announced no stay hidden, as in Redis.
@@ -123,7 +123,7 @@ extension SentinelServer {
     }
 
     func replyInstances(_ c: SentinelClient, _ list: [MonitoredInstance]) {
-        let now = sentinel.clockNow()
+        let now = sentinel.clock.monotonicMillis()
         c.conn.output.arrayHeader(list.count)
         for ri in list { replyInstance(c, ri, now: now) }
     }
@@ -194,15 +194,15 @@ extension SentinelServer {
             if noQuorum { e += ". " }
             e += "Not enough available Sentinels to reach the majority and authorize a failover"
         }
-        throw SentinelCommandError(e)
+        throw CommandError(e)
     }
 
     /// SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid|*>: `[down, leader, epoch]`.
     func isMasterDown(_ c: SentinelClient, _ a: [String]) throws {
         guard let port = Int(a[3]), let epoch = Int64(a[4]) else {
-            throw SentinelCommandError("ERR value is not an integer or out of range")
+            throw CommandError.notInteger
         }
-        let r = sentinel.isMasterDownByAddr(ip: a[2], port: port, reqEpoch: UInt64(max(0, epoch)), runid: a[5], now: sentinel.clockNow())
+        let r = sentinel.isMasterDownByAddr(ip: a[2], port: port, reqEpoch: UInt64(max(0, epoch)), runid: a[5], now: sentinel.clock.monotonicMillis())
         sentinel.flushConfigIfDirty()
         c.conn.output.arrayHeader(3)
         c.conn.output.integer(r.down ? 1 : 0)
@@ -213,7 +213,7 @@ extension SentinelServer {
     /// SENTINEL INFO-CACHE <name> ...: per master, `[age-ms, INFO text]` for it and each replica
     /// (an array of name/entries pairs in both protocols, as Redis).
     func infoCache(_ c: SentinelClient, _ names: [String]) {
-        let now = sentinel.clockNow()
+        let now = sentinel.clock.monotonicMillis()
         var seen: Set<String> = []
         let ms = names.compactMap { n -> MonitoredInstance? in
             guard let m = sentinel.masters[n], seen.insert(n).inserted else { return nil }

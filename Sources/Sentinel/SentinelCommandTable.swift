@@ -1,29 +1,13 @@
-// Commands as data: each command a sentinel answers is a name, an arity, flags, ACL categories,
-// documentation, and a handler or a table of subcommands. The command set is redis-sentinel's
-// (the commands Redis flags SENTINEL / ONLY_SENTINEL); COMMAND, the dispatcher's checks and the
-// error texts all come from this one table.
+// Commands as data: each command a sentinel answers is a name, an arity, flags (Shared's
+// CommandFlags), ACL categories, documentation, and a handler or a table of subcommands. The
+// command set is redis-sentinel's (the commands Redis flags SENTINEL / ONLY_SENTINEL); the server
+// registers it in Shared's CommandRegistry, and COMMAND describes exactly that table.
 import Shared
 
-/// Command flags, as Redis's CMD_* flags that COMMAND INFO shows and the dispatcher reads.
-struct SentinelCommandFlags: OptionSet, Sendable {
-    let rawValue: UInt32
-    static let admin = SentinelCommandFlags(rawValue: 1 << 0)
-    static let pubsub = SentinelCommandFlags(rawValue: 1 << 1)
-    static let noscript = SentinelCommandFlags(rawValue: 1 << 2)
-    static let loading = SentinelCommandFlags(rawValue: 1 << 3)
-    static let stale = SentinelCommandFlags(rawValue: 1 << 4)
-    static let fast = SentinelCommandFlags(rawValue: 1 << 5)
-    /// Allowed before authentication.
-    static let noAuth = SentinelCommandFlags(rawValue: 1 << 6)
-    static let allowBusy = SentinelCommandFlags(rawValue: 1 << 7)
-    static let noMulti = SentinelCommandFlags(rawValue: 1 << 8)
-    static let mayReplicate = SentinelCommandFlags(rawValue: 1 << 9)
-    static let sentinel = SentinelCommandFlags(rawValue: 1 << 10)
-    static let onlySentinel = SentinelCommandFlags(rawValue: 1 << 11)
-
+extension CommandFlags {
     /// The names COMMAND INFO lists, in Redis's order (it does not list sentinel / only_sentinel).
-    var names: [String] {
-        let all: [(SentinelCommandFlags, String)] = [
+    var infoNames: [String] {
+        let all: [(CommandFlags, String)] = [
             (.admin, "admin"), (.pubsub, "pubsub"), (.noscript, "noscript"), (.loading, "loading"), (.stale, "stale"),
             (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
         ]
@@ -31,22 +15,17 @@ struct SentinelCommandFlags: OptionSet, Sendable {
     }
 }
 
-/// A failed command: the dispatcher replies `-<message>` and counts the error.
-struct SentinelCommandError: Error, Sendable {
-    let message: String
-    init(_ message: String) { self.message = message }
-}
-
 /// A handler runs with the server, the client, and the arguments (name included).
 typealias SentinelHandler = @Sendable (SentinelServer, SentinelClient, [String]) throws -> Void
 
-/// One command or subcommand.
-struct SentinelCommandSpec: Sendable {
+/// One command or subcommand; the top-level ones are registered in the server's
+/// `CommandRegistry`, the shared dispatcher's table.
+struct SentinelCommandSpec: CommandDescriptor, Sendable {
     /// Lower-case name (`set` for SENTINEL SET).
     let name: String
     /// Redis arity, counting the container: positive = exact argc, negative = at least -arity.
     let arity: Int
-    let flags: SentinelCommandFlags
+    let flags: CommandFlags
     /// ACL categories without the `@`.
     let categories: [String]
     /// COMMAND DOCS fields.
@@ -58,7 +37,7 @@ struct SentinelCommandSpec: Sendable {
     var subcommands: [SentinelCommandSpec] = []
     let handler: SentinelHandler?
 
-    init(_ name: String, _ arity: Int, _ flags: SentinelCommandFlags, _ categories: [String], group: String, since: String,
+    init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String], group: String, since: String,
          _ summary: String, complexity: String = "O(1)", subcommands: [SentinelCommandSpec] = [], _ handler: SentinelHandler? = nil) {
         self.name = name
         self.arity = arity
@@ -73,7 +52,7 @@ struct SentinelCommandSpec: Sendable {
     }
 
     /// True when `argc` arguments satisfy the arity.
-    func accepts(argc: Int) -> Bool { arity >= 0 ? argc == arity : argc >= -arity }
+    func accepts(argc: Int) -> Bool { CommandReply.arityMatches(arity, argc) }
 
     /// The subcommand named `name` (any case).
     func subcommand(_ name: String) -> SentinelCommandSpec? {

@@ -47,8 +47,8 @@ enum SentinelMain {
         Posix.ignoreSIGPIPE()
         let log = Logger()
         log.role = "X"
-        let sentinel = Sentinel(log: log)
-        let now = Clock.monotonicMillis()
+        let sentinel = Sentinel(log: log, clock: .system)
+        let now = sentinel.clock.monotonicMillis()
         if let err = load(argv, into: sentinel, now: now) {
             log.warning(err.hasSuffix("\n") ? String(err.dropLast()) : err)
             return 1
@@ -97,7 +97,7 @@ enum SentinelMain {
         // Jittered period so sentinels that start together drift apart. Faster than Redis's hz
         // 10–19: every stage of failure handling waits for a tick, and a tick is cheap.
         loop.every({ 20 + Int64(UInt64.random(in: 0..<30)) }) {
-            sentinel.tick(now: Clock.monotonicMillis())
+            sentinel.tick(now: sentinel.clock.monotonicMillis())
         }
         loop.run()
         log.warning("Sentinel is now ready to exit, bye bye...")

@@ -1,43 +1,43 @@
-// The one place every command goes through (Redis's processCommand): lookup in the table,
-// subcommand lookup, arity, authentication, the RESP2 subscribed context; then the handler, and
-// the statistics INFO and CLIENT LIST report.
+// The one place every command goes through (Redis's processCommand): Shared's CommandRegistry
+// resolves the name and checks the arity with Redis's texts (CommandReply), then the subcommand,
+// authentication and the RESP2 subscribed context; then the handler, and the statistics INFO and
+// CLIENT LIST report.
 import Shared
 
 extension SentinelServer {
-    /// Commands a RESP2 client may send while subscribed.
-    static let allowedWhileSubscribed: Set<String> = ["ping", "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "quit", "reset"]
-
     /// Runs one command from `c`.
-    func process(_ c: SentinelClient, _ args: [String]) {
-        guard let first = args.first else { return }
-        c.lastInteraction = Clock.monotonicMillis()
-        guard let container = SentinelCommandTable.commands[first.lowercased()] else {
-            return replyError(c, "ERR unknown command '\(SentinelServer.clip(first))', with args beginning with: \(SentinelServer.argsPreview(args))")
+    func process(_ c: SentinelClient, _ argv: [Bytes]) {
+        c.lastInteraction = clock.monotonicMillis()
+        let container: SentinelCommandSpec
+        switch commands.resolve(argv) {
+        case .reject(let text): return replyError(c, text)
+        case .run(let entry): container = entry.spec
         }
+        let args = argv.map { String(decoding: $0, as: UTF8.self) }
         var cmd = container
         var fullName = container.name
         if !container.subcommands.isEmpty && args.count > 1 {
             guard let sub = container.subcommand(args[1]) else {
-                return replyError(c, "ERR unknown subcommand '\(SentinelServer.clip(args[1]))'. Try \(container.name.uppercased()) HELP.")
+                return replyError(c, CommandReply.unknownSubcommand(args[1], of: args[0]))
             }
             cmd = sub
             fullName += "|" + sub.name
-        }
-        guard cmd.accepts(argc: args.count) else {
-            return replyError(c, "ERR wrong number of arguments for '\(fullName)' command")
+            guard CommandReply.arityMatches(cmd.arity, args.count) else {
+                return replyError(c, CommandReply.wrongArity(fullName))
+            }
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
-            return replyError(c, "NOAUTH Authentication required.")
+            return replyError(c, CommandReply.noAuth)
         }
-        if c.proto == 2 && c.subscriptionCount > 0 && !SentinelServer.allowedWhileSubscribed.contains(container.name) {
-            return replyError(c, "ERR Can't execute '\(fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        if c.proto == 2 && c.subscriptionCount > 0 && !container.flags.contains(.okInSubscribe) {
+            return replyError(c, CommandReply.subscribedContext(fullName))
         }
         c.lastCommand = fullName
         stats.commandsProcessed += 1
         guard let handler = cmd.handler else { return }
         let before = c.conn.output.count
         if c.replyMode == .skipNext { c.replyMode = .skipThis }
-        do { try handler(self, c, args) } catch let e as SentinelCommandError {
+        do { try handler(self, c, args) } catch let e as CommandError {
             replyError(c, e.message)
         } catch {
             replyError(c, "ERR \(error)")
@@ -50,21 +50,6 @@ extension SentinelServer {
             if c.replyMode == .skipThis { c.replyMode = .on }
         case .on, .skipNext: break
         }
-    }
-
-    /// At most 128 bytes of `s`, as Redis's `%.128s`.
-    static func clip(_ s: String, _ n: Int = 128) -> String {
-        s.utf8.count <= n ? s : String(decoding: Array(s.utf8.prefix(n)), as: UTF8.self)
-    }
-
-    /// `'arg1' 'arg2' ` for the unknown-command error: arguments until 128 bytes are shown.
-    static func argsPreview(_ args: [String]) -> String {
-        var out = ""
-        for a in args.dropFirst() {
-            if out.utf8.count >= 128 { break }
-            out += "'" + clip(a, 128 - out.utf8.count) + "' "
-        }
-        return out
     }
 }
 

@@ -37,8 +37,7 @@ extension SentinelServer {
             withUnsafeBytes(of: &v) { p in String(decoding: p.prefix { $0 != 0 }, as: UTF8.self) }
         }
         let uptime = (now - sentinel.startTime) / 1000
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
+        let wallMicros = clock.wallMicros()
         return [
             "redis_version:\(VigilVersion.redisCompat)",
             "redis_git_sha1:00000000",
@@ -56,13 +55,13 @@ extension SentinelServer {
             "process_supervised:no",
             "run_id:\(runID)",
             "tcp_port:\(sentinel.settings.port)",
-            "server_time_usec:\(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)",
+            "server_time_usec:\(wallMicros)",
             "uptime_in_seconds:\(uptime)",
             "uptime_in_days:\(uptime / 86400)",
             // Our timer runs at 20-50 Hz (a tick every 20-50 ms).
             "hz:30",
             "configured_hz:30",
-            "lru_clock:\(Int64(ts.tv_sec) & ((1 << 24) - 1))",
+            "lru_clock:\((wallMicros / 1_000_000) & ((1 << 24) - 1))",
             "executable:\(SentinelServer.executablePath())",
             "config_file:\(sentinel.settings.configFile ?? "")",
             "io_threads_active:0",
@@ -83,8 +82,8 @@ extension SentinelServer {
     }
 
     private func infoStats() -> [String] {
-        let channels = Set(clients.values.flatMap(\.channels)).count
-        let patterns = clients.values.reduce(0) { $0 + $1.patterns.count }
+        let channels = pubsub.channelCount
+        let patterns = pubsub.patternCount
         let zero = ["total_net_repl_input_bytes", "total_net_repl_output_bytes"]
         var out = [
             "total_connections_received:\(stats.connectionsReceived)",

@@ -1,6 +1,8 @@
-// The sentinel's own server side: accepting clients, parsing requests, the statistics INFO
-// reports, and the pub/sub through which events are published (channel = event type). Commands
-// are dispatched through the table in SentinelCommandTable.swift.
+// The sentinel's server side, on Shared's server framework: ListenerGroup accepts, the clients'
+// requests are read with Connection.readRequest, commands are resolved in a CommandRegistry
+// holding the table of SentinelCommandTable.swift, and events are published (channel = event
+// type) through a PubSubHub. What is the sentinel's own: its client state, its statistics, and
+// CLIENT PAUSE holding a read command.
 import Shared
 #if canImport(Glibc)
 import Glibc
@@ -11,15 +13,20 @@ final class SentinelClient {
     let id: Int
     let conn: Connection
     var parser = RequestParser()
-    var authenticated: Bool
+    /// The request being read (reused between commands).
+    var argv: [Bytes] = []
+    /// Unauthenticated clients get the parser's tight limits (10 arguments, 16 KB bulks), as in Redis.
+    var authenticated: Bool { didSet { parser.authenticated = authenticated } }
     /// The user this client authenticated as (CLIENT LIST's `user=`).
     var user = "default"
     var name = ""
     /// CLIENT SETINFO values (CLIENT LIST's lib-name / lib-ver).
     var libName = ""
     var libVersion = ""
-    var channels: Set<String> = []
-    var patterns: Set<String> = []
+    /// Channels and patterns (kept in step by the server's PubSubHub).
+    var subscriptions = Subscriptions()
+    /// Size of the last push written (a delivered message, counted in INFO's output bytes).
+    var lastPushBytes = 0
     let createdAt: Int64
     /// When the client last sent a command (CLIENT LIST's idle).
     var lastInteraction: Int64
@@ -29,7 +36,7 @@ final class SentinelClient {
     /// CLIENT REPLY: whether replies are sent.
     var replyMode: ReplyMode = .on
     /// A command read while CLIENT PAUSE holds it, run when the pause ends.
-    var heldCommand: [String]?
+    var heldCommand: [Bytes]?
     /// CLIENT NO-EVICT (a sentinel never evicts clients; the flag is shown).
     var noEvict = false
     /// CLIENT TRACKING state (a sentinel has no keys, so no invalidation is ever sent).
@@ -42,6 +49,7 @@ final class SentinelClient {
         self.id = id
         self.conn = conn
         self.authenticated = authenticated
+        self.parser.authenticated = authenticated
         self.createdAt = now
         self.lastInteraction = now
         addr = Socket.peerAddress(conn.fd).map { SentinelClient.format($0) } ?? "?:0"
@@ -56,7 +64,18 @@ final class SentinelClient {
         set { conn.output.proto = newValue }
     }
 
-    var subscriptionCount: Int { channels.count + patterns.count }
+    /// Channels plus patterns.
+    var subscriptionCount: Int { subscriptions.count }
+}
+
+extension SentinelClient: PubSubSubscriber {
+    var acceptsPushes: Bool { !conn.isClosed }
+
+    func writePush(_ body: (inout RESPWriter) -> Void) {
+        let before = conn.output.count
+        body(&conn.output)
+        lastPushBytes = conn.output.count - before
+    }
 }
 
 /// CLIENT REPLY ON | OFF | SKIP.
@@ -98,7 +117,11 @@ final class SentinelServer {
     let loop: EventLoop
     var clients: [Int: SentinelClient] = [:]
     private var nextClientID = 1
-    private var listeners: [SentinelListener] = []
+    private let listeners: ListenerGroup
+    /// The command table, as the shared dispatcher resolves it.
+    let commands = CommandRegistry(Array(SentinelCommandTable.commands.values))
+    /// Subscriptions to our event channels.
+    var pubsub = PubSubHub<SentinelClient>()
     var shutdownRequested = false
     var stats = SentinelStats()
     /// This process's run id (INFO run_id; the sentinel's own id is `sentinel.myID`).
@@ -113,33 +136,21 @@ final class SentinelServer {
     var pausedUntil: Int64 = 0
     var pauseAll = false
 
+    /// The sentinel's clock: client ages, CLIENT PAUSE, ACL LOG times.
+    var clock: Clock { sentinel.clock }
+
     init(sentinel: Sentinel, loop: EventLoop) {
         self.sentinel = sentinel
         self.loop = loop
+        self.listeners = ListenerGroup(loop: loop)
         sentinel.onEvent = { [unowned self] ev in self.publish(channel: ev.type, message: ev.message) }
     }
 
     /// Binds listening sockets (all interfaces by default, as redis-sentinel does).
     func start() throws {
-        let port = sentinel.settings.port
         let binds = sentinel.settings.bind.isEmpty ? ["*", "-::*"] : sentinel.settings.bind
-        var bound = 0
-        for raw in binds {
-            let optional = raw.hasPrefix("-")
-            let host = optional ? String(raw.dropFirst()) : raw
-            do {
-                let fd = try Socket.listen(host: host, port: port)
-                let l = SentinelListener(fd: fd, server: self)
-                try loop.register(fd: fd, handler: l)
-                listeners.append(l)
-                bound += 1
-            } catch let e as IOError {
-                if optional { continue }
-                sentinel.log.warning("Warning: Could not create server TCP listening socket \(host):\(port): \(Posix.strerror(e.errnoCode))")
-                throw e
-            }
-        }
-        if bound == 0 { throw IOError(errnoCode: EADDRNOTAVAIL, call: "bind") }
+        listeners.onAccept = { [unowned self] fd in self.accept(fd: fd) }
+        try listeners.bind(binds, port: sentinel.settings.port) { sentinel.log.warning($0) }
     }
 
     /// Wraps an accepted socket in a client.
@@ -147,7 +158,7 @@ final class SentinelServer {
         let conn: Connection
         do { conn = try Connection(fd: fd, loop: loop) } catch { Posix.close(fd); return }
         Socket.setNoDelay(fd)
-        let now = Clock.monotonicMillis()
+        let now = clock.monotonicMillis()
         stats.connectionsReceived += 1
         if sentinel.settings.protectedMode && !sentinel.settings.authRequired {
             let ip = Socket.peerAddress(fd)?.ip ?? ""
@@ -171,7 +182,10 @@ final class SentinelServer {
         let c = SentinelClient(id: id, conn: conn, authenticated: !sentinel.settings.authRequired, now: now)
         clients[id] = c
         conn.onInput = { [unowned self] _ in self.readFromClient(c) }
-        conn.onClose = { [unowned self] _, _ in self.clients[c.id] = nil }
+        conn.onClose = { [unowned self] _, _ in
+            self.clients[c.id] = nil
+            self.pubsub.unsubscribeAll(c)
+        }
     }
 
     /// Parses and runs every complete command in the client's buffer.
@@ -184,23 +198,25 @@ final class SentinelServer {
             c.heldCommand = nil
             process(c, held)
         }
-        while !c.conn.isClosed && c.conn.pendingInput > 0 && !c.closeAfterReply {
-            let result: (consumed: Int, command: [Bytes]?)
-            do { result = try c.conn.withInput { try c.parser.parse($0) } } catch {
-                replyError(c, "ERR Protocol error: \((error as? RESPError)?.message ?? "invalid request")")
+        input: while !c.conn.isClosed && c.conn.pendingInput > 0 && !c.closeAfterReply {
+            switch c.conn.readRequest(&c.parser, into: &c.argv) {
+            case .invalid(let message):
+                replyError(c, CommandReply.protocolError(message))
                 c.closeAfterReply = true
-                break
+                break input
+            case .partial(let n):
+                c.conn.consume(n)
+                stats.netInputBytes += n
+                break input
+            case .complete(let n):
+                c.conn.consume(n)
+                stats.netInputBytes += n
             }
-            c.conn.consume(result.consumed)
-            stats.netInputBytes += result.consumed
-            guard let args = result.command else {
-                if result.consumed == 0 { break }
-                continue
-            }
-            if args.isEmpty { continue }
-            let argv = args.map { String(decoding: $0, as: UTF8.self) }
+            let argv = c.argv
+            c.argv = []
+            if argv.isEmpty { continue }
             if isPaused(argv) {
-                // Held until CLIENT PAUSE ends: put the command back and stop reading this client.
+                // Held until CLIENT PAUSE ends: keep the command and stop reading this client.
                 c.heldCommand = argv
                 break
             }
@@ -216,16 +232,21 @@ final class SentinelServer {
         if shutdownRequested { loop.stop() }
     }
 
-    /// True while CLIENT PAUSE holds this command.
-    func isPaused(_ argv: [String]) -> Bool {
-        pausedUntil > Clock.monotonicMillis() && (pauseAll || argv.first?.lowercased() == "publish")
+    /// True while CLIENT PAUSE holds this command: every command for ALL, for WRITE those that
+    /// may replicate (PUBLISH, the only one a sentinel has).
+    func isPaused(_ argv: [Bytes]) -> Bool {
+        guard pausedUntil > clock.monotonicMillis() else { return false }
+        if pauseAll { return true }
+        guard let first = argv.first, let e = commands.lookup(first) else { return false }
+        return e.spec.flags.contains(.mayReplicate)
     }
 
     /// CLIENT PAUSE for `millis`; the held clients resume when it ends (or at CLIENT UNPAUSE).
     func pause(millis: Int64, all: Bool) {
-        pausedUntil = max(pausedUntil, Clock.monotonicMillis() + millis)
+        pausedUntil = max(pausedUntil, clock.monotonicMillis() + millis)
         pauseAll = pauseAll || all
-        loop.schedule(at: pausedUntil) { [weak self] in self?.resumeIfPauseEnded() }
+        // The loop's timers run on the kernel's clock: wake after the pause's length.
+        loop.schedule(after: millis) { [weak self] in self?.resumeIfPauseEnded() }
     }
 
     /// Ends the pause now.
@@ -236,7 +257,7 @@ final class SentinelServer {
     }
 
     private func resumeIfPauseEnded() {
-        guard pausedUntil <= Clock.monotonicMillis() else { return }
+        guard pausedUntil <= clock.monotonicMillis() else { return }
         pauseAll = false
         for c in clients.values.sorted(by: { $0.id < $1.id }) where c.heldCommand != nil || c.conn.pendingInput > 0 {
             readFromClient(c)
@@ -261,79 +282,26 @@ final class SentinelServer {
 
     // MARK: - Pub/Sub
 
-    /// Delivers a message to subscribers of `channel` and of matching patterns.
+    /// Delivers a message to subscribers of `channel` and of matching patterns; each receiver's
+    /// output is sent at once (most events are published from the timer, outside any read).
     @discardableResult
     func publish(channel: String, message: String) -> Int {
-        var n = 0
-        for c in clients.values {
-            let before = c.conn.output.count
-            if c.channels.contains(channel) {
-                if c.proto >= 3 { c.conn.output.pushHeader(3) } else { c.conn.output.arrayHeader(3) }
-                c.conn.output.bulk("message")
-                c.conn.output.bulk(channel)
-                c.conn.output.bulk(message)
-                n += 1
-            }
-            for p in c.patterns where Glob.match(p, channel) {
-                if c.proto >= 3 { c.conn.output.pushHeader(4) } else { c.conn.output.arrayHeader(4) }
-                c.conn.output.bulk("pmessage")
-                c.conn.output.bulk(p)
-                c.conn.output.bulk(channel)
-                c.conn.output.bulk(message)
-                n += 1
-            }
-            finishReplies(c, since: before)
+        pubsub.publish(channel: Bytes(channel.utf8), message: Bytes(message.utf8), matches: { GlobMatch.matches($0, $1) }) { c in
+            stats.netOutputBytes += c.lastPushBytes
+            stats.writesProcessed += 1
+            stats.recentMaxOutput = max(stats.recentMaxOutput, c.conn.pendingOutput)
+            c.conn.flush()
         }
-        return n
     }
 
     /// SUBSCRIBE / PSUBSCRIBE / UNSUBSCRIBE / PUNSUBSCRIBE.
     func subscription(_ c: SentinelClient, _ cmd: String, _ names: [String]) {
         let pattern = cmd.hasPrefix("p")
-        let subscribe = !cmd.contains("unsub")
-        var targets = names
-        if !subscribe && targets.isEmpty {
-            targets = (pattern ? Array(c.patterns) : Array(c.channels)).sorted()
-            if targets.isEmpty {
-                header(c, 3)
-                c.conn.output.bulk(cmd)
-                c.conn.output.null()
-                c.conn.output.integer(c.subscriptionCount)
-                return
-            }
-        }
-        for t in targets {
-            if subscribe {
-                if pattern { c.patterns.insert(t) } else { c.channels.insert(t) }
-            } else {
-                if pattern { c.patterns.remove(t) } else { c.channels.remove(t) }
-            }
-            header(c, 3)
-            c.conn.output.bulk(cmd)
-            c.conn.output.bulk(t)
-            c.conn.output.integer(c.subscriptionCount)
+        let bytes = names.map { Bytes($0.utf8) }
+        if cmd.contains("unsub") {
+            pubsub.unsubscribe(c, bytes, pattern: pattern)
+        } else {
+            pubsub.subscribe(c, bytes, pattern: pattern)
         }
     }
-
-    private func header(_ c: SentinelClient, _ n: Int) {
-        if c.proto >= 3 { c.conn.output.pushHeader(n) } else { c.conn.output.arrayHeader(n) }
-    }
-}
-
-/// A listening socket of the sentinel.
-final class SentinelListener: EventHandler {
-    let fd: Int32
-    unowned let server: SentinelServer
-    init(fd: Int32, server: SentinelServer) { self.fd = fd; self.server = server }
-    func handleReadable() {
-        for _ in 0..<100 {
-            do {
-                switch try Socket.accept(fd) {
-                case .done(let cfd): server.accept(fd: cfd)
-                case .wouldBlock: return
-                }
-            } catch { return }
-        }
-    }
-    func handleWritable() {}
 }

@@ -14,25 +14,26 @@ public final class ChildProcess {
     /// The exit status once reaped.
     public private(set) var status: Posix.ExitStatus? = nil
 
-    private init(pid: pid_t) {
+    private init(pid: pid_t, startedMillis: Int64) {
         self.pid = pid
-        self.startedMillis = Clock.monotonicMillis()
+        self.startedMillis = startedMillis
     }
 
     /// Forks. The child unblocks SIGTERM/SIGINT (the parent routes them through its signalfd),
-    /// runs `body` and `_exit`s with what it returns; the parent gets the handle.
-    public static func fork(_ body: () -> Int32) throws -> ChildProcess {
+    /// runs `body` and `_exit`s with what it returns; the parent gets the handle. `clock` is the
+    /// caller's (its durations are measured against the start read from it).
+    public static func fork(clock: Clock, _ body: () -> Int32) throws -> ChildProcess {
         let pid = try Posix.fork()
         if pid == 0 {
             Posix.unblockSignals([SIGTERM, SIGINT])
             _exit(body())
         }
-        return ChildProcess(pid: pid)
+        return ChildProcess(pid: pid, startedMillis: clock.monotonicMillis())
     }
 
     /// Forks and execs `argv[0]` with `argv`. A program that cannot be executed exits with
     /// code 2 (the sentinel does not retry those, as Redis).
-    public static func spawn(_ argv: [String]) throws -> ChildProcess {
+    public static func spawn(_ argv: [String], clock: Clock) throws -> ChildProcess {
         guard let path = argv.first else { throw IOError(errnoCode: ENOENT, call: "exec") }
         // Built before the fork: the child must not allocate (another thread of the runtime may
         // hold the malloc lock at fork time).
@@ -44,7 +45,7 @@ public final class ChildProcess {
             execv(path, cargs)
             _exit(2)
         }
-        return ChildProcess(pid: pid)
+        return ChildProcess(pid: pid, startedMillis: clock.monotonicMillis())
     }
 
     /// The exit status if the child has ended (reaping it), else nil. Never blocks.

@@ -33,6 +33,12 @@ public struct Clock: Sendable {
     /// Unix time in seconds.
     @inlinable public func wallSeconds() -> Int64 { wallMillis() / 1000 }
 
+    /// Unix time in microseconds (a manual time has millisecond steps).
+    @inlinable public func wallMicros() -> Int64 {
+        if let m = manual { return m.wallMillis * 1000 }
+        return Clock.wallMicros()
+    }
+
     // MARK: - The kernel's clocks
 
     /// Monotonic milliseconds: for deadlines, timeouts and intervals (never jumps with the wall clock).

@@ -59,7 +59,7 @@ import Glibc
         let c = try h.client()
         // A BGSAVE child is running: enabling the AOF schedules its rewrite for later. Real
         // children that only sleep stand in for the save and the rewrite.
-        let save = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        let save = try ChildProcess.fork(clock: h.server.clock) { Posix.sleep(seconds: 30); return 0 }
         defer { save.terminate() }
         h.server.persistence.child = save
         h.server.config.appendonly = true
@@ -70,7 +70,7 @@ import Glibc
         h.run(c, "RPUSH", "l", "x")
         // Those writes will be in the base the rewrite forks: buffering them would replay them twice.
         #expect(h.server.aof.buffer.isEmpty)
-        let rewrite = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        let rewrite = try ChildProcess.fork(clock: h.server.clock) { Posix.sleep(seconds: 30); return 0 }
         defer { rewrite.terminate() }
         h.server.aof.child = rewrite  // as if the rewrite had forked
         h.run(c, "INCR", "n")

@@ -7,7 +7,7 @@ import Testing
     private func load(_ text: String) throws -> Sentinel {
         let log = Logger()
         log.level = .nothing
-        let s = Sentinel(log: log)
+        let s = Sentinel(log: log, clock: Clock(ManualTime(monotonicMillis: 0)))
         s.changeDirectory = { _ in }
         s.currentDirectory = { "/data" }
         try s.loadConfig(ConfigFile.parse(text).directives, now: 0)

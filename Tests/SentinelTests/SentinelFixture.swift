@@ -1,5 +1,6 @@
 // A sentinel with no event loop: links are simulated (commands are recorded, not sent) and time
-// is whatever the test passes as `now`.
+// is a `ManualTime` that starts at the `now` the test passes (the sentinel's clock reads it, so
+// what runs from callbacks and replies sees the test's time, never the real one).
 @testable import Sentinel
 import Shared
 
@@ -17,11 +18,13 @@ enum Fixture {
     static let peerB = String(repeating: "b", count: 40)
     static let peerC = String(repeating: "c", count: 40)
 
-    /// A sentinel monitoring `mymaster` at 10.0.0.1:6000 with replicas and peers.
-    static func make(quorum: Int = 2, now: Int64 = 1000, replicas: Int = 2, peers: [String] = [peerB, peerC]) -> (Sentinel, EventRecorder, MonitoredInstance) {
+    /// A sentinel monitoring `mymaster` at 10.0.0.1:6000 with replicas and peers; its clock reads
+    /// `time` (by default a manual time at `now`).
+    static func make(quorum: Int = 2, now: Int64 = 1000, replicas: Int = 2, peers: [String] = [peerB, peerC],
+                     time: ManualTime? = nil) -> (Sentinel, EventRecorder, MonitoredInstance) {
         let log = Logger()
         log.level = .nothing
-        let s = Sentinel(log: log)
+        let s = Sentinel(log: log, clock: Clock(time ?? ManualTime(monotonicMillis: now)))
         s.myID = myID
         s.random = { 0 }
         let rec = EventRecorder()

@@ -6,8 +6,8 @@ import Glibc
 /// C number parsers' range reports, and a manual clock.
 @Suite(.serialized) struct PosixTests {
     @Test func aChildsExitCodeAndSignalAreDecoded() throws {
-        let ok = try ChildProcess.fork { 0 }
-        let failed = try ChildProcess.fork { 3 }
+        let ok = try ChildProcess.fork(clock: .system) { 0 }
+        let failed = try ChildProcess.fork(clock: .system) { 3 }
         let deadline = Clock.monotonicMillis() + 5000
         while (ok.reap() == nil || failed.reap() == nil) && Clock.monotonicMillis() < deadline { Posix.sleep(seconds: 0.01) }
         #expect(ok.status == .exited(0))
@@ -17,7 +17,10 @@ import Glibc
     }
 
     @Test func reapDoesNotBlockAndTerminateKills() throws {
-        let sleeper = try ChildProcess.fork { Posix.sleep(seconds: 30); return 0 }
+        // The start time comes from the caller's clock, so durations are measured on one clock.
+        let time = ManualTime(monotonicMillis: 42_000)
+        let sleeper = try ChildProcess.fork(clock: Clock(time)) { Posix.sleep(seconds: 30); return 0 }
+        #expect(sleeper.startedMillis == 42_000)
         #expect(sleeper.reap() == nil)
         let status = sleeper.terminate()
         #expect(status.signal != 0)
@@ -26,7 +29,7 @@ import Glibc
     }
 
     @Test func spawnReportsAProgramThatCannotRunAsCode2() throws {
-        let child = try ChildProcess.spawn(["/nonexistent/vigil-no-such-program"])
+        let child = try ChildProcess.spawn(["/nonexistent/vigil-no-such-program"], clock: .system)
         let deadline = Clock.monotonicMillis() + 5000
         while child.reap() == nil && Clock.monotonicMillis() < deadline { Posix.sleep(seconds: 0.01) }
         #expect(child.status == .exited(2))

@@ -44,7 +44,7 @@ extension AOF {
         rewriteRDBPreamble = useRDB
         let started: ChildProcess
         do {
-            started = try ChildProcess.fork { [self] in writeBaseInChild(rdbPreamble: useRDB) ? 0 : 1 }
+            started = try ChildProcess.fork(clock: server.clock) { [self] in writeBaseInChild(rdbPreamble: useRDB) ? 0 : 1 }
         } catch {
             server.log.warning("Can't rewrite append only file in background: \(error)")
             lastRewriteOK = false

@@ -211,7 +211,7 @@ extension Server {
         persistence.dirtyAtFork = dirty
         do {
             // Child: write the file and leave without running any of the parent's machinery.
-            let child = try ChildProcess.fork { [self] in
+            let child = try ChildProcess.fork(clock: clock) { [self] in
                 do { try writeRDBFile(rdbPath) } catch { return 1 }
                 log.notice("DB saved on disk")
                 return 0

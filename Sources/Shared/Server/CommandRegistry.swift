@@ -3,7 +3,8 @@
 // its own spec type (its handler signature differs) and runs the same checks and wire texts
 // (CommandReply) in its processCommand, as Redis runs its sentinel commands from the one table.
 //
-// A second binary registers its table like this (the sentinel's, sketched):
+// A second binary registers its table like this (a sketch; the sentinel's real one is
+// SentinelCommandSpec, resolved in SentinelServer+Dispatch.swift):
 //
 //     struct SentinelCommandSpec: CommandDescriptor {
 //         let name: String; let arity: Int; let flags: CommandFlags

@@ -29,6 +29,13 @@ public enum CommandReply {
         "ERR wrong number of arguments for '\(name)' command"
     }
 
+    /// `ERR unknown subcommand '<sub>'. Try <COMMAND> HELP.` — the subcommand cut at 128 bytes,
+    /// the container upper-cased as the client typed it (Redis's commandCheckExistence).
+    public static func unknownSubcommand(_ sub: String, of command: String) -> String {
+        let cut = String(decoding: Array(sub.utf8.prefix(128)), as: UTF8.self)
+        return oneLine("ERR unknown subcommand '\(cut)'. Try \(command.uppercased()) HELP.")
+    }
+
     /// The reply to a command that needs authentication first.
     public static let noAuth = "NOAUTH Authentication required."
 
