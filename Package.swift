@@ -18,12 +18,14 @@ let package = Package(
     targets: [
         // Our own shim: Glibc lacks epoll/signalfd/eventfd and hides accept4.
         .target(name: "CSystem"),
+        // vigil-node's allocation counter (used_memory): malloc interposed, forwarding to glibc's.
+        .target(name: "CAlloc"),
         .target(name: "Shared", dependencies: ["CSystem"], swiftSettings: releaseSpeed),
         // A Lua 5.1 interpreter (no knowledge of Redis), embedded by the node for EVAL/FUNCTION.
         // Optimized in debug builds too: the interpreter's tests run millions of instructions.
         .target(name: "Lua", swiftSettings: releaseSpeed + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "LuaRunner", dependencies: ["Lua"], swiftSettings: releaseSpeed),
-        .executableTarget(name: "Node", dependencies: ["Shared", "Lua"], swiftSettings: releaseSpeed),
+        .executableTarget(name: "Node", dependencies: ["Shared", "Lua", "CAlloc"], swiftSettings: releaseSpeed),
         .executableTarget(name: "Sentinel", dependencies: ["Shared"]),
         // Process harness and a raw RESP client shared by the test targets (may use Foundation).
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),

@@ -38,6 +38,10 @@ struct ClientFlags: OptionSet {
     static let aofLoader = ClientFlags(rawValue: 1 << 17)
     /// The client scripts run their commands through (Redis's CLIENT_SCRIPT).
     static let script = ClientFlags(rawValue: 1 << 18)
+    /// CLIENT TRACKING ON (the options are in `Client.tracking`).
+    static let tracking = ClientFlags(rawValue: 1 << 19)
+    /// CLIENT NO-EVICT ON: never disconnected to reclaim client memory.
+    static let noEvict = ClientFlags(rawValue: 1 << 20)
 
     /// Flags whose replies never leave: the master link reads none.
     static let repliesDropped: ClientFlags = [.master, .replyOff, .replySkip]
@@ -98,6 +102,12 @@ final class Client: PubSubSubscriber {
     /// The 8-character id prefix when the name is a sentinel's command link
     /// (`sentinel-<id8>-cmd`): its commands count as contact for self-fencing.
     var sentinelID8: String? = nil
+    /// Client-side caching options (meaningful with `.tracking`; Tracking.swift).
+    var tracking: TrackingFlags = []
+    /// The client that receives this one's invalidations (0: itself).
+    var trackingRedirect = 0
+    /// BCAST prefixes this client follows.
+    var trackingPrefixes: [Bytes] = []
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {

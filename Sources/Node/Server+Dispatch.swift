@@ -77,7 +77,15 @@ extension Server {
             rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
             return
         }
-        // (Eviction and OOM refusals belong here, before the write checks, when maxmemory lands.)
+        // maxmemory: evict first; refuse what may grow memory if still over (Eviction.swift).
+        if config.maxmemory > 0 {
+            let denyOOM = flags.contains(.denyOOM) || queued.contains(.denyOOM)
+            if oomRefuses(c, denyOOM: denyOOM, isTransactionControl: cmd.flags.contains(.txControl) || cmd.name == "quit" || cmd.name == "reset") {
+                rejectCommand(c, Server.oomMessage, ref)
+                return
+            }
+        }
+        if tracking.clientCount > 0 { trackingLimitUsedSlots() }
         if writes && !obey, let refusal = writeRefusal() {
             rejectCommand(c, refusal, ref)
             return
@@ -186,6 +194,10 @@ extension Server {
             c.lastCommand = cmd.name
             stats.totalCommands += 1
         }
+        // Client-side caching remembers the keys a tracking client read.
+        if c.flags.contains(.tracking) && cmd.flags.contains(.readonly) && !c.tracking.contains(.bcast) {
+            trackingRememberKeys(c, cmd)
+        }
         // EXEC is neither write nor may-replicate: what its queued commands changed was
         // propagated by their own calls, and is wrapped once when the buffer is flushed.
         if flags.contains(.propagate) && dirty != dirtyBefore && !cmd.flags.isDisjoint(with: [.write, .mayReplicate]) {
@@ -193,6 +205,8 @@ extension Server {
         }
         currentClient = previous
         if propagation.endCall(restoring: outerReplacement) { propagatePendingCommands() }
+        // The top-level call's own invalidations go after its reply (and its propagation).
+        if !tracking.pending.isEmpty && propagation.depth == 0 { flushPendingInvalidations(c) }
         leaveCommand(c)
     }
 

@@ -136,7 +136,7 @@ extension Server {
             "client_recent_max_input_buffer:\(clients.values.map { $0.pendingInput }.max() ?? 0)",
             "client_recent_max_output_buffer:\(clients.values.map { $0.pendingOutput }.max() ?? 0)",
             "blocked_clients:\(blocked)",
-            "tracking_clients:0",
+            "tracking_clients:\(tracking.clientCount)",
             "clients_in_timeout_table:\(blocked)",
         ]
     }
@@ -158,46 +158,6 @@ extension Server {
         if n < 1024 * 1024 * 1024 { return NumberFormat.printf("%.2fM", d / 1024 / 1024) }
         if n < 1024 * 1024 * 1024 * 1024 { return NumberFormat.printf("%.2fG", d / 1024 / 1024 / 1024) }
         return NumberFormat.printf("%.2fT", d / 1024 / 1024 / 1024 / 1024)
-    }
-
-    private func infoMemory() -> [String] {
-        let (_, rss) = Server.processMemory()
-        // Without our own allocator accounting, the resident set is the honest figure for used memory.
-        let used = rss
-        let total = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        return [
-            "used_memory:\(used)",
-            "used_memory_human:\(Server.humanBytes(used))",
-            "used_memory_rss:\(rss)",
-            "used_memory_rss_human:\(Server.humanBytes(rss))",
-            "used_memory_peak:\(used)",
-            "used_memory_peak_human:\(Server.humanBytes(used))",
-            "used_memory_overhead:0",
-            "used_memory_startup:0",
-            "used_memory_dataset:\(used)",
-            "total_system_memory:\(total)",
-            "total_system_memory_human:\(Server.humanBytes(total))",
-            "used_memory_lua:\(scripting.evalEngineMemory)",
-            "used_memory_vm_eval:\(scripting.evalEngineMemory)",
-            "used_memory_lua_human:\(Server.humanBytes(scripting.evalEngineMemory))",
-            "used_memory_scripts_eval:\(scripting.scriptsMemory)",
-            "number_of_cached_scripts:\(scripting.scripts.count)",
-            "number_of_functions:\(scripting.functions.functionCount)",
-            "number_of_libraries:\(scripting.functions.libraries.count)",
-            "used_memory_vm_functions:\(scripting.functionEngineMemory)",
-            "used_memory_vm_total:\(scripting.evalEngineMemory + scripting.functionEngineMemory)",
-            "used_memory_vm_total_human:\(Server.humanBytes(scripting.evalEngineMemory + scripting.functionEngineMemory))",
-            "used_memory_functions:\(scripting.functions.libraries.values.reduce(0) { $0 + $1.code.count })",
-            "used_memory_scripts:\(scripting.scriptsMemory)",
-            "used_memory_scripts_human:\(Server.humanBytes(scripting.scriptsMemory))",
-            "maxmemory:\(config.maxmemory)",
-            "maxmemory_human:\(Server.humanBytes(config.maxmemory))",
-            "maxmemory_policy:\(config.maxmemoryPolicy)",
-            "mem_fragmentation_ratio:1.00",
-            "mem_allocator:libc",
-            "active_defrag_running:0",
-            "lazyfree_pending_objects:0",
-        ]
     }
 
     private func infoStats() -> [String] {
@@ -227,6 +187,9 @@ extension Server {
             "total_forks:\(stats.totalForks)",
             // MIGRATE does not keep connections between calls (MigrateCommands.swift).
             "migrate_cached_sockets:0",
+            "tracking_total_keys:\(tracking.keys.count)",
+            "tracking_total_items:\(tracking.totalItems)",
+            "tracking_total_prefixes:\(tracking.prefixes.count)",
             "total_error_replies:\(stats.totalErrorReplies)",
         ]
     }

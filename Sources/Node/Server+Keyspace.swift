@@ -25,29 +25,33 @@ extension Server {
     func deleteExpired(_ db: Database, _ key: Key) {
         db.remove(key)
         stats.expiredKeys += 1
-        signalModifiedKey(db, key)
-        alsoPropagate(db: db.id, [Bytes("DEL".utf8), key.bytes])
+        notifyKeyspaceEvent(.expired, "expired", db, key)
+        // Nobody changed it: a NOLOOP tracking client is told even if its own read expired it.
+        signalModifiedKey(db, key, by: nil)
+        let lazy = config.passthrough["lazyfree-lazy-expire"] == "yes"
+        alsoPropagate(db: db.id, [lazy ? Server.unlinkArgv : Server.delArgv, key.bytes])
     }
 
     /// The value of `key` for reading, or nil if absent or expired; counts hits and misses.
     @inline(__always)
     func lookupRead(_ db: Database, _ key: Key) -> Value? {
-        if !db.expires.isEmpty && expireIfNeeded(db, key) { stats.keyspaceMisses += 1; return nil }
-        if let v = db.dict[key] {
-            stats.keyspaceHits += 1
-            if !db.accessMeta.isEmpty { touchAccessMeta(db, key) }
-            return v
-        }
-        stats.keyspaceMisses += 1
+        if !db.expires.isEmpty && expireIfNeeded(db, key) { keyMissed(db, key); return nil }
+        if let v = db.dict.lookupTouching(key) { stats.keyspaceHits += 1; return v }
+        keyMissed(db, key)
         return nil
     }
 
-    /// The value of `key` for writing (expired keys are removed first).
+    /// A read found no key: counted, and a `keymiss` event when asked for (Redis's lookupKey).
+    @inline(__always) private func keyMissed(_ db: Database, _ key: Key) {
+        stats.keyspaceMisses += 1
+        notifyKeyspaceEvent(.keyMiss, "keymiss", db, key)
+    }
+
+    /// The value of `key` for writing (expired keys are removed first); stamps the access.
     @inline(__always)
     func lookupWrite(_ db: Database, _ key: Key) -> Value? {
         if !db.expires.isEmpty && expireIfNeeded(db, key) { return nil }
-        if !db.accessMeta.isEmpty { touchAccessMeta(db, key) }
-        return db.dict[key]
+        return db.dict.lookupTouching(key)
     }
 
     /// True if `key` exists (not expired), without touching hit/miss stats.
@@ -145,16 +149,27 @@ extension Server {
         case .zset(let z): empty = z.count == 0
         case .stream: empty = false  // an empty stream is kept (its IDs and groups live on)
         }
-        if empty { db.remove(key) }
+        if empty {
+            db.remove(key)
+            notifyKeyspaceEvent(.generic, "del", db, key)
+        }
     }
 
     // MARK: - Change notification
 
-    /// Called after every change to `key`: invalidates WATCHes, wakes blocked clients. (Keyspace
-    /// notifications, client tracking and eviction's bookkeeping hang off this signal.)
+    /// Called after every change to `key` by the running command: invalidates WATCHes and
+    /// client-side caches, wakes blocked clients.
     @inline(__always)
     func signalModifiedKey(_ db: Database, _ key: Key) {
+        signalModifiedKey(db, key, by: currentClient)
+    }
+
+    /// As `signalModifiedKey(_:_:)`, naming who changed the key (nil: expiry, eviction), which
+    /// tracking's NOLOOP mode needs.
+    @inline(__always)
+    func signalModifiedKey(_ db: Database, _ key: Key, by modifier: Client?) {
         if !watchTable.isEmpty { watchTable.touch(db, key) }
+        if tracking.watching { trackingInvalidateKey(key, modifier: modifier) }
         signalKeyAsReady(db, key)
     }
 

@@ -24,6 +24,8 @@ extension Server {
     /// The start-up steps that follow listening: loading the dataset (clients get -LOADING
     /// meanwhile), then starting replication.
     func startSubsystems() throws {
+        // The baseline before any data (Redis's used_memory_startup).
+        memory.startup = ProcessMemory.allocated
         try loadDataAtStartup()
         // The config file may have set self-fencing after the server was made.
         fencingSettingsChanged()

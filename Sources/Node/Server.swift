@@ -19,6 +19,8 @@ final class Server {
     let startedAt = Clock.monotonicMillis()
     let startedWall = Clock.wallSeconds()
     var databases: [Database]
+    /// How keys' access metadata is stamped (LRU clock or LFU counter), shared by every database.
+    let keyAging: KeyAging
     /// Every command, looked up by the bytes clients send.
     var commandTable: CommandRegistry<CommandSpec> = CommandTable.build()
     var clients: [Int: Client] = [:]
@@ -59,6 +61,12 @@ final class Server {
     var monitors: [Client] = []
     var pubsub = PubSubHub<Client>()
     var watchTable = WatchTable()
+    /// Client-side caching: remembered keys, BCAST prefixes, pending invalidations (Tracking.swift).
+    var tracking = TrackingTable()
+    /// maxmemory eviction's pool and timer (Eviction.swift).
+    var eviction = EvictionState()
+    /// Peak and start-up figures of used_memory (Server+Memory.swift).
+    var memory = MemoryBook()
     // The subsystems hold the server unowned, so they are made once `self` exists; read through
     // `unsafelyUnwrapped` (set for the server's whole life), the hot path pays no lazy-var check.
     private var replicationStorage: Replication? = nil
@@ -77,12 +85,16 @@ final class Server {
         self.log = log
         self.clock = clock
         self.listeners = ListenerGroup(loop: loop)
-        self.databases = (0..<max(1, config.databases)).map { Database(id: $0) }
+        let aging = KeyAging(wallMillis: clock.wallMillis())
+        self.keyAging = aging
+        self.databases = (0..<max(1, config.databases)).map { Database(id: $0, aging: aging) }
+        applyAgingConfig()
         self.fencing = MasterFencing(enabled: config.selfFencing, fenceAfter: Int64(config.fenceAfterMillis))
         replicationStorage = Replication(server: self)
         aofStorage = AOF(server: self)
         blockingStorage = BlockingTable(server: self)
         scriptingStorage = Scripting(server: self)
+        applyKeyspaceEventsConfig()
     }
 
     /// EVAL's script cache and FUNCTION's libraries.
@@ -179,6 +191,7 @@ final class Server {
         if c.flags.contains(.blocked) { unblock(c, requeue: false) }
         pubsub.unsubscribeAll(c)
         watchTable.unwatchAll(c)
+        if c.flags.contains(.tracking) { disableTracking(c) }
         if c.flags.contains(.monitor) { monitors.removeAll { $0 === c } }
         replication.clientFreed(c)
     }
@@ -269,6 +282,11 @@ final class Server {
             if c.flags.contains(.replySkipNext) { c.flags.remove(.replySkipNext); c.flags.insert(.replySkip) }
         }
         if c.flags.contains(.master) { replication.masterStreamApplied(c) }
+        // CLIENT CACHING applies to the next command (or transaction) only.
+        if c.flags.contains(.tracking) && c.tracking.contains(.caching) && !c.flags.contains(.multi)
+            && !(c.argv.first.map { $0.count == 6 && $0.text.lowercased() == "client" } ?? false) {
+            c.tracking.remove(.caching)
+        }
         // Empty but keep the buffer: the parser fills it again for the next command.
         // (popLast releases each argument directly; removeAll(keepingCapacity:) went through the
         // runtime's generic array destroy and value witnesses, ~2x the instructions.)
@@ -287,6 +305,7 @@ final class Server {
             if !unblockedClients.isEmpty { processUnblockedClients() }
         }
         replication.beforeSleep()
+        if tracking.clientCount > 0 { broadcastInvalidations() }
         aof.beforeSleep()
         flushReplies()
         if !clientsToClose.isEmpty {
@@ -324,6 +343,8 @@ final class Server {
 
     func cron() {
         let now = clock.monotonicMillis()
+        keyAging.refresh(wallMillis: clock.wallMillis())
+        _ = memory.note(ProcessMemory.allocated)
         pauseCron(now: now)
         if activeExpireEnabled { activeExpireCycle(now: clock.wallMillis()) }
         if config.timeout > 0 {
@@ -334,6 +355,7 @@ final class Server {
                 freeClient(c)
             }
         }
+        if tracking.clientCount > 0 { trackingLimitUsedSlots() }
         persistenceCron()
         replication.cron(now: now)
         fencingCron(now: now)

@@ -62,6 +62,15 @@ final class ServerConfig {
     var shutdownTimeout = 10
     var maxmemory = 0
     var maxmemoryPolicy = "noeviction"
+    // Eviction, notifications and tracking (Config/ConfigTable+Cache.swift).
+    var maxmemorySamples = 5
+    var maxmemoryEvictionTenacity = 10
+    var lfuLogFactor = 10
+    var lfuDecayTime = 1
+    var replicaIgnoreMaxmemory = true
+    var trackingTableMaxKeys = 1_000_000
+    /// Which keyspace event classes are published (`notify-keyspace-events`).
+    var notifyKeyspaceEvents: KeyspaceEvents = []
 
     // Replication (implemented by the replication layer).
     var replicaof: (host: String, port: Int)? = nil
@@ -105,9 +114,6 @@ final class ServerConfig {
     var hllSparseMaxBytes = 3000
     /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).
     var sanitizeDumpPayload = "no"
-    /// LFU counter growth and decay, for RESTORE ... FREQ and OBJECT FREQ.
-    var lfuLogFactor = 10
-    var lfuDecayTime = 1
 
     /// `rename-command` pairs from the config (accepted, not implemented).
     var renamedCommands: [(String, String)] = []

@@ -16,4 +16,14 @@ int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 /// errno as a function: Swift's `errno` accessor works too, but this keeps Posix.swift simple.
 static inline int vigil_errno(void) { return errno; }
 static inline void vigil_set_errno(int e) { errno = e; }
+
+/// Bytes the process has allocated (vigil-node's interposed malloc counts them, CAlloc/alloc.c;
+/// without it, the allocator's own figure from mallinfo2).
+size_t vigil_alloc_used(void);
+/// 1 when allocations are counted by the interposer, 0 when `vigil_alloc_used` is mallinfo2's.
+int vigil_alloc_counting(void);
+/// The allocator's view: bytes in use in its arenas and mmapped chunks, and arena bytes held.
+void vigil_malloc_info(size_t *allocated, size_t *arena, size_t *mmapped, size_t *free_bytes);
+/// Returns freed arena memory to the kernel (MEMORY PURGE).
+void vigil_malloc_trim(void);
 #endif

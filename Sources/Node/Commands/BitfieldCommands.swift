@@ -81,7 +81,7 @@ extension Server {
             return changes == 0 && grown ? 1 : changes
         }
         c.out.raw(reply.bytes)
-        if changes > 0 { keyWritten(c.db, key, dirty: changes) }
+        if changes > 0 { keyWritten(c.db, key, dirty: changes); notifyKeyspaceEvent(.string, "setbit", c.db, key) }
     }
 
     /// `i<1..64>` or `u<1..63>`.

@@ -83,7 +83,7 @@ extension Server {
             }
             return (old, false)
         }
-        if changed { keyWritten(c.db, key) }
+        if changed { keyWritten(c.db, key); notifyKeyspaceEvent(.string, "setbit", c.db, key) }
         c.out.integer(old)
     }
 
@@ -240,7 +240,10 @@ extension Server {
         let maxlen = sources.reduce(0) { max($0, $1.count) }
         let target = c.key(2)
         if maxlen == 0 {
-            if lookupWrite(c.db, target) != nil, c.db.remove(target) != nil { keyWritten(c.db, target) }
+            if lookupWrite(c.db, target) != nil, c.db.remove(target) != nil {
+                keyWritten(c.db, target)
+                notifyKeyspaceEvent(.generic, "del", c.db, target)
+            }
             c.out.integer(0)
             return
         }
@@ -273,6 +276,7 @@ extension Server {
         }
         c.db.set(target, .string(res))
         keyWritten(c.db, target)
+        notifyKeyspaceEvent(.string, "set", c.db, target)
         c.out.integer(maxlen)
     }
 }

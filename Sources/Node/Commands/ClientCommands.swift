@@ -8,7 +8,7 @@ extension CommandTable {
     static var clientCommand: CommandSpec {
         CommandSpec("client", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous", "connection"],
                     subcommands: ["id", "setname", "getname", "list", "info", "kill", "pause", "unpause", "reply",
-                                  "no-evict", "setinfo", "unblock", "help"]) { s, c in try s.clientCommand(c) }
+                                  "no-evict", "setinfo", "unblock", "tracking", "caching", "getredir", "trackinginfo", "help"]) { s, c in try s.clientCommand(c) }
     }
 }
 
@@ -84,8 +84,24 @@ extension Server {
             }
         case "NO-EVICT":
             guard c.argc == 3 else { throw CommandError.wrongArity("client|no-evict") }
-            guard c.option(2) == "ON" || c.option(2) == "OFF" else { throw CommandError.syntax }
+            switch c.option(2) {
+            case "ON": c.flags.insert(.noEvict)
+            case "OFF": c.flags.remove(.noEvict)
+            default: throw CommandError.syntax
+            }
             c.out.ok()
+        case "TRACKING":
+            guard c.argc >= 3 else { throw CommandError.wrongArity("client|tracking") }
+            try clientTrackingCommand(c)
+        case "CACHING":
+            guard c.argc == 3 else { throw CommandError.wrongArity("client|caching") }
+            try clientCachingCommand(c)
+        case "GETREDIR":
+            guard c.argc == 2 else { throw CommandError.wrongArity("client|getredir") }
+            c.out.integer(trackingRedirectField(c))
+        case "TRACKINGINFO":
+            guard c.argc == 2 else { throw CommandError.wrongArity("client|trackinginfo") }
+            clientTrackingInfoCommand(c)
         case "SETINFO":
             guard c.argc == 4 else { throw CommandError.wrongArity("client|setinfo") }
             let value = c.arg(3)
@@ -100,6 +116,8 @@ extension Server {
             c.out.ok()
         case "HELP":
             replyHelp(c, "CLIENT", [
+                "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+                "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
                 "GETNAME", "    Return the name of the current connection.",
                 "ID", "    Return the ID of the current connection.",
                 "INFO", "    Return information about the current client connection.",
@@ -119,6 +137,9 @@ extension Server {
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
                 "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+                "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]",
+                "    Control server assisted client side caching.",
+                "TRACKINGINFO", "    Report tracking status for the current connection.",
                 "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
             ])
         default:
@@ -186,10 +207,14 @@ extension Server {
         if c.flags.contains(.pubsub) { flags += "P" }
         if c.flags.contains(.multi) { flags += "x" }
         if c.flags.contains(.blocked) { flags += "b" }
+        if c.flags.contains(.tracking) { flags += "t" }
+        if c.tracking.contains(.brokenRedirect) { flags += "R" }
+        if c.tracking.contains(.bcast) { flags += "B" }
         if c.flags.contains(.dirtyCAS) { flags += "d" }
         if c.flags.contains(.closeAfterReply) { flags += "c" }
         if c.flags.contains(.closeASAP) { flags += "A" }
         if c.flags.contains(.monitor) && !c.flags.contains(.replica) { flags += "O" }
+        if c.flags.contains(.noEvict) { flags += "e" }
         if flags.isEmpty { flags = "N" }
         let cmd = c.argv.isEmpty ? c.lastCommand : currentCommandName(c)
         let qbuf = c.pendingInput
@@ -199,7 +224,7 @@ extension Server {
             + "sub=\(c.subscriptions.channels.count) psub=\(c.subscriptions.patterns.count) ssub=\(c.subscriptions.shardChannels.count) multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1) "
             + "qbuf=\(qbuf) qbuf-free=\(max(0, (c.conn?.input.capacity ?? 0) - (c.conn?.input.count ?? 0))) argv-mem=\(c.argv.reduce(0) { $0 + $1.count }) "
             + "multi-mem=0 rbs=\(max(1024, c.out.bytes.capacity)) rbp=\(c.out.count) obl=0 oll=0 omem=\(omem) "
-            + "tot-mem=\(qbuf + omem + 1024) events=r cmd=\(cmd) user=\(c.user?.name ?? "default") redir=-1 resp=\(c.proto)"
+            + "tot-mem=\(qbuf + omem + 1024) events=r cmd=\(cmd) user=\(c.user?.name ?? "default") redir=\(trackingRedirectField(c)) resp=\(c.proto)"
     }
 
     /// `client|list` style name of the command the client is running.

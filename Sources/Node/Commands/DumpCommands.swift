@@ -98,6 +98,7 @@ extension Server {
             // Nothing to create; a replaced key is gone, and replicas hear a DEL.
             if deleted {
                 keyWritten(db, key)
+                notifyKeyspaceEvent(.generic, "del", db, key)
                 propagateDataWrite(c, as: [[Array("DEL".utf8), key.bytes]])
             }
             c.out.ok()
@@ -114,17 +115,14 @@ extension Server {
                 propagateDataWrite(c, as: [argv])
             }
         }
-        let now = clock.wallMillis()
-        if lfuPolicy {
-            if freq >= 0 {
-                db.accessMeta[key] = AccessMeta(lastAccess: now, lfuCounter: UInt8(freq), lfuMinutes: AccessMeta.minutes(now))
-            }
+        // IDLETIME / FREQ set the key's age in the keyspace table, as the policy reads it.
+        if keyAging.lfu {
+            if freq >= 0 { db.dict.setMeta(key, keyAging.metaForFrequency(Int(freq))) }
         } else if idle >= 0 {
-            let (ms, o) = idle.multipliedReportingOverflow(by: 1000)
-            let last = o ? Int64.min / 2 : now - ms
-            db.accessMeta[key] = AccessMeta(lastAccess: last, lfuCounter: AccessMeta.lfuInitial, lfuMinutes: AccessMeta.minutes(now))
+            db.dict.setMeta(key, keyAging.metaForIdle(seconds: Int64(idle)))
         }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.generic, "restore", db, key)
         c.out.ok()
     }
 }

@@ -212,7 +212,10 @@ extension Server {
     private func storeGeoResult(_ c: Client, _ key: Key, _ items: [(Bytes, Double)]) {
         let db = c.db
         if items.isEmpty {
-            if lookupWrite(db, key) != nil, db.remove(key) != nil { keyWritten(db, key) }
+            if lookupWrite(db, key) != nil, db.remove(key) != nil {
+                keyWritten(db, key)
+                notifyKeyspaceEvent(.generic, "del", db, key)
+            }
             propagateDataWrite(c, as: [[Array("DEL".utf8), key.bytes]])
             c.out.integer(0)
             return
@@ -228,6 +231,8 @@ extension Server {
         }
         db.set(key, .zset(z))
         keyWritten(db, key, dirty: items.count)
+        let search = c.argv[0].count >= 9 && c.argv[0].prefix(9).map { $0 | 0x20 } == Array("geosearch".utf8)
+        notifyKeyspaceEvent(.zset, search ? "geosearchstore" : "georadiusstore", db, key)
         propagateDataWrite(c, as: [[Array("DEL".utf8), key.bytes], zadd])
         c.out.integer(items.count)
     }

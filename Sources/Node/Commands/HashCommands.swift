@@ -68,6 +68,7 @@ extension Server {
         }
         dirty += (c.argc - 2) / 2
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.hash, "hset", c.db, key)
         if legacy { c.out.ok() } else { c.out.integer(created) }
     }
 
@@ -81,6 +82,7 @@ extension Server {
         h.noteWrite(c.arg(2), c.arg(3), config)
         dirty += 1
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.hash, "hset", c.db, key)
         c.out.integer(1)
     }
 
@@ -97,6 +99,7 @@ extension Server {
         if deleted > 0 {
             dirty += deleted
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.hash, "hdel", c.db, key)
             deleteIfEmpty(c.db, key)
         }
         c.out.integer(deleted)
@@ -120,6 +123,7 @@ extension Server {
         h.noteWrite(field.bytes, text, config)
         dirty += 1
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.hash, "hincrby", c.db, key)
         c.out.integer(sum)
     }
 
@@ -142,6 +146,7 @@ extension Server {
         h.noteWrite(field.bytes, text, config)
         dirty += 1
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.hash, "hincrbyfloat", c.db, key)
         // Replicas must not redo the float math: propagate the result as HSET.
         propagateAs(["HSET".bytes, key.bytes, field.bytes, text])
         c.out.bulk(text)

@@ -64,7 +64,7 @@ extension Server {
         if outcome == -1 { throw HyperLogLog.notHLL }
         // Like Redis, registers raised before a corruption was met stay raised, unannounced.
         if outcome == -2 { throw HyperLogLog.corrupted }
-        if updated > 0 { keyWritten(db, key, dirty: updated) }
+        if updated > 0 { keyWritten(db, key, dirty: updated); notifyKeyspaceEvent(.string, "pfadd", db, key) }
         c.out.integer(updated > 0 ? 1 : 0)
     }
 
@@ -114,6 +114,7 @@ extension Server {
         }
         guard ok == true else { throw HyperLogLog.corrupted }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "pfadd", db, key)
         c.out.ok()
     }
 

@@ -47,6 +47,7 @@ extension CommandTable {
                 let key = c.key(1)
                 if s.lookupWrite(c.db, key) != nil && c.db.removeExpiry(key) {
                     s.keyWritten(c.db, key)
+                    s.notifyKeyspaceEvent(.generic, "persist", c.db, key)
                     c.out.integer(1)
                 } else {
                     c.out.integer(0)
@@ -78,6 +79,7 @@ extension Server {
             let key = c.key(i)
             if lookupWrite(c.db, key) != nil, c.db.remove(key) != nil {
                 keyWritten(c.db, key)
+                notifyKeyspaceEvent(.generic, "del", c.db, key)
                 n += 1
             }
         }
@@ -121,11 +123,14 @@ extension Server {
         if alreadyExpired(when) {
             db.remove(key)
             propagateAs([Bytes("DEL".utf8), key.bytes])
+            keyWritten(db, key)
+            notifyKeyspaceEvent(.generic, "del", db, key)
         } else {
             db.setExpiry(key, when)
             propagateAs([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(when).utf8)])
+            keyWritten(db, key)
+            notifyKeyspaceEvent(.generic, "expire", db, key)
         }
-        keyWritten(db, key)
         c.out.integer(1)
     }
 
@@ -152,11 +157,16 @@ extension Server {
             if nx { c.out.integer(0); return }
             db.remove(dst)
         }
+        // The value moves with its age (Redis renames the same object).
+        let meta = db.dict.meta(src)
         db.set(dst, value)
+        if let meta { db.dict.setMeta(dst, meta) }
         if let expire { db.setExpiry(dst, expire) }
         db.remove(src)
         signalModifiedKey(db, src)
         keyWritten(db, dst)
+        notifyKeyspaceEvent(.generic, "rename_from", db, src)
+        notifyKeyspaceEvent(.generic, "rename_to", db, dst)
         if nx { c.out.integer(1) } else { c.out.ok() }
     }
 
@@ -178,11 +188,15 @@ extension Server {
         guard let value = lookupWrite(src, key) else { c.out.integer(0); return }
         let expire = src.expiry(key)
         if lookupWrite(dst, key) != nil { c.out.integer(0); return }
+        let meta = src.dict.meta(key)
         dst.set(key, value)
+        if let meta { dst.dict.setMeta(key, meta) }
         if let expire { dst.setExpiry(key, expire) }
         src.remove(key)
         signalModifiedKey(src, key)
         keyWritten(dst, key)
+        notifyKeyspaceEvent(.generic, "move_from", src, key)
+        notifyKeyspaceEvent(.generic, "move_to", dst, key)
         c.out.integer(1)
     }
 
@@ -213,6 +227,7 @@ extension Server {
         dst.set(newKey, value.deepCopy())
         if let expire { dst.setExpiry(newKey, expire) }
         keyWritten(dst, newKey)
+        notifyKeyspaceEvent(.generic, "copy_to", dst, newKey)
         c.out.integer(1)
     }
 

@@ -38,7 +38,7 @@ extension Server {
             let key = c.key(i)
             keys.append(key)
             guard let list = try listForPop(c.db, key), let value = front ? list.popFront() : list.popBack() else { continue }
-            listPopped(c.db, key, 1)
+            listPopped(c.db, key, 1, front ? "lpop" : "rpop")
             propagateAs([(front ? "LPOP" : "RPOP").bytes, key.bytes])
             c.out.arrayHeader(2)
             c.out.bulk(key.bytes)

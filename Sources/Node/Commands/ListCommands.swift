@@ -49,6 +49,7 @@ extension Server {
         }
         dirty += c.argc - 2
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.list, front ? "lpush" : "rpush", c.db, key)
         c.out.integer(l.count)
     }
 
@@ -64,13 +65,13 @@ extension Server {
         }
         guard let n = count else {
             c.out.bulkOrNull(front ? l.popFront() : l.popBack())
-            listPopped(c.db, key, 1)
+            listPopped(c.db, key, 1, front ? "lpop" : "rpop")
             return
         }
         if n == 0 { c.out.arrayHeader(0); return }  // Redis 7.0: an empty array, nothing changes
         let items = popMany(l, n, front: front)
         c.out.bulks(items)
-        listPopped(c.db, key, items.count)
+        listPopped(c.db, key, items.count, front ? "lpop" : "rpop")
     }
 
     /// Pops up to `n` elements from one end, in pop order.
@@ -81,11 +82,13 @@ extension Server {
         return items
     }
 
-    /// Bookkeeping after removing elements from a list: dirty, notification, empty-key deletion.
-    func listPopped(_ db: Database, _ key: Key, _ n: Int) {
+    /// Bookkeeping after removing elements from a list: dirty, signal, the `event` keyspace
+    /// event, then empty-key deletion (and its `del` event), in Redis's order.
+    func listPopped(_ db: Database, _ key: Key, _ n: Int, _ event: StaticString) {
         guard n > 0 else { return }
         dirty += n
         signalModifiedKey(db, key)
+        notifyKeyspaceEvent(.list, event, db, key)
         deleteIfEmpty(db, key)
     }
 
@@ -189,6 +192,7 @@ extension Server {
         l[i] = c.arg(3)
         dirty += 1
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.list, "lset", c.db, key)
         c.out.ok()
     }
 
@@ -217,7 +221,7 @@ extension Server {
         }
         if removed > 0 {
             l.replace(items)
-            listPopped(c.db, key, removed)
+            listPopped(c.db, key, removed, "lrem")
         }
         c.out.integer(removed)
     }
@@ -234,7 +238,7 @@ extension Server {
             l.replace([])
         }
         let removed = before - l.count
-        if removed > 0 { listPopped(c.db, key, removed) }
+        if removed > 0 { listPopped(c.db, key, removed, "ltrim") }
         c.out.ok()
     }
 
@@ -252,6 +256,7 @@ extension Server {
         l.replace(items)
         dirty += 1
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.list, "linsert", c.db, key)
         c.out.integer(l.count)
     }
 
@@ -282,11 +287,12 @@ extension Server {
         // The destination's type is checked before anything is popped.
         if let v = lookupWrite(c.db, dst) { guard case .list = v else { throw CommandError.wrongType } }
         guard let value = fromFront ? l.popFront() : l.popBack() else { c.out.null(); return }
-        listPopped(c.db, src, 1)
+        listPopped(c.db, src, 1, fromFront ? "lpop" : "rpop")
         if let d = try writeList(c.db, dst, create: true) {
             if toFront { d.pushFront(value) } else { d.pushBack(value) }
             dirty += 1
             signalModifiedKey(c.db, dst)
+            notifyKeyspaceEvent(.list, toFront ? "lpush" : "rpush", c.db, dst)
         }
         if timeout != nil {
             propagateAs(["LMOVE".bytes, src.bytes, dst.bytes, (fromFront ? "LEFT" : "RIGHT").bytes, (toFront ? "LEFT" : "RIGHT").bytes])
@@ -300,7 +306,7 @@ extension Server {
         for key in keys {
             guard let list = try listForPop(c.db, key), list.count > 0 else { continue }
             let items = popMany(list, count, front: front)
-            listPopped(c.db, key, items.count)
+            listPopped(c.db, key, items.count, front ? "lpop" : "rpop")
             propagateAs([(front ? "LPOP" : "RPOP").bytes, key.bytes, String(items.count).bytes])
             c.out.arrayHeader(2)
             c.out.bulk(key.bytes)

@@ -202,6 +202,7 @@ extension Server {
                     } else if !copy {
                         c.db.remove(key)
                         keyWritten(c.db, key)
+                        notifyKeyspaceEvent(.generic, "del", c.db, key)
                         acked.append(key)
                     }
                 }

@@ -109,6 +109,7 @@ extension Server {
         watchTable.touchExisting(in: c.db, now: clock.wallMillis())
         signalStreamsGoing(c.db)
         c.db.clear()
+        trackingInvalidateOnFlush()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
         if n == 0 { alsoPropagate(db: c.db.id, c.argv) }
@@ -124,6 +125,7 @@ extension Server {
             signalStreamsGoing(db)
             db.clear()
         }
+        trackingInvalidateOnFlush()
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
         dirty += n + 1
         c.out.ok()
@@ -180,17 +182,16 @@ extension Server {
                 c.out.integer(1)
             }
         case "idletime":
-            if lfuPolicy {
+            guard !keyAging.lfu else {
                 throw CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             }
-            // Only RESTORE ... IDLETIME sets an access time (AccessMeta); other keys count as fresh.
-            c.out.integer(c.db.accessMeta[key].map { Int(max(0, clock.wallMillis() - $0.lastAccess) / 1000) } ?? 0)
+            c.out.integer(Int(keyAging.idleMillis(c.db.dict.meta(key) ?? 0) / 1000))
         default:
-            guard lfuPolicy else {
+            guard keyAging.lfu else {
                 throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             }
-            let counter = c.db.accessMeta[key].map { $0.decayedCounter(nowMillis: clock.wallMillis(), decayTime: config.lfuDecayTime) }
-            c.out.integer(Int(counter ?? AccessMeta.lfuInitial))
+            // Decayed as of now: the counter itself only moves when the key is accessed.
+            c.out.integer(Int(keyAging.decayedCounter(c.db.dict.meta(key) ?? 0)))
         }
     }
 

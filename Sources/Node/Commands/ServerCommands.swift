@@ -41,7 +41,7 @@ extension CommandTable {
                 default: throw CommandError.unknownSubcommand(c.arg(1), "LATENCY")
                 }
             },
-            CommandSpec("memory", -2, [.readonly], ["read", "slow"], keys: (2, 2, 1), subcommands: ["usage", "doctor", "stats", "help"]) { s, c in
+            CommandSpec("memory", -2, [.readonly], ["read", "slow"], keys: (2, 2, 1), subcommands: ["usage", "doctor", "stats", "malloc-stats", "purge", "help"]) { s, c in
                 try s.memoryCommand(c)
             },
             CommandSpec("lolwut", -1, [.readonly, .fast], ["read", "fast"]) { s, c in
@@ -113,7 +113,7 @@ extension Server {
             // serializedlength: the RDB body of the value, as DUMP writes it (type byte and
             // footer excluded); vigil has no object header, so refcount is 1 and lru is unused.
             let serialized = DumpPayload.make(v, compression: config.rdbcompression).count - 11
-            let idle = c.db.accessMeta[key].map { max(0, clock.wallMillis() - $0.lastAccess) / 1000 } ?? 0
+            let idle = keyAging.lfu ? 0 : keyAging.idleMillis(c.db.dict.meta(key) ?? 0) / 1000
             c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
         case "RELOAD":
             try debugReload(c)
@@ -245,34 +245,6 @@ extension Server {
                                      "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
                                      "    client name", "LEN", "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
         default: throw CommandError.unknownSubcommand(c.arg(1), "SLOWLOG")
-        }
-    }
-
-    /// MEMORY USAGE key: a best-effort estimate (key and value payload plus fixed overheads).
-    func memoryCommand(_ c: Client) throws {
-        switch c.option(1) {
-        case "USAGE":
-            guard c.argc == 3 || c.argc == 5 else { throw CommandError.syntax }
-            let key = c.key(2)
-            guard !c.db.isExpired(key, now: clock.wallMillis()), let v = c.db.raw(key) else { c.out.null(); return }
-            c.out.integer(16 + c.arg(2).count + Server.estimateSize(v))
-        case "DOCTOR": c.out.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
-        case "STATS":
-            let (_, rss) = Server.processMemory()
-            c.out.mapHeader(2)
-            c.out.bulk("peak.allocated"); c.out.integer(rss)
-            c.out.bulk("total.allocated"); c.out.integer(rss)
-        default: throw CommandError.unknownSubcommand(c.arg(1), "MEMORY")
-        }
-    }
-
-    /// Rough payload size of a value, for MEMORY USAGE.
-    static func estimateSize(_ v: Value) -> Int {
-        // Containers belong to other families; a fixed header estimate keeps this decoupled.
-        switch v {
-        case .string(let b): return 16 + b.count
-        case .stream(let s): return s.memoryEstimate
-        default: return 96
         }
     }
 }

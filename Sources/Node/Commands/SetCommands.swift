@@ -59,6 +59,7 @@ extension Server {
         if added > 0 {
             dirty += added
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.set, "sadd", c.db, key)
         }
         c.out.integer(added)
     }
@@ -73,6 +74,7 @@ extension Server {
         if removed > 0 {
             dirty += removed
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.set, "srem", c.db, key)
             deleteIfEmpty(c.db, key)
         }
         c.out.integer(removed)
@@ -116,6 +118,7 @@ extension Server {
     private func finishSpop(_ c: Client, _ key: Key, _ popped: [Key]) {
         dirty += popped.count
         signalModifiedKey(c.db, key)
+        notifyKeyspaceEvent(.set, "spop", c.db, key)
         deleteIfEmpty(c.db, key)
         propagateAs(["SREM".bytes, key.bytes] + popped.map(\.bytes))
     }
@@ -150,12 +153,14 @@ extension Server {
         guard source.members.remove(member) != nil else { c.out.integer(0); return }
         dirty += 1
         signalModifiedKey(c.db, src)
+        notifyKeyspaceEvent(.set, "srem", c.db, src)
         deleteIfEmpty(c.db, src)
         if let target = try writeSet(c.db, dst, create: true), target.members.insert(member).inserted {
             target.scanOrder = nil
             target.noteAdd(member.bytes, config)
             dirty += 1
             signalModifiedKey(c.db, dst)
+            notifyKeyspaceEvent(.set, "sadd", c.db, dst)
         }
         c.out.integer(1)
     }
@@ -206,6 +211,7 @@ extension Server {
             if exists(c.db, dst) {
                 c.db.remove(dst)
                 signalModifiedKey(c.db, dst)
+                notifyKeyspaceEvent(.generic, "del", c.db, dst)
                 dirty += 1
             }
         } else {
@@ -213,6 +219,7 @@ extension Server {
             set.wasHashtable = !set.isIntset(config)
             c.db.set(dst, .set(set))
             signalModifiedKey(c.db, dst)
+            notifyKeyspaceEvent(.set, op == .inter ? "sinterstore" : op == .union ? "sunionstore" : "sdiffstore", c.db, dst)
             dirty += 1
         }
         c.out.integer(result.count)

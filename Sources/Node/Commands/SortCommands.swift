@@ -264,11 +264,15 @@ extension Server {
         }
         let dst = Key(storeKey)
         if result.isEmpty {
-            if lookupWrite(c.db, dst) != nil, c.db.remove(dst) != nil { keyWritten(c.db, dst) }
+            if lookupWrite(c.db, dst) != nil, c.db.remove(dst) != nil {
+                keyWritten(c.db, dst)
+                notifyKeyspaceEvent(.generic, "del", c.db, dst)
+            }
             propagateDataWrite(c, as: [[Array("DEL".utf8), storeKey]])
         } else {
             c.db.set(dst, .list(ListValue(result)))
             keyWritten(c.db, dst, dirty: result.count)
+            notifyKeyspaceEvent(.list, "sortstore", c.db, dst)
             propagateDataWrite(c, as: [[Array("DEL".utf8), storeKey], [Array("RPUSH".utf8), storeKey] + result])
         }
         c.out.integer(result.count)

@@ -148,9 +148,15 @@ extension Server {
         if store {
             let dst = c.key(1)
             if items.isEmpty {
-                if exists(c.db, dst) { c.db.remove(dst); signalModifiedKey(c.db, dst); dirty += 1 }
+                if exists(c.db, dst) {
+                    c.db.remove(dst)
+                    signalModifiedKey(c.db, dst)
+                    notifyKeyspaceEvent(.generic, "del", c.db, dst)
+                    dirty += 1
+                }
             } else {
                 storeZSet(c.db, dst, items)
+                notifyKeyspaceEvent(.zset, "zrangestore", c.db, dst)
             }
             c.out.integer(items.count)
             return
@@ -209,6 +215,7 @@ extension Server {
         if !items.isEmpty {
             dirty += items.count
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.zset, type == .score ? "zremrangebyscore" : type == .lex ? "zremrangebylex" : "zremrangebyrank", c.db, key)
             deleteIfEmpty(c.db, key)
         }
         c.out.integer(items.count)

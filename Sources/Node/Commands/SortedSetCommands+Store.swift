@@ -121,11 +121,17 @@ extension Server {
         if store {
             let dst = c.key(1)
             if items.isEmpty {
-                if exists(c.db, dst) { c.db.remove(dst); signalModifiedKey(c.db, dst); dirty += 1 }
+                if exists(c.db, dst) {
+                    c.db.remove(dst)
+                    signalModifiedKey(c.db, dst)
+                    notifyKeyspaceEvent(.generic, "del", c.db, dst)
+                    dirty += 1
+                }
             } else {
                 z.wasSkiplist = !z.isListpack(config)
                 c.db.set(dst, .zset(z))
                 signalModifiedKey(c.db, dst)
+                notifyKeyspaceEvent(.zset, op == .inter ? "zinterstore" : op == .union ? "zunionstore" : "zdiffstore", c.db, dst)
                 dirty += 1
             }
             c.out.integer(items.count)

@@ -99,7 +99,11 @@ extension Server {
                 z.wasSkiplist = true
             }
             defer {
-                if added + updated > 0 { dirty += added + updated; signalModifiedKey(c.db, key) }
+                if added + updated > 0 {
+                    dirty += added + updated
+                    signalModifiedKey(c.db, key)
+                    notifyKeyspaceEvent(.zset, f.incr ? "zincr" : "zadd", c.db, key)
+                }
                 deleteIfEmpty(c.db, key)
             }
             for (score, member) in pairs {
@@ -125,6 +129,7 @@ extension Server {
             let (_, score) = try zsetAdd(z, c.key(3), incr, f)
             dirty += 1
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.zset, "zincr", c.db, key)
             c.out.double(score)
         } catch {
             deleteIfEmpty(c.db, key)
@@ -149,6 +154,7 @@ extension Server {
         if removed > 0 {
             dirty += removed
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.zset, "zrem", c.db, key)
             deleteIfEmpty(c.db, key)
         }
         c.out.integer(removed)
@@ -164,6 +170,7 @@ extension Server {
         if !items.isEmpty {
             dirty += items.count
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.zset, min ? "zpopmin" : "zpopmax", c.db, key)
             deleteIfEmpty(c.db, key)
         }
         return items

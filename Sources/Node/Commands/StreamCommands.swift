@@ -67,10 +67,9 @@ extension Server {
 
     /// Where Redis raises a NOTIFY_STREAM keyspace event (`xadd`, `xtrim`, `xdel`, `xsetid`,
     /// `xgroup-create`, `xgroup-setid`, `xgroup-destroy`, `xgroup-createconsumer`,
-    /// `xgroup-delconsumer`). vigil-node has no keyspace notifications yet (issue 15): this is the
-    /// hook they plug into; every call site matches one of Redis's.
+    /// `xgroup-delconsumer`); every call site matches one of Redis's (KeyspaceEvents.swift).
     @inline(__always)
-    func streamEvent(_ event: StaticString, _ db: Database, _ key: Key) {}
+    func streamEvent(_ event: StaticString, _ db: Database, _ key: Key) { notifyKeyspaceEvent(.stream, event, db, key) }
 
     // MARK: - Propagation
 

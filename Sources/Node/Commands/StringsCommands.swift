@@ -131,6 +131,8 @@ extension Server {
         db.set(key, .string(value), keepTTL: o.keepTTL)
         if let at { db.setExpiry(key, at) }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "set", db, key)
+        if at != nil { notifyKeyspaceEvent(.generic, "expire", db, key) }
         if !o.get { c.out.ok() }
         if let at, !o.expire.absolute {
             propagateAs([Bytes("SET".utf8), key.bytes, value, Bytes("PXAT".utf8), Bytes(String(at).utf8)])
@@ -142,6 +144,7 @@ extension Server {
         if lookupWrite(c.db, key) != nil { c.out.integer(0); return }
         c.db.set(key, .string(c.arg(2)))
         keyWritten(c.db, key)
+        notifyKeyspaceEvent(.string, "set", c.db, key)
         c.out.integer(1)
     }
 
@@ -150,6 +153,7 @@ extension Server {
         if let old = try readString(c.db, key) { c.out.bulk(old) } else { c.out.null() }
         c.db.set(key, .string(c.arg(2)))
         keyWritten(c.db, key)
+        notifyKeyspaceEvent(.string, "set", c.db, key)
         propagateAs([Bytes("SET".utf8), key.bytes, c.arg(2)])
     }
 
@@ -159,6 +163,7 @@ extension Server {
         c.out.bulk(v)
         c.db.remove(key)
         keyWritten(c.db, key)
+        notifyKeyspaceEvent(.generic, "del", c.db, key)
         propagateAs([Bytes("DEL".utf8), key.bytes])
     }
 
@@ -173,14 +178,18 @@ extension Server {
             if o.expire.absolute && alreadyExpired(at) {
                 db.remove(key)
                 propagateAs([Bytes("DEL".utf8), key.bytes])
+                keyWritten(db, key)
+                notifyKeyspaceEvent(.generic, "del", db, key)
             } else {
                 db.setExpiry(key, at)
                 propagateAs([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(at).utf8)])
+                keyWritten(db, key)
+                notifyKeyspaceEvent(.generic, "expire", db, key)
             }
-            keyWritten(db, key)
         } else if o.persist && db.removeExpiry(key) {
             propagateAs([Bytes("PERSIST".utf8), key.bytes])
             keyWritten(db, key)
+            notifyKeyspaceEvent(.generic, "persist", db, key)
         }
     }
 
@@ -203,6 +212,7 @@ extension Server {
             let key = c.key(i)
             c.db.set(key, .string(c.arg(i + 1)))
             signalModifiedKey(c.db, key)
+            notifyKeyspaceEvent(.string, "set", c.db, key)
         }
         dirty += (c.argc - 1) / 2
         if onlyIfNoneExist { c.out.integer(1) } else { c.out.ok() }
@@ -225,6 +235,7 @@ extension Server {
         let bytes = Bytes(String(sum).utf8)
         if existing != nil { db.update(key, .string(bytes)) } else { db.set(key, .string(bytes)) }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "incrby", db, key)
         c.out.integer(Int(sum))
     }
 
@@ -243,6 +254,7 @@ extension Server {
         let bytes = Bytes(LongDouble.humanString(result).utf8)
         if existing != nil { db.update(key, .string(bytes)) } else { db.set(key, .string(bytes)) }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "incrbyfloat", db, key)
         c.out.bulk(bytes)
         // Replicas must not redo float arithmetic (it may round differently): send the result.
         propagateAs([Bytes("SET".utf8), key.bytes, bytes, Bytes("KEEPTTL".utf8)])
@@ -264,32 +276,34 @@ extension Server {
     /// Takes the string at `key` out of the dictionary so that it is uniquely referenced and
     /// can grow in place (APPEND/SETRANGE stay amortized O(appended bytes), as in Redis).
     /// nil if absent; WRONGTYPE if not a string. The expiry is untouched.
-    private func takeString(_ db: Database, _ key: Key) throws -> Bytes? {
+    private func takeString(_ db: Database, _ key: Key) throws -> (bytes: Bytes, meta: UInt32)? {
         switch lookupWrite(db, key) {
         case nil: return nil
         case .string?: break
         default: throw CommandError.wrongType
         }
-        guard case .string(let b)? = db.dict.removeValue(forKey: key) else { return nil }
-        return b
+        guard let e = db.dict.removeEntry(forKey: key), case .string(let b) = e.value else { return nil }
+        return (b, e.meta)
     }
 
     func appendCommand(_ c: Client) throws {
         let db = c.db, key = c.key(1)
         let add = c.arg(2)
-        if var value = try takeString(db, key) {
+        if let (taken, meta) = try takeString(db, key) {
+            var value = taken
             do { try checkStringLength(c, value.count, add.count) } catch {
-                db.dict[key] = .string(value)
+                db.dict.insert(key, .string(value), meta: meta)
                 throw error
             }
             value.append(contentsOf: add)
-            db.dict[key] = .string(value)
+            db.dict.insert(key, .string(value), meta: meta)
             c.out.integer(value.count)
         } else {
             db.set(key, .string(add))
             c.out.integer(add.count)
         }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "append", db, key)
     }
 
     func getrangeCommand(_ c: Client) throws {
@@ -315,10 +329,12 @@ extension Server {
         let patch = c.arg(3)
         let existed: Bool
         var value: Bytes
-        if let current = try takeString(db, key) {
+        var meta: UInt32 = 0
+        if let (current, m) = try takeString(db, key) {
             value = current
+            meta = m
             existed = true
-            db.dict[key] = .string(value)  // put back until we know the edit is valid
+            db.dict.insert(key, .string(value), meta: meta)  // put back until we know the edit is valid
             if patch.isEmpty { c.out.integer(value.count); return }
             try checkStringLength(c, offset, patch.count)
             db.dict.removeValue(forKey: key)
@@ -332,8 +348,9 @@ extension Server {
             value.append(contentsOf: repeatElement(0, count: offset + patch.count - value.count))
         }
         value.replaceSubrange(offset..<(offset + patch.count), with: patch)
-        if existed { db.dict[key] = .string(value) } else { db.set(key, .string(value)) }
+        if existed { db.dict.insert(key, .string(value), meta: meta) } else { db.set(key, .string(value)) }
         keyWritten(db, key)
+        notifyKeyspaceEvent(.string, "setrange", db, key)
         c.out.integer(value.count)
     }
 }

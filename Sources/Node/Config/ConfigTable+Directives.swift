@@ -106,12 +106,10 @@ extension ConfigTable {
             memory("stream-node-max-bytes", \.streamNodeMaxBytes),
             int("stream-node-max-entries", \.streamNodeMaxEntries, 0, Int.max),
 
-            // Data types (HyperLogLog sparse limit, RESTORE payload checks, LFU counters).
+            // Data types (HyperLogLog sparse limit, RESTORE payload checks; the LFU ones are in +Cache).
             memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
             row("sanitize-dump-payload", [], .enumeration(["no", "yes", "clients"]), .mutable,
                 get: { $0.sanitizeDumpPayload }, set: { c, v in c.sanitizeDumpPayload = v }),
-            int("lfu-log-factor", \.lfuLogFactor, 0, Int.max),
-            int("lfu-decay-time", \.lfuDecayTime, -1, Int.max),
         ]
     }
 

@@ -154,6 +154,14 @@ extension Server {
             config.dir = Posix.getcwd()
         case "appendonly": try aof.appendOnlyChanged()
         case "self-fencing", "fence-after-milliseconds": fencingSettingsChanged()
+        case "maxmemory":
+            // As Redis: lowering the limit evicts at once (and warns when it is below use).
+            if config.maxmemory > 0 && ProcessMemory.allocated > config.maxmemory {
+                log.warning("WARNING: the new maxmemory value set via CONFIG SET (\(config.maxmemory)) is smaller than the current memory usage (\(ProcessMemory.allocated)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
+            }
+            performEvictions()
+        case "maxmemory-policy", "lfu-log-factor", "lfu-decay-time": applyAgingConfig()
+        case "notify-keyspace-events": applyKeyspaceEventsConfig()
         default: break
         }
     }

@@ -125,8 +125,8 @@ extension Database {
     /// holds no string; the expiry is untouched. Callers check expiry and type first.
     @inline(__always)
     func withStringInPlace<R>(_ key: Key, _ body: (inout Bytes) throws -> R) rethrows -> R? {
-        guard let i = dict.index(forKey: key) else { return nil }
-        return try modifyValue(&dict.values[i], body)
+        guard let r = try dict.withValue(forKey: key, { v in try modifyValue(&v, body) }) else { return nil }
+        return r
     }
 
     @inline(__always)

@@ -1,18 +1,23 @@
-// One numbered database: the key → value dictionary and, as in Redis, a second dictionary holding
+// One numbered database: the key → value table (with each key's access metadata, KeyTable) and,
+// as in Redis, a second dictionary holding the expiry (unix ms) of keys that have one.
 import Shared
-// the expiry (unix ms) of keys that have one.
 
 /// A logical database (SELECT n).
 final class Database {
     let id: Int
-    var dict: [Key: Value] = [:]
+    /// The keys, their values and access metadata.
+    var dict: KeyTable
     /// Absolute expiry times in unix milliseconds.
     var expires: [Key: Int64] = [:]
-    /// Access data of keys RESTOREd with IDLETIME/FREQ (AccessMeta.swift); dropped when the key
-    /// is replaced or deleted.
-    var accessMeta: [Key: AccessMeta] = [:]
-    /// Keys touched since a WATCH, tracked by the server's watch table (see Server+Transactions).
-    init(id: Int) { self.id = id }
+    /// Called when `set` creates a key (the `new` keyspace event, Redis's dbAdd); nil when
+    /// nobody listens, so the hot path pays one test.
+    var onNewKey: ((Database, Key) -> Void)? = nil
+
+    /// A database whose keys are stamped by `aging` (the server's; a private one by default).
+    init(id: Int, aging: KeyAging = KeyAging()) {
+        self.id = id
+        dict = KeyTable(aging: aging)
+    }
 
     var count: Int { dict.count }
 
@@ -30,19 +35,17 @@ final class Database {
 
     /// Stores `value`, clearing any expiry unless `keepTTL` (SET semantics).
     @inline(__always) func set(_ key: Key, _ value: Value, keepTTL: Bool = false) {
-        dict[key] = value
+        if dict.updateValue(value, forKey: key) == nil, let onNewKey { onNewKey(self, key) }
         if !keepTTL && !expires.isEmpty { expires.removeValue(forKey: key) }
-        if !accessMeta.isEmpty { accessMeta.removeValue(forKey: key) }
     }
 
     /// Replaces the value of an existing key without touching its expiry (in-place updates).
-    @inline(__always) func update(_ key: Key, _ value: Value) { dict[key] = value }
+    @inline(__always) func update(_ key: Key, _ value: Value) { dict.updateValue(value, forKey: key) }
 
     @discardableResult
     func remove(_ key: Key) -> Value? {
         guard let v = dict.removeValue(forKey: key) else { return nil }
         if !expires.isEmpty { expires.removeValue(forKey: key) }
-        if !accessMeta.isEmpty { accessMeta.removeValue(forKey: key) }
         return v
     }
 
@@ -100,10 +103,23 @@ final class Database {
     @discardableResult
     func removeExpiry(_ key: Key) -> Bool { expires.removeValue(forKey: key) != nil }
 
+    /// A uniformly random key that has an expiry (it may be logically expired), or nil. The
+    /// deadline heap holds every volatile key at least once (stale entries are skipped), so a
+    /// random slot of it is a fair sample of `expires` without a second table.
+    func randomVolatileKey(_ rng: inout FastRandom) -> (key: Key, at: Int64)? {
+        guard !expires.isEmpty, !heap.isEmpty else { return nil }
+        for _ in 0..<16 {
+            let e = heap[rng.below(heap.count)]
+            if let t = expires[e.key], t == e.at { return (e.key, t) }
+        }
+        // Mostly stale entries: compact, then the first entry is live.
+        rebuildHeap()
+        return heap.first.map { ($0.key, $0.at) }
+    }
+
     func clear() {
-        dict = [:]
+        dict.removeAll()
         expires = [:]
-        accessMeta = [:]
         heap = []
     }
 }

@@ -53,6 +53,7 @@ extension AOF {
         var start = 0
         if bytes.starts(with: Array("REDIS".utf8)) {
             var reader = RDBReader(bytes)
+            reader.aging = server.keyAging
             server.log.notice("Reading RDB base file on AOF loading...")
             do {
                 let contents = try reader.read(now: server.config.replicaof == nil ? Clock.wallMillis() : nil)

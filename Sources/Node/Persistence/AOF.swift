@@ -35,6 +35,8 @@ final class AOF {
     var fd: Int32 = -1
     /// Encoded commands not yet written (Redis's aof_buf); encoded in place, no per-command array.
     var pending = RESPWriter()
+    /// Bytes waiting to be written (not counted against maxmemory, as Redis's aof_buf).
+    var pendingBytes: Int { pending.count }
     /// The bytes of `pending`.
     var buffer: Bytes {
         get { pending.bytes }

@@ -54,6 +54,7 @@ extension Server {
         defer { loading = false }
         do {
             var reader = RDBReader(bytes)
+            reader.aging = keyAging
             // Clients are served every loading-process-events-interval-bytes read (they get
             // -LOADING); key-load-delay needs the callback for every key.
             let delay = config.keyLoadDelay
@@ -158,6 +159,7 @@ extension Server {
     @discardableResult
     func loadRDBPayload(_ bytes: Bytes) throws -> (replID: String?, offset: Int64?) {
         var reader = RDBReader(bytes)
+        reader.aging = keyAging
         let contents = try reader.read(now: nil)
         for w in contents.warnings { log.warning(w) }
         try apply(contents)
@@ -309,6 +311,7 @@ extension Server {
         guard saveRDB() else { throw CommandError("ERR Error trying to save the DB") }
         guard let bytes = try Posix.readFile(rdbPath) else { throw CommandError("ERR Error trying to load the RDB dump") }
         var reader = RDBReader(bytes)
+        reader.aging = keyAging
         try apply(try reader.read(now: nil))
     }
 

@@ -68,8 +68,11 @@ struct RDBError: Error, CustomStringConvertible {
 struct RDBContents {
     /// One database's keys and their expiries (unix ms), ready to install.
     struct LoadedDB {
-        var dict: [Key: Value] = [:]
+        /// The keys, with the access metadata the file's IDLE/FREQ fields gave them.
+        var dict: KeyTable
         var expires: [Key: Int64] = [:]
+        /// An empty database whose keys are stamped by `aging`.
+        init(aging: KeyAging = KeyAging()) { dict = KeyTable(aging: aging) }
     }
     /// Databases by index (only those holding keys).
     var databases: [Int: LoadedDB] = [:]

@@ -11,6 +11,8 @@ struct RDBReader {
     /// Called every `progressInterval` keys with (keys so far, bytes read, total bytes).
     var progress: ((Int, Int, Int) -> Void)? = nil
     var progressInterval = 100_000
+    /// How loaded keys are stamped (the server's policy and clocks; a private one by default).
+    var aging = KeyAging()
 
     /// Creates a reader over a whole RDB image.
     init(_ bytes: [UInt8]) { self.bytes = bytes }
@@ -44,14 +46,17 @@ struct RDBReader {
         var db = 0
         // The database being filled lives outside `out.databases` until another SELECTDB or the
         // end: a `databases[db, default:]` access per key cost a hash probe (~6% of a load).
-        var cur = RDBContents.LoadedDB()
+        let aging = self.aging
+        var cur = RDBContents.LoadedDB(aging: aging)
         var touched = false  // RESIZEDB or a key seen: the database is reported even if empty
         func park() {
             if touched { out.databases[db] = cur }
-            cur = RDBContents.LoadedDB()
+            cur = RDBContents.LoadedDB(aging: aging)
             touched = false
         }
         var expiresAt: Int64? = nil
+        // IDLE / FREQ fields of the next key (written by a server with an LRU / LFU policy).
+        var keyMeta: UInt32? = nil
         var keys = 0
         while true {
             let opStart = pos
@@ -64,10 +69,12 @@ struct RDBReader {
                 expiresAt = try intLE(8, signed: true)
                 continue
             case RDB.opFreq:
-                _ = try byte()
+                let freq = Int(try byte())
+                if aging.lfu { keyMeta = aging.metaForFrequency(freq) }
                 continue
             case RDB.opIdle:
-                _ = try length()
+                let idle = try length()
+                if !aging.lfu { keyMeta = aging.metaForIdle(seconds: Int64(clamping: idle)) }
                 continue
             case RDB.opEOF:
                 try verifyChecksum(version: v, eofAt: opStart)
@@ -113,6 +120,8 @@ struct RDBReader {
             let value = try object(type: type, at: opStart)
             let expiry = expiresAt
             expiresAt = nil
+            let meta = keyMeta
+            keyMeta = nil
             guard let value else { continue }  // empty aggregates are dropped, as Redis does
             if let now, let e = expiry, e < now {
                 out.expiredSkipped += 1
@@ -122,6 +131,7 @@ struct RDBReader {
             if cur.dict.updateValue(value, forKey: key) != nil {
                 throw RDBError(message: "Duplicate key '\(key.string)' found in RDB file", offset: opStart)
             }
+            if let meta { cur.dict.setMeta(key, meta) }
             if let e = expiry { cur.expires[key] = e }
             keys += 1
             if let progress, keys % progressInterval == 0 { progress(keys, pos, bytes.count) }
