@@ -88,8 +88,8 @@ final class Server {
         let aging = KeyAging(wallMillis: clock.wallMillis())
         self.keyAging = aging
         self.databases = (0..<max(1, config.databases)).map { Database(id: $0, aging: aging) }
-        applyAgingConfig()
         self.fencing = MasterFencing(enabled: config.selfFencing, fenceAfter: Int64(config.fenceAfterMillis))
+        applyAgingConfig()
         replicationStorage = Replication(server: self)
         aofStorage = AOF(server: self)
         blockingStorage = BlockingTable(server: self)
