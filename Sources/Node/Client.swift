@@ -93,6 +93,10 @@ final class Client: PubSubSubscriber {
     var streamPending: Bytes = []
     /// When the output first exceeded the soft client-output-buffer-limit (0 = not over).
     var softLimitSince: Int64 = 0
+    /// How long the last command's handler ran, µs (a blocked command's first run).
+    var lastDuration: Int64 = 0
+    /// The command line with secrets replaced by "(redacted)", for the slow log and MONITOR.
+    var redactedArgv: [Bytes]? = nil
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {
@@ -144,6 +148,13 @@ final class Client: PubSubSubscriber {
         var b: Bytes = []
         swap(&b, &out.bytes)
         return b
+    }
+
+    /// Hides argument `i` of the running command from the slow log and MONITOR (passwords).
+    func redact(_ i: Int) {
+        guard i < argv.count else { return }
+        if redactedArgv == nil { redactedArgv = argv }
+        redactedArgv?[i] = Bytes("(redacted)".utf8)
     }
 
     /// Argument `i` of the current command.

@@ -15,8 +15,10 @@ struct CallFlags: OptionSet {
     static let propagate = CallFlags(rawValue: 1 << 1)
     /// Show it to MONITOR clients.
     static let monitor = CallFlags(rawValue: 1 << 2)
+    /// Sample its latency (LATENCY) and log it if slow (SLOWLOG).
+    static let slowlog = CallFlags(rawValue: 1 << 3)
     /// A normal execution.
-    static let full: CallFlags = [.stats, .propagate, .monitor]
+    static let full: CallFlags = [.stats, .propagate, .monitor, .slowlog]
     /// A blocked client's command run again because a key changed: counted and shown when it
     /// first ran; only its effects are propagated.
     static let rerun: CallFlags = [.propagate]
@@ -46,6 +48,13 @@ extension Server {
         if !CommandReply.arityMatches(cmd.arity, c.argc) {
             rejectCommand(c, CommandReply.wrongArity(cmd.name), ref)
             return
+        }
+        if !cmd.subArities.isEmpty && c.argc >= 2 {
+            let sub = String(decoding: c.argv[1], as: UTF8.self).lowercased()
+            if let a = cmd.subArities[sub], !CommandReply.arityMatches(a, c.argc) {
+                rejectCommand(c, CommandReply.wrongArity(cmd.name + "|" + sub), ref)
+                return
+            }
         }
         let flags = cmd.flags
         let queued = isExec ? c.multiFlags : []
@@ -132,6 +141,7 @@ extension Server {
     /// rejected EXEC discards the transaction (Redis's rejectCommand / execCommandAbort).
     func rejectCommand(_ c: Client, _ message: String, _ ref: CommandRef?) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        defer { if let ref { countRejected(c, ref) } }
         if ref?.spec.name == "exec" {
             discardTransaction(c)
             let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
@@ -145,7 +155,7 @@ extension Server {
 
     /// Writes an error reply and counts it.
     func replyError(_ c: Client, _ message: String) {
-        stats.totalErrorReplies += 1
+        countErrorReply(c, message)
         c.out.error(message)
     }
 
@@ -164,6 +174,8 @@ extension Server {
         let previous = currentClient
         currentClient = c
         let outerReplacement = propagation.beginCall()
+        errorMark = stats.totalErrorReplies
+        let start = Clock.monotonicMicros()
         do {
             try cmd.handler(self, c)
         } catch let e as CommandError {
@@ -171,13 +183,15 @@ extension Server {
         } catch {
             replyError(c, "ERR \(error)")
         }
+        let usec = Clock.monotonicMicros() - start
         if flags.contains(.monitor) && !monitors.isEmpty && cmd.flags.isDisjoint(with: [.skipMonitor, .admin]) {
-            feedMonitors(c, c.argv)
+            feedMonitors(c, c.redactedArgv ?? c.argv)
         }
         if flags.contains(.stats) {
             c.lastCommand = cmd.name
             stats.totalCommands += 1
         }
+        afterCall(c, cmd, flags, usec: usec)
         // EXEC is neither write nor may-replicate: what its queued commands changed was
         // propagated by their own calls, and is wrapped once when the buffer is flushed.
         if flags.contains(.propagate) && dirty != dirtyBefore && !cmd.flags.isDisjoint(with: [.write, .mayReplicate]) {

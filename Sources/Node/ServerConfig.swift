@@ -91,6 +91,14 @@ final class ServerConfig {
     var zsetMaxListpackEntries = 128
     var zsetMaxListpackValue = 64
 
+    // Introspection (Introspection/, Config/ConfigTable+Introspection.swift).
+    var slowlogLogSlowerThan = 10000
+    var slowlogMaxLen = 128
+    var latencyMonitorThreshold = 0
+    var latencyTracking = true
+    var latencyPercentiles: [Double] = [50, 99, 99.9]
+    var acllogMaxLen = 128
+
     /// `rename-command` pairs from the config (accepted, not implemented).
     var renamedCommands: [(String, String)] = []
     /// Raw values of accepted directives we do not implement, for CONFIG GET and REWRITE.

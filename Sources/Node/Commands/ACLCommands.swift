@@ -25,6 +25,7 @@ extension Server {
             c.out.bulks(acl.users.keys.sorted())
         case "SETUSER":
             guard c.argc >= 3 else { throw CommandError.wrongArity("acl|setuser") }
+            for i in 2..<c.argc { c.redact(i) }
             let name = c.arg(2).text
             let rules = (3..<max(3, c.argc)).map { c.arg($0).text }
             if let err = acl.setUser(name, rules: rules) { throw CommandError("ERR " + err) }

@@ -22,6 +22,12 @@ struct CommandSpec: CommandDescriptor {
     let handler: CommandHandler
     /// Subcommands (CONFIG GET, CLIENT LIST...) for COMMAND output; dispatch stays in the handler.
     var subcommands: [String] = []
+    /// INFO commandstats counters of the command (shared by every copy of the spec).
+    let stat: CommandStat
+    /// The counters of each subcommand, by lower-case name.
+    let subStats: [String: CommandStat]
+    /// Each subcommand's arity, as Redis declares it (processCommand checks it).
+    let subArities: [String: Int]
 
     init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String] = [],
          keys: (Int, Int, Int) = (0, 0, 0), subcommands: [String] = [], _ handler: @escaping CommandHandler) {
@@ -34,6 +40,15 @@ struct CommandSpec: CommandDescriptor {
         self.keyStep = keys.2
         self.subcommands = subcommands
         self.handler = handler
+        self.stat = CommandStat(name)
+        var subs: [String: CommandStat] = [:]
+        for s in subcommands { subs[s] = CommandStat(name + "|" + s) }
+        self.subStats = subs
+        var arities: [String: Int] = [:]
+        if !subcommands.isEmpty, let entry = CommandCatalog.shared.entry(name) {
+            for s in subcommands { if let a = entry.subcommands[s]?.arity { arities[s] = a } }
+        }
+        self.subArities = arities
     }
 
     /// Positions of key arguments in `argv`.

@@ -55,6 +55,7 @@ extension Server {
     }
 
     func authCommand(_ c: Client) throws {
+        for i in 1..<c.argc { c.redact(i) }
         guard c.argc <= 3 else { throw CommandError.syntax }
         if c.argc == 2 {
             // The one-argument form is for requirepass (the default user).
@@ -87,6 +88,8 @@ extension Server {
             let opt = c.option(i)
             let more = c.argc - i - 1
             if opt == "AUTH" && more >= 2 {
+                c.redact(i + 1)
+                c.redact(i + 2)
                 guard authenticate(c, user: c.arg(i + 1).text, pass: c.arg(i + 2)) else { throw CommandError.wrongPass }
                 i += 3
             } else if opt == "SETNAME" && more >= 1 {
