@@ -36,6 +36,8 @@ struct ClientFlags: OptionSet {
     static let denyBlocking = ClientFlags(rawValue: 1 << 16)
     /// The AOF loader's client (Redis's CLIENT_ID_AOF): obeyed like the master link.
     static let aofLoader = ClientFlags(rawValue: 1 << 17)
+    /// CLIENT NO-EVICT ON: exempt from client eviction (shown as `e` in CLIENT LIST).
+    static let noEvict = ClientFlags(rawValue: 1 << 18)
 
     /// Flags whose replies never leave: the master link reads none.
     static let repliesDropped: ClientFlags = [.master, .replyOff, .replySkip]
@@ -97,6 +99,8 @@ final class Client: PubSubSubscriber {
     var lastDuration: Int64 = 0
     /// The command line with secrets replaced by "(redacted)", for the slow log and MONITOR.
     var redactedArgv: [Bytes]? = nil
+    /// Bytes of the running command as read from the socket (CLIENT LIST's qbuf includes them).
+    var querySize = 0
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {

@@ -72,10 +72,12 @@ extension Server {
         }
         if !flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
             let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
+            addACLLog(c, reason: "command", object: full, username: user.name)
             rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command", ref)
             return
         }
-        if !flags.contains(.noAuth), let user = c.user, !user.canAccessKeys(cmd, c.argv) {
+        if !flags.contains(.noAuth), let user = c.user, let key = user.deniedKey(cmd, c.argv) {
+            addACLLog(c, reason: "key", object: key.text, username: user.name)
             rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
             return
         }

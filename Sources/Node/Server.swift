@@ -45,6 +45,8 @@ final class Server {
     /// INFO's instantaneous_* rates (Introspection/InstantaneousMetrics.swift).
     var instantaneous = InstantaneousMetrics()
     var acl = ACL()
+    /// ACL LOG, newest first (Introspection/ACLLog.swift).
+    var aclLog: [ACLLogEntry] = []
     /// The client whose command runs now (nil in the cron and before-sleep).
     var currentClient: Client? = nil
     /// What the current top-level call propagates (Server+Propagation.swift).
@@ -249,7 +251,9 @@ final class Server {
                 if c.flags.contains(.master) { replication.masterStreamApplied(c) }
                 continue
             }
+            c.querySize = consumed
             processCommand(c)
+            c.querySize = 0
             if c.flags.contains(.pendingCommand) { break }
             commandDone(c)
         }

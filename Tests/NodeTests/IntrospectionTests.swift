@@ -249,3 +249,80 @@ extension TxInProcessNode {
         return take(c)
     }
 }
+
+/// ACL LOG / DRYRUN, CLIENT NO-EVICT and the DEBUG subcommands of Introspection/Server+Debug.swift.
+@Suite(.serialized) struct ACLLogAndDebugTests {
+    @Test func aclLogRecordsDeniedCommandsKeysAndAuthFailures() throws {
+        let n = try TxInProcessNode()
+        let admin = try n.client()
+        n.run(admin, "ACL", "SETUSER", "u1", "on", ">p", "~a*", "+get")
+        let u = try n.client()
+        #expect(n.run(u, "AUTH", "u1", "wrong").hasPrefix("-WRONGPASS"))
+        #expect(n.run(u, "AUTH", "u1", "p") == "+OK\r\n")
+        #expect(n.run(u, "GET", "b").hasPrefix("-NOPERM"))
+        #expect(n.run(u, "GET", "b").hasPrefix("-NOPERM"))
+        #expect(n.run(u, "SET", "a", "1").hasPrefix("-NOPERM"))
+        admin.out.proto = 3
+        let log = try #require(try RESPParser.parse(Bytes(n.run(admin, "ACL", "LOG").utf8))?.value.elements)
+        #expect(log.count == 3)
+        #expect(log[0].mapValue("reason")?.string == "command")
+        #expect(log[0].mapValue("object")?.string == "set")
+        #expect(log[1].mapValue("reason")?.string == "key")
+        #expect(log[1].mapValue("object")?.string == "b")
+        #expect(log[1].mapValue("count")?.int == 2)
+        #expect(log[1].mapValue("context")?.string == "toplevel")
+        #expect(log[1].mapValue("client-info")?.string?.contains("user=u1") == true)
+        #expect(log[2].mapValue("reason")?.string == "auth")
+        #expect(log[2].mapValue("object")?.string == "AUTH")
+        #expect(log[2].mapValue("username")?.string == "u1")
+        #expect(n.run(admin, "ACL", "LOG", "1").hasPrefix("*1\r\n"))
+        #expect(n.run(admin, "ACL", "LOG", "RESET") == "+OK\r\n")
+        #expect(n.run(admin, "ACL", "LOG") == "*0\r\n")
+        n.run(admin, "CONFIG", "SET", "acllog-max-len", "1")
+        n.run(u, "SET", "a", "1")
+        n.run(u, "GET", "zz")
+        #expect(n.run(admin, "ACL", "LOG").hasPrefix("*1\r\n"))
+    }
+
+    @Test func aclDryRunAnswersWithoutRunning() throws {
+        let n = try TxInProcessNode()
+        let c = try n.client()
+        n.run(c, "ACL", "SETUSER", "u1", "on", ">p", "~a*", "+get", "+set")
+        #expect(n.run(c, "ACL", "DRYRUN", "u1", "GET", "b") == "$50\r\nThis user has no permissions to access the 'b' key\r\n")
+        #expect(n.run(c, "ACL", "DRYRUN", "u1", "LPUSH", "a", "x") == "$55\r\nThis user has no permissions to run the 'lpush' command\r\n")
+        #expect(n.run(c, "ACL", "DRYRUN", "u1", "SET", "a", "1") == "+OK\r\n")
+        #expect(n.run(c, "GET", "a") == "$-1\r\n")
+        #expect(n.run(c, "ACL", "DRYRUN", "nouser", "GET", "a") == "-ERR User 'nouser' not found\r\n")
+        #expect(n.run(c, "ACL", "DRYRUN", "u1", "NOPE") == "-ERR Command 'NOPE' not found\r\n")
+        #expect(n.run(c, "ACL", "DRYRUN", "u1", "GET") == "-ERR wrong number of arguments for 'get' command\r\n")
+    }
+
+    @Test func clientNoEvictShowsInClientInfo() throws {
+        let n = try TxInProcessNode()
+        let c = try n.client()
+        #expect(n.run(c, "CLIENT", "NO-EVICT", "on") == "+OK\r\n")
+        #expect(n.run(c, "CLIENT", "INFO").contains(" flags=e "))
+        n.run(c, "CLIENT", "NO-EVICT", "off")
+        #expect(n.run(c, "CLIENT", "INFO").contains(" flags=N "))
+        #expect(n.run(c, "CLIENT", "NO-EVICT", "maybe") == "-ERR syntax error\r\n")
+    }
+
+    @Test func debugErrorDigestAndChangeReplID() throws {
+        let n = try TxInProcessNode()
+        let c = try n.client()
+        #expect(n.run(c, "DEBUG", "ERROR", "LOADING fake") == "-LOADING fake\r\n")
+        #expect(n.run(c, "DEBUG", "DIGEST") == "+" + String(repeating: "0", count: 40) + "\r\n")
+        n.run(c, "SADD", "s", "a", "b", "c")
+        n.run(c, "SET", "k", "v")
+        let d1 = n.run(c, "DEBUG", "DIGEST")
+        n.run(c, "DEL", "s")
+        n.run(c, "SADD", "s", "c", "b", "a")
+        #expect(n.run(c, "DEBUG", "DIGEST") == d1)
+        n.run(c, "SET", "k", "w")
+        #expect(n.run(c, "DEBUG", "DIGEST") != d1)
+        #expect(n.run(c, "DEBUG", "DIGEST-VALUE", "k", "nokey").hasSuffix("+" + String(repeating: "0", count: 40) + "\r\n"))
+        let before = n.server.replication.replID
+        #expect(n.run(c, "DEBUG", "CHANGE-REPL-ID") == "+OK\r\n")
+        #expect(n.server.replication.replID != before)
+    }
+}

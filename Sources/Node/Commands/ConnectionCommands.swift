@@ -47,7 +47,10 @@ extension Server {
 
     /// Checks credentials; on success binds the client to the user.
     func authenticate(_ c: Client, user: String, pass: Bytes) -> Bool {
-        guard let u = acl.users[user], u.enabled, u.checkPassword(pass) else { return false }
+        guard let u = acl.users[user], u.enabled, u.checkPassword(pass) else {
+            addACLLog(c, reason: "auth", object: "AUTH", username: user)
+            return false
+        }
         c.user = u
         c.authenticated = true
         c.parser.authenticated = true
