@@ -154,7 +154,10 @@ extension Server {
             writeFallbackInfo(c, spec)
             return
         }
-        a[9] = .array(entry.subcommandOrder.filter { spec.subcommands.contains($0) }.compactMap { entry.subcommands[$0]?.info })
+        // Redis sends an empty set for a command without subcommands, an array otherwise.
+        if !entry.subcommandOrder.isEmpty {
+            a[9] = .array(entry.subcommandOrder.filter { spec.subcommands.contains($0) }.compactMap { entry.subcommands[$0]?.info })
+        }
         c.out.value(.array(a))
     }
 
