@@ -52,7 +52,7 @@ final class ACLUser {
             guard let t = r.firstIndex(of: "~") else { return nil }
             return Array(r[r.index(after: t)...].utf8)
         }
-        for i in cmd.keyIndexes(argv.count) where i < argv.count {
+        for i in cmd.keyPositions(argv) where i < argv.count {
             if !patterns.contains(where: { GlobMatch.matches($0, argv[i]) }) { return argv[i] }
         }
         return nil

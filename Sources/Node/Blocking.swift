@@ -82,6 +82,31 @@ extension Server {
         }
     }
 
+    /// CLIENT UNBLOCK: ends a wait on keys or a WAIT as its timeout would (a null array, the
+    /// replicas acknowledged so far) or with -UNBLOCKED. False when `c` is not blocked, or held by
+    /// a pause or a SHUTDOWN, which only their own end releases (Redis 7.0 has no timeout reply
+    /// for those).
+    func unblockOnRequest(_ c: Client, asError: Bool) -> Bool {
+        guard c.flags.contains(.blocked) else { return false }
+        let timeoutReply: Int?
+        switch c.blockKind {
+        case .keys: timeoutReply = nil
+        case .wait:
+            guard let acked = replication.waiterAcked(c) else { return false }
+            timeoutReply = acked
+        case .postpone, .shutdown, .none: return false
+        }
+        if asError {
+            replyError(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        } else if let n = timeoutReply {
+            c.out.integer(n)
+        } else {
+            c.out.nullArray()
+        }
+        unblock(c)
+        return true
+    }
+
     /// Blocks the current client on `keys` (or, while a blocked command is rerun, keeps it blocked).
     func blockClient(_ c: Client, keys: [Key], timeout: Int64) {
         blocking.block(c, keys: keys, timeoutMillis: timeout)
@@ -145,6 +170,8 @@ final class BlockingTable {
     private var readySet: Set<BlockedKey> = []
     /// True while a blocked client's command is being run again.
     private(set) var rerunning = false
+    /// The key whose change caused the current re-run (XREAD serves only that stream).
+    private(set) var servingKey: BlockedKey? = nil
     /// Set by `block` during a rerun: the client stays blocked.
     private var reblocked = false
 
@@ -209,9 +236,13 @@ final class BlockingTable {
             for k in keys {
                 guard let clients = waiting[k] else { continue }
                 for c in clients {
-                    guard entries[c.id] != nil else { continue }
-                    guard k.db < server.databases.count, server.exists(server.databases[k.db], k.key) else { break }
+                    guard let e = entries[c.id] else { continue }
+                    // A deleted key serves nobody, except XREADGROUP, which then fails.
+                    guard k.db < server.databases.count, server.exists(server.databases[k.db], k.key)
+                            || e.command.spec.name == "xreadgroup" else { continue }
+                    servingKey = k
                     rerun(c)
+                    servingKey = nil
                 }
             }
         }

@@ -138,6 +138,7 @@ extension Server {
         case .hash(let h): empty = h.count == 0
         case .set(let s): empty = s.count == 0
         case .zset(let z): empty = z.count == 0
+        case .stream: empty = false  // an empty stream is kept (its IDs and groups live on)
         }
         if empty { db.remove(key) }
     }

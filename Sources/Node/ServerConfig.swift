@@ -90,6 +90,9 @@ final class ServerConfig {
     var setMaxIntsetEntries = 512
     var zsetMaxListpackEntries = 128
     var zsetMaxListpackValue = 64
+    /// Stream node limits (a new node starts when either is reached; 0 = no limit).
+    var streamNodeMaxBytes = 4096
+    var streamNodeMaxEntries = 100
 
     // Introspection (Introspection/, Config/ConfigTable+Introspection.swift).
     var slowlogLogSlowerThan = 10000

@@ -15,6 +15,8 @@ struct RDBTestKey {
         case hash([Bytes: Bytes])
         case set(Set<Bytes>)
         case zset([Bytes: Double])
+        /// A stream by its entries, as "id field value ..." lines (streams are built by commands).
+        case stream([Bytes])
     }
     let db: Int
     let key: Bytes
@@ -79,6 +81,7 @@ enum RDBTestData {
         case .hash(let h): return .hash(HashValue(Dictionary(uniqueKeysWithValues: h.map { (Key($0.key), $0.value) })))
         case .set(let s): return .set(SetValue(Set(s.map(Key.init))))
         case .zset(let z): return .zset(SortedSetValue(Dictionary(uniqueKeysWithValues: z.map { (Key($0.key), $0.value) })))
+        case .stream: return .stream(StreamValue())
         }
     }
 
@@ -89,6 +92,13 @@ enum RDBTestData {
         case .hash(let h): return .hash(Dictionary(uniqueKeysWithValues: h.fields.map { ($0.key.bytes, $0.value) }))
         case .set(let s): return .set(Set(s.members.map(\.bytes)))
         case .zset(let z): return .zset(Dictionary(uniqueKeysWithValues: z.scores.map { ($0.key.bytes, $0.value) }))
+        case .stream(let s):
+            var lines: [Bytes] = []
+            var it = StreamIterator(s, start: nil, end: nil, reverse: false)
+            while let (id, n) = it.nextID() {
+                lines.append(Array(id.text.utf8) + it.fieldPairs(n).flatMap { [0x20] + $0 })
+            }
+            return .stream(lines)
         }
     }
 
@@ -124,6 +134,7 @@ enum RDBTestData {
             case .hash(let h): try ok([b("HSET"), k.key] + h.flatMap { [$0.key, $0.value] })
             case .set(let s): try ok([b("SADD"), k.key] + Array(s))
             case .zset(let z): try ok([b("ZADD"), k.key] + z.flatMap { [b(NumberFormat.double17g($0.value)), $0.key] })
+            case .stream: break
             }
             if let t = k.expiresAt { try ok([b("PEXPIREAT"), k.key, b("\(t)")]) }
         }

@@ -14,6 +14,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_streams  # noqa: E402  (the streams phase)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESERVED_PORTS = {6379, 6380, 6381, 26379, 26380, 26381}
 
@@ -171,7 +174,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default="throughput,memory,rdb,repl")
+    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl")
     a = ap.parse_args()
 
     phases = set(a.only.split(","))
@@ -221,6 +224,15 @@ def main():
                         for t, v in rps.items():
                             add(s.kind, f"{label}:{t}", v)
                 for s in servers:
+                    s.stop()
+                    running.remove(s)
+
+            if "streams" in phases:
+                for k, b in kinds:
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-streams")).start()
+                    running.append(s)
+                    log(f"round {rnd}: streams on {k}")
+                    bench_streams.run_round(s, cli, run_benchmark, settle_rss, add, a.quick, log)
                     s.stop()
                     running.remove(s)
 
@@ -289,6 +301,9 @@ ROWS = [
     ("save_s", "SAVE seconds (small keys)", "{:.3f}", 1.0, "lower"),
     ("load_s", "RDB load seconds (to PONG + loading:0)", "{:.3f}", 1.0, "lower"),
 ]
+
+
+ROWS += bench_streams.ROWS
 
 
 def report(samples, kinds, rounds, a):

@@ -1,5 +1,5 @@
 // CLIENT: connection introspection and control (ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE,
-// UNPAUSE, REPLY, NO-EVICT, SETINFO, HELP). Sentinel sends `CLIENT KILL TYPE normal|pubsub` inside
+// UNPAUSE, UNBLOCK, REPLY, NO-EVICT, SETINFO, HELP). Sentinel sends `CLIENT KILL TYPE normal|pubsub` inside
 // MULTI and `CLIENT SETNAME`, so those must behave exactly as Redis's.
 import Shared
 
@@ -8,7 +8,7 @@ extension CommandTable {
     static var clientCommand: CommandSpec {
         CommandSpec("client", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous", "connection"],
                     subcommands: ["id", "setname", "getname", "list", "info", "kill", "pause", "unpause", "reply",
-                                  "no-evict", "setinfo", "help"]) { s, c in try s.clientCommand(c) }
+                                  "no-evict", "setinfo", "unblock", "help"]) { s, c in try s.clientCommand(c) }
     }
 }
 
@@ -54,6 +54,21 @@ extension Server {
             let (end, overflow) = clock.monotonicMillis().addingReportingOverflow(ms)
             pauseClients(.clientCommand, kind: kind, until: overflow ? Int64.max : end)
             c.out.ok()
+        case "UNBLOCK":
+            // CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked on keys or in WAIT answers as
+            // on timeout or with -UNBLOCKED; 1 if it was blocked.
+            guard c.argc == 3 || c.argc == 4 else { throw CommandError.wrongArity("client|unblock") }
+            var asError = false
+            if c.argc == 4 {
+                switch c.option(3) {
+                case "TIMEOUT": asError = false
+                case "ERROR": asError = true
+                default: throw CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                }
+            }
+            let id = try integerArgument(c.arg(2))
+            guard let target = clients[Int(truncatingIfNeeded: id)] else { c.out.integer(0); return }
+            c.out.integer(unblockOnRequest(target, asError: asError) ? 1 : 0)
         case "UNPAUSE":
             guard c.argc == 2 else { throw CommandError.wrongArity("client|unpause") }
             unpauseClients(.clientCommand)
@@ -105,6 +120,7 @@ extension Server {
                 "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
                 "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
                 "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
                 "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
             ])

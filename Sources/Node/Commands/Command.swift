@@ -28,9 +28,12 @@ struct CommandSpec: CommandDescriptor {
     let subStats: [String: CommandStat]
     /// Each subcommand's arity, as Redis declares it (processCommand checks it).
     let subArities: [String: Int]
+    /// Keys found after a keyword rather than at fixed positions (XREAD's STREAMS): movable keys.
+    var keywordKeys: KeywordKeySpec? = nil
 
     init(_ name: String, _ arity: Int, _ flags: CommandFlags, _ categories: [String] = [],
-         keys: (Int, Int, Int) = (0, 0, 0), subcommands: [String] = [], _ handler: @escaping CommandHandler) {
+         keys: (Int, Int, Int) = (0, 0, 0), keywordKeys: KeywordKeySpec? = nil, subcommands: [String] = [],
+         _ handler: @escaping CommandHandler) {
         self.name = name
         self.arity = arity
         self.flags = flags
@@ -39,6 +42,7 @@ struct CommandSpec: CommandDescriptor {
         self.lastKey = keys.1
         self.keyStep = keys.2
         self.subcommands = subcommands
+        self.keywordKeys = keywordKeys
         self.handler = handler
         self.stat = CommandStat(name)
         var subs: [String: CommandStat] = [:]
@@ -51,11 +55,41 @@ struct CommandSpec: CommandDescriptor {
         self.subArities = arities
     }
 
+    /// Positions of key arguments in `argv`, fixed or found after the keyword.
+    func keyPositions(_ argv: [Bytes]) -> [Int] {
+        guard let k = keywordKeys else { return keyIndexes(argv.count) }
+        return k.positions(argv)
+    }
+
     /// Positions of key arguments in `argv`.
     func keyIndexes(_ argc: Int) -> [Int] {
         guard firstKey > 0, keyStep > 0 else { return [] }
         let last = lastKey < 0 ? argc + lastKey : lastKey
         return Array(stride(from: firstKey, through: min(last, argc - 1), by: keyStep))
+    }
+}
+
+/// A key spec whose keys follow a keyword (begin_search keyword, find_keys range): from the
+/// first argument after `keyword` (searched from `startFrom`) to the end, keeping 1/`limit` of
+/// them (XREAD ... STREAMS key... id...: the first half).
+struct KeywordKeySpec {
+    /// The keyword, upper-case.
+    let keyword: String
+    /// Where the search starts.
+    let startFrom: Int
+    /// Share of the remaining arguments that are keys.
+    let limit: Int
+
+    /// Key positions in `argv` (none if the keyword is absent).
+    func positions(_ argv: [Bytes]) -> [Int] {
+        let word = Array(keyword.utf8)
+        guard startFrom < argv.count else { return [] }
+        for i in startFrom..<argv.count where argv[i].count == word.count
+            && zip(argv[i], word).allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0) == $1 }) {
+            let n = (argv.count - i - 1) / max(1, limit)
+            return Array((i + 1)..<(i + 1 + n))
+        }
+        return []
     }
 }
 

@@ -78,7 +78,7 @@ extension Server {
                 guard CommandReply.arityMatches(spec.arity, argv.count) else {
                     throw CommandError("ERR Invalid number of arguments specified for command")
                 }
-                keys = spec.keyIndexes(argv.count).map { KeyReference(pos: $0, flags: []) }
+                keys = spec.keyPositions(argv).map { KeyReference(pos: $0, flags: []) }
             }
             c.out.arrayHeader(keys.count)
             for k in keys {
@@ -188,7 +188,7 @@ extension Server {
         c.out.arrayHeader(10)
         c.out.bulk(name)
         c.out.integer(parent == nil ? spec.arity : -2)
-        let flags = Server.flagNames(spec.flags)
+        let flags = Server.flagNames(spec.flags) + (spec.keywordKeys != nil ? ["movablekeys"] : [])
         c.out.setHeader(flags.count)
         for f in flags { c.out.simple(f) }
         c.out.integer(spec.firstKey)
@@ -197,7 +197,22 @@ extension Server {
         c.out.setHeader(spec.categories.count)
         for cat in spec.categories { c.out.simple("@" + cat) }
         c.out.setHeader(0)
-        if spec.firstKey > 0 {
+        if let k = spec.keywordKeys {
+            c.out.arrayHeader(1)
+            c.out.mapHeader(3)
+            c.out.bulk("flags"); c.out.setHeader(0)
+            c.out.bulk("begin_search"); c.out.mapHeader(2)
+            c.out.bulk("type"); c.out.bulk("keyword")
+            c.out.bulk("spec"); c.out.mapHeader(2)
+            c.out.bulk("keyword"); c.out.bulk(k.keyword)
+            c.out.bulk("startfrom"); c.out.integer(k.startFrom)
+            c.out.bulk("find_keys"); c.out.mapHeader(2)
+            c.out.bulk("type"); c.out.bulk("range")
+            c.out.bulk("spec"); c.out.mapHeader(3)
+            c.out.bulk("lastkey"); c.out.integer(-1)
+            c.out.bulk("keystep"); c.out.integer(1)
+            c.out.bulk("limit"); c.out.integer(k.limit)
+        } else if spec.firstKey > 0 {
             c.out.arrayHeader(1)
             c.out.mapHeader(3)
             c.out.bulk("flags"); c.out.setHeader(0)
@@ -235,7 +250,7 @@ extension Server {
     static func docGroup(_ spec: CommandSpec) -> String {
         for (cat, group) in [("string", "string"), ("list", "list"), ("hash", "hash"), ("set", "set"), ("sortedset", "sorted_set"),
                              ("pubsub", "pubsub"), ("transaction", "transactions"), ("connection", "connection"),
-                             ("scripting", "scripting"), ("keyspace", "generic")] where spec.categories.contains(cat) {
+                             ("scripting", "scripting"), ("stream", "stream"), ("keyspace", "generic")] where spec.categories.contains(cat) {
             return group
         }
         return "server"

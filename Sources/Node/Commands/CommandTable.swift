@@ -6,7 +6,7 @@ enum CommandTable {
     /// Every command, from every family.
     static var all: [CommandSpec] {
         connection + strings + keys + transactions + pubsubCommands + server + introspection
-            + lists + hashes + sets + sortedSets + persistence + aofCommands + replication + unsupported
+            + lists + hashes + sets + sortedSets + streams + persistence + aofCommands + replication + unsupported
     }
 
     /// The registry the dispatcher looks commands up in.

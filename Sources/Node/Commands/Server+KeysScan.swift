@@ -107,6 +107,7 @@ extension Server {
         try flushOptions(c)
         let n = c.db.count
         watchTable.touchExisting(in: c.db, now: clock.wallMillis())
+        signalStreamsGoing(c.db)
         c.db.clear()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
@@ -120,6 +121,7 @@ extension Server {
         for db in databases {
             n += db.count
             watchTable.touchExisting(in: db, now: clock.wallMillis())
+            signalStreamsGoing(db)
             db.clear()
         }
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).
@@ -133,6 +135,8 @@ extension Server {
         if a !== b {
             watchTable.touchExisting(in: a, replacement: b, now: clock.wallMillis())
             watchTable.touchExisting(in: b, replacement: a, now: clock.wallMillis())
+            signalStreamsGoing(a)
+            signalStreamsGoing(b)
             // Clients keep their Database object, so the contents move, as Redis swaps dict pointers.
             let (da, ea) = (a.dict, a.expires)
             let (dbb, eb) = (b.dict, b.expires)
@@ -200,6 +204,7 @@ extension Server {
         case .zset(let z):
             let small = z.count <= config.zsetMaxListpackEntries && z.scores.keys.allSatisfy { $0.bytes.count <= config.zsetMaxListpackValue }
             return small ? "listpack" : "skiplist"
+        case .stream: return "stream"
         }
     }
 

@@ -110,6 +110,7 @@ extension Server {
                                    "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])
         default:
+            if try debugDigestCommand(c, c.option(1)) { return }
             if try debugIntrospection(c, c.option(1)) { return }
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
@@ -209,6 +210,7 @@ extension Server {
         // Containers belong to other families; a fixed header estimate keeps this decoupled.
         switch v {
         case .string(let b): return 16 + b.count
+        case .stream(let s): return s.memoryEstimate
         default: return 96
         }
     }

@@ -5,11 +5,8 @@ import Shared
 extension CommandTable {
     static var unsupported: [CommandSpec] {
         let scripting = ["eval", "evalsha", "eval_ro", "evalsha_ro", "script", "function", "fcall", "fcall_ro"]
-        let streams = ["xadd", "xrange", "xrevrange", "xlen", "xread", "xreadgroup", "xgroup", "xack", "xpending",
-                       "xclaim", "xautoclaim", "xinfo", "xdel", "xtrim", "xsetid"]
         let cluster = ["cluster", "readonly", "readwrite", "asking"]
         return scripting.map { unsupported($0, "Lua scripting and functions are") }
-            + streams.map { unsupported($0, "Streams are") }
             + cluster.map { unsupported($0, "Cluster mode is") }
     }
 

@@ -99,6 +99,8 @@ extension ConfigTable {
             memory("set-max-intset-entries", \.setMaxIntsetEntries),
             memory("zset-max-listpack-entries", \.zsetMaxListpackEntries, aliases: ["zset-max-ziplist-entries"]),
             memory("zset-max-listpack-value", \.zsetMaxListpackValue, aliases: ["zset-max-ziplist-value"]),
+            memory("stream-node-max-bytes", \.streamNodeMaxBytes),
+            int("stream-node-max-entries", \.streamNodeMaxEntries, 0, Int.max),
         ]
     }
 

@@ -82,8 +82,6 @@ extension ConfigTable {
             stored("shutdown-on-sigint", .special, "default"),
             stored("shutdown-on-sigterm", .special, "default"),
             stored("socket-mark-id", .int(min: 0, max: Int.max), "0"),
-            stored("stream-node-max-bytes", .memory(min: 0, max: Int.max), "4096"),
-            stored("stream-node-max-entries", .memory(min: 0, max: Int.max), "100"),
             stored("supervised", .enumeration(["upstart", "systemd", "auto", "no"]), "no", .immutable),
             stored("syslog-enabled", .bool, "no", .immutable),
             stored("syslog-facility", .enumeration(["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"]), "local0", .immutable),

@@ -9,6 +9,7 @@ enum Value {
     case hash(HashValue)
     case set(SetValue)
     case zset(SortedSetValue)
+    case stream(StreamValue)
 
     /// The name TYPE prints.
     var typeName: String {
@@ -18,6 +19,7 @@ enum Value {
         case .hash: return "hash"
         case .set: return "set"
         case .zset: return "zset"
+        case .stream: return "stream"
         }
     }
 
@@ -29,6 +31,7 @@ enum Value {
         case .hash(let h): return .hash(h.copy())
         case .set(let s): return .set(s.copy())
         case .zset(let z): return .zset(z.copy())
+        case .stream(let s): return .stream(s.copy())
         }
     }
 
@@ -42,6 +45,7 @@ enum Value {
         case .hash(let h): return h.isListpack(config) ? "listpack" : "hashtable"
         case .set(let s): return s.isIntset(config) ? "intset" : "hashtable"
         case .zset(let z): return z.isListpack(config) ? "listpack" : "skiplist"
+        case .stream: return "stream"
         }
     }
 }

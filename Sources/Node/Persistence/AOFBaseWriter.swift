@@ -45,6 +45,8 @@ enum AOFBaseWriter {
                     items.reserveCapacity(z.scores.count * 2)
                     for (m, s) in z.ordered { items.append(Bytes(NumberFormat.double17g(s).utf8)); items.append(m) }
                     try batched("ZADD", key.bytes, items, stride: 2)
+                case .stream(let s):
+                    try AOFBaseWriter.rewriteStream(key.bytes, s, emit: emit)
                 }
                 if let e = expiry {
                     try emit([Bytes("PEXPIREAT".utf8), key.bytes, Bytes(String(e).utf8)])

@@ -222,7 +222,7 @@ struct RDBReader {
             }
             return scores.isEmpty ? nil : .zset(SortedSetValue(scores))
         case RDB.typeStreamListpacks, RDB.typeStreamListpacks2, RDB.typeStreamListpacks3:
-            throw RDBError(message: "Stream keys are not supported (type \(type))", offset: start)
+            return .stream(try stream(type: type, at: start))
         case RDB.typeModule, RDB.typeModule2:
             throw RDBError(message: "Module data types are not supported", offset: start)
         default:
@@ -266,13 +266,15 @@ struct RDBReader {
 
     // MARK: - Primitives
 
-    private mutating func byte() throws -> UInt8 {
+    /// One byte.
+    mutating func byte() throws -> UInt8 {
         guard pos < bytes.count else { throw truncated() }
         defer { pos += 1 }
         return bytes[pos]
     }
 
-    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    /// The next `n` bytes.
+    mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= bytes.count - pos else { throw truncated() }
         defer { pos += n }
         return bytes[pos..<(pos + n)]
@@ -282,7 +284,8 @@ struct RDBReader {
         RDBError(message: "Unexpected EOF reading RDB file (truncated)", offset: pos)
     }
 
-    private mutating func intLE(_ n: Int, signed: Bool) throws -> Int64 {
+    /// An `n`-byte little-endian integer.
+    mutating func intLE(_ n: Int, signed: Bool) throws -> Int64 {
         let b = try take(n)
         var v: UInt64 = 0
         for (i, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(i)) }

@@ -120,6 +120,9 @@ struct RDBWriter {
             raw([RDB.typeZset2]); string(key)
             length(z.scores.count)
             for (m, s) in z.scores { string(m); le(s.bitPattern, 8) }
+        case .stream(let s):
+            raw([RDB.typeStreamListpacks2]); string(key)
+            writeStream(s)
         }
     }
 
@@ -146,9 +149,11 @@ struct RDBWriter {
 
     // MARK: - Primitives
 
-    private mutating func raw(_ b: [UInt8]) { buffer.append(contentsOf: b) }
+    /// Appends bytes as they are.
+    mutating func raw(_ b: [UInt8]) { buffer.append(contentsOf: b) }
 
-    private mutating func le(_ v: UInt64, _ n: Int) {
+    /// `n` bytes of `v`, little-endian.
+    mutating func le(_ v: UInt64, _ n: Int) {
         for i in 0..<n { buffer.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 

@@ -309,6 +309,12 @@ extension Replication {
         server.unblock(c)
     }
 
+    /// What WAIT answers `c` if it stops waiting now (nil: `c` is not waiting).
+    func waiterAcked(_ c: Client) -> Int? {
+        guard let w = waiting.first(where: { $0.client === c }) else { return nil }
+        return replicasAcked(w.target)
+    }
+
     /// Forgets a WAIT client (called by `Server.unblock`).
     func forgetWaiter(_ c: Client) {
         guard let i = waiting.firstIndex(where: { $0.client === c }) else { return }
