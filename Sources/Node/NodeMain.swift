@@ -77,6 +77,8 @@ enum NodeMain {
             if a == "-h" || a == "--help" { print(usage()); return 0 }
         }
         Posix.ignoreSIGPIPE()
+        // SORT ... ALPHA collates in the environment's locale, as redis-server does.
+        _ = setlocale(LC_COLLATE, "")
         guard let (config, unimplemented) = loadConfigReportingUnimplemented(argv) else { return 1 }
         let log = Logger()
         log.level = config.loglevel

@@ -223,9 +223,10 @@ extension Server {
             "keyspace_misses:\(stats.keyspaceMisses)",
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
-            "pubsubshard_channels:0",
+            "pubsubshard_channels:\(pubsub.shardChannelCount)",
             "latest_fork_usec:\(stats.latestForkUsec)",
             "total_forks:\(stats.totalForks)",
+            // MIGRATE does not keep connections between calls (MigrateCommands.swift).
             "migrate_cached_sockets:0",
             "slave_expires_tracked_keys:0",
             "active_defrag_hits:0",

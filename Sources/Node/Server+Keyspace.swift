@@ -33,7 +33,11 @@ extension Server {
     @inline(__always)
     func lookupRead(_ db: Database, _ key: Key) -> Value? {
         if !db.expires.isEmpty && expireIfNeeded(db, key) { stats.keyspaceMisses += 1; return nil }
-        if let v = db.dict[key] { stats.keyspaceHits += 1; return v }
+        if let v = db.dict[key] {
+            stats.keyspaceHits += 1
+            if !db.accessMeta.isEmpty { touchAccessMeta(db, key) }
+            return v
+        }
         stats.keyspaceMisses += 1
         return nil
     }
@@ -42,6 +46,7 @@ extension Server {
     @inline(__always)
     func lookupWrite(_ db: Database, _ key: Key) -> Value? {
         if !db.expires.isEmpty && expireIfNeeded(db, key) { return nil }
+        if !db.accessMeta.isEmpty { touchAccessMeta(db, key) }
         return db.dict[key]
     }
 

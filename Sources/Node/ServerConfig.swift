@@ -101,6 +101,13 @@ final class ServerConfig {
     var latencyTracking = true
     var latencyPercentiles: [Double] = [50, 99, 99.9]
     var acllogMaxLen = 128
+    /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
+    var hllSparseMaxBytes = 3000
+    /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).
+    var sanitizeDumpPayload = "no"
+    /// LFU counter growth and decay, for RESTORE ... FREQ and OBJECT FREQ.
+    var lfuLogFactor = 10
+    var lfuDecayTime = 1
 
     /// `rename-command` pairs from the config (accepted, not implemented).
     var renamedCommands: [(String, String)] = []

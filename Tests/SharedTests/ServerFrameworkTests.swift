@@ -75,4 +75,32 @@ struct ServerFrameworkTests {
         hub.unsubscribe(a, [], pattern: true)
         #expect(a.take() == "*3\r\n$12\r\npunsubscribe\r\n$-1\r\n:0\r\n")
     }
+
+    @Test func shardChannelsAreATableOfTheirOwn() {
+        var hub = PubSubHub<Subscriber>()
+        let a = Subscriber()
+        hub.subscribe(a, Self.argv("news"), pattern: false)
+        hub.subscribe(a, Self.argv("*"), pattern: true)
+        _ = a.take()
+        // SSUBSCRIBE counts shard subscriptions only, as Redis's clientShardSubscriptionsCount.
+        hub.subscribe(a, Self.argv("news", "sport"), kind: .shard)
+        #expect(a.take() == "*3\r\n$10\r\nssubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$10\r\nssubscribe\r\n$5\r\nsport\r\n:2\r\n")
+        #expect(a.subscriptions.count == 2 && hub.shardChannelCount == 2 && hub.shardSubscriberCount(Bytes("news".utf8)) == 1)
+        // SPUBLISH reaches shard subscribers only (no pattern, no plain channel); PUBLISH the reverse.
+        let n = hub.publishShard(channel: Bytes("news".utf8), message: Bytes("hi".utf8)) { _ in }
+        #expect(n == 1)
+        #expect(a.take() == "*3\r\n$8\r\nsmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n")
+        let m = hub.publish(channel: Bytes("sport".utf8), message: Bytes("x".utf8), matches: { _, _ in false }) { _ in }
+        #expect(m == 0 && a.take() == "")
+        // UNSUBSCRIBE of every plain channel leaves shard ones (and so pub/sub mode) in place.
+        hub.unsubscribe(a, [], pattern: false)
+        hub.unsubscribe(a, [], pattern: true)
+        #expect(a.take().hasSuffix(":0\r\n") && !a.subscriptions.isEmpty)
+        hub.unsubscribe(a, Self.argv("sport"), kind: .shard)
+        #expect(a.take() == "*3\r\n$12\r\nsunsubscribe\r\n$5\r\nsport\r\n:1\r\n")
+        hub.unsubscribeAll(a)
+        #expect(a.subscriptions.isEmpty && hub.shardChannelCount == 0)
+        hub.unsubscribe(a, [], kind: .shard)
+        #expect(a.take() == "*3\r\n$12\r\nsunsubscribe\r\n$-1\r\n:0\r\n")
+    }
 }

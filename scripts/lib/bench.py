@@ -148,6 +148,73 @@ def write_pipe_file(path, kind, count):
                     f.write(cmd(parts))
 
 
+def resp(parts):
+    out = [b"*%d\r\n" % len(parts)]
+    for p in parts:
+        out.append(b"$%d\r\n%s\r\n" % (len(p), p))
+    return b"".join(out)
+
+
+def write_datatypes_file(path, n):
+    """The 1M-element inputs of the data-type phase: a bitmap with n bits set (every other
+    one), two HLLs of n elements, a GEO set of n members spread over Europe, a list of n numbers."""
+    import random
+    rng = random.Random(16)
+    with open(path, "wb") as f:
+        for i in range(0, 2 * n, 2):
+            f.write(resp([b"SETBIT", b"bits", b"%d" % i, b"1"]))
+        for key in (b"hll", b"hll2"):
+            for start in range(0, n, 1000):
+                f.write(resp([b"PFADD", key] + [b"%s:%d" % (key, j) for j in range(start, min(n, start + 1000))]))
+        for start in range(0, n, 500):
+            parts = [b"GEOADD", b"geo"]
+            for j in range(start, min(n, start + 500)):
+                parts += [b"%.6f" % rng.uniform(-10, 10), b"%.6f" % rng.uniform(35, 55), b"m:%012d" % j]
+            f.write(resp(parts))
+        for start in range(0, n, 1000):
+            f.write(resp([b"RPUSH", b"list"] + [b"%d" % rng.randrange(10 ** 9) for _ in range(start, min(n, start + 1000))]))
+
+
+# (label, redis-benchmark command, requests full/quick, clients): every command runs on the
+# 1M-element values written by write_datatypes_file.
+DATATYPE_TESTS = [
+    ("SETBIT", ["SETBIT", "bits", "1234567", "1"], (200000, 40000), 50),
+    ("GETBIT", ["GETBIT", "bits", "1234567"], (200000, 40000), 50),
+    ("BITCOUNT", ["BITCOUNT", "bits"], (20000, 4000), 50),
+    ("PFADD", ["PFADD", "hll", "__rand_int__"], (200000, 40000), 50),
+    ("PFCOUNT", ["PFCOUNT", "hll"], (200000, 40000), 50),
+    ("PFCOUNT 2 keys", ["PFCOUNT", "hll", "hll2"], (20000, 4000), 50),
+    # Moves existing members, away from where GEOSEARCH looks (it would find them all).
+    ("GEOADD", ["GEOADD", "geo", "5.5", "50.5", "m:__rand_int__"], (100000, 20000), 50),
+    ("GEOSEARCH", ["GEOSEARCH", "geo", "FROMLONLAT", "1.5", "42.5", "BYRADIUS", "10", "km", "ASC", "COUNT", "10"], (50000, 10000), 50),
+    ("SORT", ["SORT", "list", "LIMIT", "0", "10"], (10, 3), 1),
+]
+
+
+def run_datatypes(server, quick, add):
+    """Throughput and server CPU per request of each data-type command."""
+    for label, cmd, (full, fast), clients in DATATYPE_TESTS:
+        n = fast if quick else full
+        cpu0 = server.cpu()
+        t0 = time.monotonic()
+        r = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "--csv", "-c", str(clients), "-n", str(n),
+                            "-r", "1000000", *cmd], capture_output=True, text=True, timeout=3600)
+        elapsed = time.monotonic() - t0
+        cpu = server.cpu() - cpu0
+        rps = None
+        for line in r.stdout.splitlines():
+            parts = [x.strip('"') for x in line.split(",")]
+            if len(parts) >= 2 and parts[0] != "test":
+                try:
+                    rps = float(parts[1])
+                except ValueError:
+                    pass
+        if rps is None:
+            rps = n / elapsed
+        add(server.kind, f"dt:{label}", rps)
+        add(server.kind, f"dt-cpu:{label}", cpu / n * 1e6)
+
+
 def pipe_load(server, path):
     with open(path, "rb") as f:
         r = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f, capture_output=True, text=True, timeout=900)
@@ -174,7 +241,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl")
+    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl,datatypes")
     a = ap.parse_args()
 
     phases = set(a.only.split(","))
@@ -205,7 +272,22 @@ def main():
             write_pipe_file(strings_path, "strings", keys)
             write_pipe_file(hashes_path, "hashes", fields)
 
+        if "datatypes" in phases:
+            dt_n = 200000 if a.quick else 1000000
+            log(f"writing the data-type inputs ({dt_n} elements each)")
+            dt_path = os.path.join(work, "datatypes.resp")
+            write_datatypes_file(dt_path, dt_n)
+
         for rnd in range(1, rounds + 1):
+            if "datatypes" in phases:
+                for k, b in kinds:
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-dt")).start()
+                    running.append(s)
+                    log(f"round {rnd}: data-type commands on {k}")
+                    pipe_load(s, dt_path)
+                    run_datatypes(s, a.quick, add)
+                    s.stop()
+                    running.remove(s)
             if "throughput" in phases:
                 servers = [ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-tp")) for k, b in kinds]
                 running.extend(servers)
@@ -326,6 +408,18 @@ def report(samples, kinds, rounds, a):
             ok = q >= target if better == "higher" else q <= target
             verdict = f"{'>=' if better == 'higher' else '<='}{target:.1f} {'met' if ok else 'NOT met'}"
         print(f"{label:<40} {vs:>12} {rs:>12} {ratio:>7}  {verdict}")
+    dts = [m.split(":", 1)[1] for m in samples["vigil"] if m.startswith("dt:")]
+    if dts:
+        print("\ndata-type commands on 1M-element values (rps; server CPU us / request)")
+        for t in dts:
+            v = median(samples["vigil"].get(f"dt:{t}", []))
+            r = median(samples["redis"].get(f"dt:{t}", [])) if have_redis else None
+            vc = median(samples["vigil"].get(f"dt-cpu:{t}", []))
+            rc = median(samples["redis"].get(f"dt-cpu:{t}", [])) if have_redis else None
+            ratio = f"{v / r:.2f}" if v and r else "-"
+            cpu = f"{vc:.1f} / {rc:.1f}" if vc is not None and rc is not None else "-"
+            verdict = ("met" if v / r >= 1.0 else "NOT met") if v and r else ""
+            print(f"  {t:<16} {v:>12,.1f} {(r or 0):>12,.1f} {ratio:>7}  cpu {cpu:<18} >=1.0 {verdict}")
     # Per-test detail of the default mix, for finding the slow commands.
     tests = [m.split(":", 1)[1] for m in samples["vigil"] if m.startswith("mix:")]
     if tests:

@@ -201,7 +201,7 @@ extension Server {
         let omem = c.pendingOutput
         return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.name.text) "
             + "age=\((now - c.createdAt) / 1000) idle=\((now - c.lastInteraction) / 1000) flags=\(flags) db=\(c.db.id) "
-            + "sub=\(c.subscriptions.channels.count) psub=\(c.subscriptions.patterns.count) ssub=0 multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1) "
+            + "sub=\(c.subscriptions.channels.count) psub=\(c.subscriptions.patterns.count) ssub=\(c.subscriptions.shardChannels.count) multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1) "
             + "qbuf=\(qbuf) qbuf-free=\(max(0, (c.conn?.input.capacity ?? 0) - (c.conn?.input.count ?? 0))) argv-mem=\(c.argv.reduce(0) { $0 + $1.count }) "
             + "multi-mem=0 rbs=\(max(1024, c.out.bytes.capacity)) rbp=\(c.out.count) obl=0 oll=0 omem=\(omem) "
             + "tot-mem=\(qbuf + omem + 1024) events=r cmd=\(cmd) user=\(c.user?.name ?? "default") redir=-1 resp=\(c.proto)"

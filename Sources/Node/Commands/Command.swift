@@ -28,6 +28,10 @@ struct CommandSpec: CommandDescriptor {
     let subStats: [String: CommandStat]
     /// Each subcommand's arity, as Redis declares it (processCommand checks it).
     let subArities: [String: Int]
+    /// Key positions that depend on the arguments (SORT ... STORE, ZINTERCARD numkeys ...), as
+    /// Redis's getkeys_proc; nil when (firstKey, lastKey, keyStep) say it all. COMMAND INFO shows
+    /// such commands as `movablekeys`.
+    var movableKeys: (([Bytes]) -> [Int])? = nil
     /// Keys found after a keyword rather than at fixed positions (XREAD's STREAMS): movable keys.
     var keywordKeys: KeywordKeySpec? = nil
 
@@ -55,10 +59,12 @@ struct CommandSpec: CommandDescriptor {
         self.subArities = arities
     }
 
-    /// Positions of key arguments in `argv`, fixed or found after the keyword.
+    /// Positions of key arguments in `argv`: argument-dependent (movable) ones, those after a
+    /// keyword, or the fixed range.
     func keyPositions(_ argv: [Bytes]) -> [Int] {
-        guard let k = keywordKeys else { return keyIndexes(argv.count) }
-        return k.positions(argv)
+        if let movableKeys { return movableKeys(argv).filter { $0 > 0 && $0 < argv.count } }
+        if let k = keywordKeys { return k.positions(argv) }
+        return keyIndexes(argv.count)
     }
 
     /// Positions of key arguments in `argv`.
@@ -95,3 +101,12 @@ struct KeywordKeySpec {
 
 /// A registered node command (the spec in a box, as the dispatcher's cache holds it).
 typealias CommandRef = CommandRegistry<CommandSpec>.Entry
+
+extension CommandSpec {
+    /// This spec with argument-dependent key positions (see `movableKeys`).
+    func movable(_ finder: @escaping ([Bytes]) -> [Int]) -> CommandSpec {
+        var s = self
+        s.movableKeys = finder
+        return s
+    }
+}

@@ -74,7 +74,9 @@ extension Server {
                     guard entry.flags.contains("no_mandatory_keys") else { throw CommandError("ERR Invalid arguments specified for command") }
                 }
             } else {
-                guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
+                guard spec.firstKey > 0 || spec.movableKeys != nil || spec.keywordKeys != nil else {
+                    throw CommandError("ERR The command has no key arguments")
+                }
                 guard CommandReply.arityMatches(spec.arity, argv.count) else {
                     throw CommandError("ERR Invalid number of arguments specified for command")
                 }
@@ -188,7 +190,8 @@ extension Server {
         c.out.arrayHeader(10)
         c.out.bulk(name)
         c.out.integer(parent == nil ? spec.arity : -2)
-        let flags = Server.flagNames(spec.flags) + (spec.keywordKeys != nil ? ["movablekeys"] : [])
+        let movable = (spec.movableKeys != nil && parent == nil) || spec.keywordKeys != nil
+        let flags = Server.flagNames(spec.flags) + (movable ? ["movablekeys"] : [])
         c.out.setHeader(flags.count)
         for f in flags { c.out.simple(f) }
         c.out.integer(spec.firstKey)

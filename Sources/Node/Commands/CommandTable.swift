@@ -5,8 +5,12 @@ import Shared
 enum CommandTable {
     /// Every command, from every family.
     static var all: [CommandSpec] {
-        connection + strings + keys + transactions + pubsubCommands + server + introspection
-            + lists + hashes + sets + sortedSets + streams + persistence + aofCommands + replication + unsupported
+        let families: [[CommandSpec]] = [
+            connection, strings, keys, transactions, pubsubCommands, server, introspection,
+            lists, hashes, sets, sortedSets, streams, persistence, aofCommands, replication, unsupported,
+            bitmaps, hyperloglog, geo, sort, intersections, dump, shardedPubSub,
+        ]
+        return Array(families.joined())
     }
 
     /// The registry the dispatcher looks commands up in.

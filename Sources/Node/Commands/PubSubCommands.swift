@@ -55,14 +55,14 @@ extension Server {
             guard c.argc <= 3 else {
                 throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.arg(1).text)'. Try PUBSUB HELP.")
             }
-            // Shard channels only exist in cluster mode: there are never any here.
-            let names = sub == "shardchannels" ? [] : pubsub.channels.keys.filter { c.argc == 2 || GlobMatch.matches(c.arg(2), $0.bytes) }
+            let table = sub == "shardchannels" ? pubsub.shardChannels : pubsub.channels
+            let names = table.keys.filter { c.argc == 2 || GlobMatch.matches(c.arg(2), $0.bytes) }
             c.out.bulks(names.map { $0.bytes })
         case "numsub", "shardnumsub":
             c.out.arrayHeader((c.argc - 2) * 2)
             for i in 2..<c.argc {
                 c.out.bulk(c.arg(i))
-                c.out.integer(sub == "numsub" ? pubsub.subscriberCount(c.arg(i)) : 0)
+                c.out.integer(sub == "numsub" ? pubsub.subscriberCount(c.arg(i)) : pubsub.shardSubscriberCount(c.arg(i)))
             }
         default:  // numpat: the number of distinct patterns with subscribers
             c.out.integer(pubsub.patternCount)

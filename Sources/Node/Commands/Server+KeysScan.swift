@@ -179,9 +179,18 @@ extension Server {
             } else {
                 c.out.integer(1)
             }
-        case "idletime": c.out.integer(0)  // access times are not tracked
+        case "idletime":
+            if lfuPolicy {
+                throw CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            // Only RESTORE ... IDLETIME sets an access time (AccessMeta); other keys count as fresh.
+            c.out.integer(c.db.accessMeta[key].map { Int(max(0, clock.wallMillis() - $0.lastAccess) / 1000) } ?? 0)
         default:
-            throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            guard lfuPolicy else {
+                throw CommandError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            let counter = c.db.accessMeta[key].map { $0.decayedCounter(nowMillis: clock.wallMillis(), decayTime: config.lfuDecayTime) }
+            c.out.integer(Int(counter ?? AccessMeta.lfuInitial))
         }
     }
 

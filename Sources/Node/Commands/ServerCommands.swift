@@ -75,7 +75,7 @@ extension Server {
         c.flags.insert(.closeASAP)
     }
 
-    /// DEBUG SLEEP / SET-ACTIVE-EXPIRE / RELOAD-less minimal set; tests use SLEEP to stall the node.
+    /// DEBUG: the subcommands tests use (SLEEP stalls the node, RELOAD checks a save/load cycle...).
     func debugCommand(_ c: Client) throws {
         switch c.option(1) {
         case "SLEEP":
@@ -92,6 +92,19 @@ extension Server {
             guard c.argc == 3 else { throw CommandError.syntax }
             activeExpireEnabled = (NumberFormat.parseInt(Bytes(c.arg(2).prefix { $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D })) ?? 0) != 0
             c.out.ok()
+        case "OBJECT":
+            guard c.argc == 3 else { throw CommandError.syntax }
+            let key = c.key(2)
+            guard !c.db.isExpired(key, now: clock.wallMillis()) || masterHost != nil, let v = c.db.raw(key) else {
+                throw CommandError("ERR no such key")
+            }
+            // serializedlength: the RDB body of the value, as DUMP writes it (type byte and
+            // footer excluded); vigil has no object header, so refcount is 1 and lru is unused.
+            let serialized = DumpPayload.make(v, compression: config.rdbcompression).count - 11
+            let idle = c.db.accessMeta[key].map { max(0, clock.wallMillis() - $0.lastAccess) / 1000 } ?? 0
+            c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
+        case "RELOAD":
+            try debugReload(c)
         case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":
             c.out.ok()
         case "PROTOCOL":
@@ -102,10 +115,24 @@ extension Server {
             log.warning("DEBUG LOG: \(c.arg(2).text)")
             c.out.ok()
         case "HELP":
-            replyHelp(c, "DEBUG", ["POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            replyHelp(c, "DEBUG", ["OBJECT <key>", "    Show low level info about the `key` and associated value.",
+                                   "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
                                    "    it is used instead of the 'key' prefix. These are not propagated to",
                                    "    replicas. Cluster slots are not respected so keys not belonging to the",
                                    "    current node can be created in cluster mode.",
+                                   "RELOAD [option ...]",
+                                   "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                                   "    * MERGE: conflicting keys will be loaded from RDB.",
+                                   "    * NOFLUSH: the existing database will not be removed before load, but",
+                                   "      conflicting keys will generate an exception and kill the server.",
+                                   "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                                   "    Examples:",
+                                   "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                                   "      the database.",
+                                   "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                                   "      existing RDB file.",
+                                   "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                                   "      file to the database.",
                                    "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
                                    "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
                                    "LOG <message>", "    Write <message> to the server log."])

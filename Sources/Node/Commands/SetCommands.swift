@@ -35,7 +35,8 @@ extension CommandTable {
             CommandSpec("sinterstore", -3, [.write, .denyOOM], slowW, keys: (1, -1, 1)) { s, c in try s.setAlgebraCommand(c, .inter, store: true) },
             CommandSpec("sunionstore", -3, [.write, .denyOOM], slowW, keys: (1, -1, 1)) { s, c in try s.setAlgebraCommand(c, .union, store: true) },
             CommandSpec("sdiffstore", -3, [.write, .denyOOM], slowW, keys: (1, -1, 1)) { s, c in try s.setAlgebraCommand(c, .diff, store: true) },
-            CommandSpec("sintercard", -3, [.readonly], slowR, keys: (2, 2, 1)) { s, c in try s.sintercardCommand(c) },
+            CommandSpec("sintercard", -3, [.readonly], slowR) { s, c in try s.sintercardCommand(c) }
+                .movable(CommandTable.numkeysKeys(at: 1)),
             CommandSpec("sscan", -3, [.readonly], slowR, keys: (1, 1, 1)) { s, c in try s.sscanCommand(c) },
         ]
     }

@@ -101,6 +101,13 @@ extension ConfigTable {
             memory("zset-max-listpack-value", \.zsetMaxListpackValue, aliases: ["zset-max-ziplist-value"]),
             memory("stream-node-max-bytes", \.streamNodeMaxBytes),
             int("stream-node-max-entries", \.streamNodeMaxEntries, 0, Int.max),
+
+            // Data types (HyperLogLog sparse limit, RESTORE payload checks, LFU counters).
+            memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
+            row("sanitize-dump-payload", [], .enumeration(["no", "yes", "clients"]), .mutable,
+                get: { $0.sanitizeDumpPayload }, set: { c, v in c.sanitizeDumpPayload = v }),
+            int("lfu-log-factor", \.lfuLogFactor, 0, Int.max),
+            int("lfu-decay-time", \.lfuDecayTime, -1, Int.max),
         ]
     }
 

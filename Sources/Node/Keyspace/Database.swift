@@ -8,6 +8,9 @@ final class Database {
     var dict: [Key: Value] = [:]
     /// Absolute expiry times in unix milliseconds.
     var expires: [Key: Int64] = [:]
+    /// Access data of keys RESTOREd with IDLETIME/FREQ (AccessMeta.swift); dropped when the key
+    /// is replaced or deleted.
+    var accessMeta: [Key: AccessMeta] = [:]
     /// Keys touched since a WATCH, tracked by the server's watch table (see Server+Transactions).
     init(id: Int) { self.id = id }
 
@@ -29,6 +32,7 @@ final class Database {
     @inline(__always) func set(_ key: Key, _ value: Value, keepTTL: Bool = false) {
         dict[key] = value
         if !keepTTL && !expires.isEmpty { expires.removeValue(forKey: key) }
+        if !accessMeta.isEmpty { accessMeta.removeValue(forKey: key) }
     }
 
     /// Replaces the value of an existing key without touching its expiry (in-place updates).
@@ -38,6 +42,7 @@ final class Database {
     func remove(_ key: Key) -> Value? {
         guard let v = dict.removeValue(forKey: key) else { return nil }
         if !expires.isEmpty { expires.removeValue(forKey: key) }
+        if !accessMeta.isEmpty { accessMeta.removeValue(forKey: key) }
         return v
     }
 
@@ -98,6 +103,7 @@ final class Database {
     func clear() {
         dict = [:]
         expires = [:]
+        accessMeta = [:]
         heap = []
     }
 }

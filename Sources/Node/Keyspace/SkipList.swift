@@ -7,25 +7,84 @@ import Shared
 import Glibc
 #endif
 
-/// One skiplist node. `backward` is unowned(unsafe): the forward chain owns the nodes.
-final class SkipListNode {
-    /// The member's bytes.
-    let member: Bytes
-    /// The member's score.
-    var score: Double
-    /// Next node at each level.
-    var forward: [SkipListNode?]
-    /// How many level-0 steps each forward link skips (ranks are sums of spans).
-    var span: [Int]
-    unowned(unsafe) var backward: SkipListNode?
+/// One level of a node: the next node on that level (not owned: see `SkipListNodeHead.next`)
+/// and how many level-0 steps the link skips (ranks are sums of spans).
+struct SkipLevel {
+    var forward: Unmanaged<SkipListNode>?
+    var span: Int
+}
 
-    /// A node with `level` levels.
-    init(member: Bytes, score: Double, level: Int) {
-        self.member = member
-        self.score = score
-        self.forward = Array(repeating: nil, count: level)
-        self.span = Array(repeating: 0, count: level)
-        self.backward = nil
+/// The fixed part of a node. Only `next` (the level-0 successor) owns a node; every other link,
+/// `backward` included, is unowned, so walking the list does no reference counting.
+struct SkipListNodeHead {
+    let member: Bytes
+    var score: Double
+    unowned(unsafe) var backward: SkipListNode?
+    var next: SkipListNode?
+    let levels: Int
+}
+
+/// One skiplist node, its levels stored inline after the fixed part (as Redis's zskiplistNode
+/// with its flexible array): a search step reads one object, not a node and two arrays.
+final class SkipListNode: ManagedBuffer<SkipListNodeHead, SkipLevel> {
+    /// A node with `level` levels, all links empty.
+    static func make(member: Bytes, score: Double, level: Int) -> SkipListNode {
+        let buffer = create(minimumCapacity: level) { _ in
+            SkipListNodeHead(member: member, score: score, backward: nil, next: nil, levels: level)
+        }
+        let node = unsafeDowncast(buffer, to: SkipListNode.self)
+        node.withUnsafeMutablePointerToElements { $0.initialize(repeating: SkipLevel(forward: nil, span: 0), count: level) }
+        return node
+    }
+
+    deinit {
+        _ = withUnsafeMutablePointers { h, e in e.deinitialize(count: h.pointee.levels) }
+    }
+
+    /// The next node at level `i`, without retaining it (search loops).
+    @inline(__always) func nextUnretained(_ i: Int) -> Unmanaged<SkipListNode>? {
+        withUnsafeMutablePointerToElements { $0[i].forward }
+    }
+
+    /// The member's bytes.
+    var member: Bytes { header.member }
+    /// The member's score.
+    var score: Double {
+        get { header.score }
+        set { header.score = newValue }
+    }
+    /// The previous node on level 0 (nil for the first).
+    var backward: SkipListNode? {
+        get { header.backward }
+        set { header.backward = newValue }
+    }
+    /// Number of levels.
+    var levelCount: Int { header.levels }
+    /// Next node at each level, subscripted by level.
+    var forward: SkipLinks { SkipLinks(node: self) }
+    /// Span of each level's link, subscripted by level.
+    var span: SkipSpans { SkipSpans(node: self) }
+}
+
+/// A node's forward links, read and written in place; writing level 0 also moves the owning
+/// reference.
+struct SkipLinks {
+    unowned(unsafe) let node: SkipListNode
+    subscript(i: Int) -> SkipListNode? {
+        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].forward?.takeUnretainedValue() } }
+        @inline(__always) nonmutating set {
+            if i == 0 { node.header.next = newValue }
+            node.withUnsafeMutablePointerToElements { $0[i].forward = newValue.map { Unmanaged.passUnretained($0) } }
+        }
+    }
+}
+
+/// A node's link spans, read and written in place.
+struct SkipSpans {
+    unowned(unsafe) let node: SkipListNode
+    subscript(i: Int) -> Int {
+        @inline(__always) get { node.withUnsafeMutablePointerToElements { $0[i].span } }
+        @inline(__always) nonmutating set { node.withUnsafeMutablePointerToElements { $0[i].span = newValue } }
     }
 }
 
@@ -47,7 +106,7 @@ final class SkipList {
     /// Highest level a node may have (ZSKIPLIST_MAXLEVEL).
     static let maxLevel = 32
     /// Sentinel before the first element.
-    let header = SkipListNode(member: [], score: 0, level: SkipList.maxLevel)
+    let header = SkipListNode.make(member: [], score: 0, level: SkipList.maxLevel)
     unowned(unsafe) var tail: SkipListNode?
     private(set) var count = 0
     private var level = 1
@@ -61,10 +120,10 @@ final class SkipList {
     deinit {
         // Release nodes iteratively: a long forward chain released recursively would overflow the stack.
         var x = header.forward[0]
-        for i in 0..<header.forward.count { header.forward[i] = nil }
+        for i in 0..<header.levelCount { header.forward[i] = nil }
         while let n = x {
             x = n.forward[0]
-            for i in 0..<n.forward.count { n.forward[i] = nil }
+            for i in 0..<n.levelCount { n.forward[i] = nil }
         }
     }
 
@@ -85,75 +144,118 @@ final class SkipList {
 
     /// Inserts an element that must not already be present.
     func insert(_ member: Bytes, score: Double) {
-        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
-        var rank = [Int](repeating: 0, count: SkipList.maxLevel)
-        var x = header
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            rank[i] = i == level - 1 ? 0 : rank[i + 1]
-            while let f = x.forward[i], SkipList.precedes(f, score, member) {
-                rank[i] += x.span[i]
-                x = f
+        // The search path lives in stack buffers (unowned: the forward chain keeps the nodes
+        // alive), so an insert allocates only its node.
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: SkipList.maxLevel) { rank in
+                unowned(unsafe) var x = header
+                for i in stride(from: level - 1, through: 0, by: -1) {
+                    rank[i] = i == level - 1 ? 0 : rank[i + 1]
+                    while let fu = x.nextUnretained(i) {
+                        unowned(unsafe) let f = fu.takeUnretainedValue()
+                        guard SkipList.precedes(f, score, member) else { break }
+                        rank[i] += x.span[i]
+                        x = f
+                    }
+                    update[i] = Unmanaged.passUnretained(x)
+                }
+                let lvl = randomLevel()
+                if lvl > level {
+                    for i in level..<lvl {
+                        rank[i] = 0
+                        update[i] = Unmanaged.passUnretained(header)
+                        header.span[i] = count
+                    }
+                    level = lvl
+                }
+                let n = SkipListNode.make(member: member, score: score, level: lvl)
+                for i in 0..<lvl {
+                    let u = update[i].takeUnretainedValue()
+                    n.forward[i] = u.forward[i]
+                    u.forward[i] = n
+                    n.span[i] = u.span[i] - (rank[0] - rank[i])
+                    u.span[i] = (rank[0] - rank[i]) + 1
+                }
+                if lvl < level { for i in lvl..<level { update[i].takeUnretainedValue().span[i] += 1 } }
+                let u0 = update[0].takeUnretainedValue()
+                n.backward = u0 === header ? nil : u0
+                if let f = n.forward[0] { f.backward = n } else { tail = n }
+                count += 1
             }
-            update[i] = x
         }
-        let lvl = randomLevel()
-        if lvl > level {
-            for i in level..<lvl {
-                rank[i] = 0
-                update[i] = header
-                header.span[i] = count
-            }
-            level = lvl
-        }
-        let n = SkipListNode(member: member, score: score, level: lvl)
-        for i in 0..<lvl {
-            n.forward[i] = update[i].forward[i]
-            update[i].forward[i] = n
-            n.span[i] = update[i].span[i] - (rank[0] - rank[i])
-            update[i].span[i] = (rank[0] - rank[i]) + 1
-        }
-        if lvl < level { for i in lvl..<level { update[i].span[i] += 1 } }
-        n.backward = update[0] === header ? nil : update[0]
-        if let f = n.forward[0] { f.backward = n } else { tail = n }
-        count += 1
     }
 
     /// Removes the element; returns false if it was not present.
     @discardableResult
     func remove(_ member: Bytes, score: Double) -> Bool {
-        var update = [SkipListNode](repeating: header, count: SkipList.maxLevel)
-        var x = header
-        for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], SkipList.precedes(f, score, member) { x = f }
-            update[i] = x
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            let x = searchPath(score, member, update)
+            guard let target = x.forward[0], target.score == score, target.member == member else { return false }
+            unlink(target, update)
+            return true
         }
-        guard let target = x.forward[0], target.score == score, target.member == member else { return false }
+    }
+
+    /// Changes an element's score (the element must be present with `old`). When the new score
+    /// keeps it between its neighbours the node is updated in place, as Redis's zslUpdateScore
+    /// does; otherwise it moves.
+    func updateScore(_ member: Bytes, old: Double, new: Double) {
+        // One search finds the node and the path to it: updated in place, or unlinked through
+        // that path and inserted again (two searches in all, as Redis).
+        let moved: Bool = withUnsafeTemporaryAllocation(of: Unmanaged<SkipListNode>.self, capacity: SkipList.maxLevel) { update in
+            let x = searchPath(old, member, update)
+            guard let n = x.forward[0], n.score == old, n.member == member else { return false }
+            if n.backward.map({ $0.score < new }) ?? true, n.forward[0].map({ $0.score > new }) ?? true {
+                n.score = new
+                return false
+            }
+            unlink(n, update)
+            return true
+        }
+        if moved { insert(member, score: new) }
+    }
+
+    /// Fills `update` with the last node before (score, member) on every level and returns the
+    /// one on level 0.
+    @inline(__always)
+    private func searchPath(_ score: Double, _ member: Bytes,
+                            _ update: UnsafeMutableBufferPointer<Unmanaged<SkipListNode>>) -> SkipListNode {
+        unowned(unsafe) var x = header
+        for i in stride(from: level - 1, through: 0, by: -1) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard SkipList.precedes(f, score, member) else { break }
+                x = f
+            }
+            update[i] = Unmanaged.passUnretained(x)
+        }
+        return x
+    }
+
+    /// Removes node `target` whose search path (the last node before it on each level) is `update`.
+    private func unlink(_ target: SkipListNode, _ update: UnsafeMutableBufferPointer<Unmanaged<SkipListNode>>) {
         for i in 0..<level {
-            if update[i].forward[i] === target {
-                update[i].span[i] += target.span[i] - 1
-                update[i].forward[i] = target.forward[i]
+            let u = update[i].takeUnretainedValue()
+            if u.forward[i] === target {
+                u.span[i] += target.span[i] - 1
+                u.forward[i] = target.forward[i]
             } else {
-                update[i].span[i] -= 1
+                u.span[i] -= 1
             }
         }
         if let f = target.forward[0] { f.backward = target.backward } else { tail = target.backward }
         while level > 1 && header.forward[level - 1] == nil { level -= 1 }
         count -= 1
-        return true
-    }
-
-    /// Changes an element's score (the element must be present with `old`).
-    func updateScore(_ member: Bytes, old: Double, new: Double) {
-        remove(member, score: old)
-        insert(member, score: new)
     }
 
     /// 0-based rank of an element present with `score`, or nil.
     func rank(_ member: Bytes, score: Double) -> Int? {
         var r = 0
-        var x = header
+        unowned(unsafe) var x = header
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], SkipList.precedes(f, score, member) || (f.score == score && f.member == member) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard SkipList.precedes(f, score, member) || (f.score == score && f.member == member) else { break }
                 r += x.span[i]
                 x = f
             }
@@ -166,12 +268,12 @@ final class SkipList {
     func node(atRank rank: Int) -> SkipListNode? {
         guard rank >= 0 && rank < count else { return nil }
         var traversed = 0
-        var x = header
+        unowned(unsafe) var x = header
         let target = rank + 1
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], traversed + x.span[i] <= target {
+            while let fu = x.nextUnretained(i), traversed + x.span[i] <= target {
                 traversed += x.span[i]
-                x = f
+                x = fu.takeUnretainedValue()
             }
             if traversed == target { return x }
         }
@@ -181,9 +283,11 @@ final class SkipList {
     /// How many elements satisfy `before`, which must hold for a prefix of the order.
     func countWhile(_ before: (SkipListNode) -> Bool) -> Int {
         var r = 0
-        var x = header
+        unowned(unsafe) var x = header
         for i in stride(from: level - 1, through: 0, by: -1) {
-            while let f = x.forward[i], before(f) {
+            while let fu = x.nextUnretained(i) {
+                unowned(unsafe) let f = fu.takeUnretainedValue()
+                guard before(f) else { break }
                 r += x.span[i]
                 x = f
             }

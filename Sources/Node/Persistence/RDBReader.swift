@@ -132,6 +132,14 @@ struct RDBReader {
         return String(repeating: "0", count: max(0, 16 - s.count)) + s
     }
 
+    /// Reads one value, type byte first, as a DUMP payload holds it (RESTORE); nil for an empty
+    /// aggregate, which RESTORE refuses like any bad payload. Bytes after the value are ignored.
+    mutating func readValue() throws -> Value? {
+        let at = pos
+        let type = try byte()
+        return try object(type: type, at: at)
+    }
+
     // MARK: - Objects
 
     /// Reads one value of `type`; nil for an empty aggregate.
@@ -148,7 +156,11 @@ struct RDBReader {
         case RDB.typeSet:
             let n = try length()
             var members = Set<Key>(minimumCapacity: min(n, 1 << 20))
-            for _ in 0..<n { members.insert(Key(try string())) }
+            for _ in 0..<n {
+                guard members.insert(Key(try string())).inserted else {
+                    throw RDBError(message: "Duplicate set members detected", offset: start)
+                }
+            }
             return members.isEmpty ? nil : .set(SetValue(members))
         case RDB.typeZset, RDB.typeZset2:
             let n = try length()
@@ -159,7 +171,9 @@ struct RDBReader {
                 let at = pos
                 let s = type == RDB.typeZset2 ? Double(bitPattern: UInt64(bitPattern: try intLE(8, signed: false))) : try oldScore()
                 if s.isNaN { throw RDBError(message: "Zset with NAN score detected", offset: at) }
-                scores[m] = s
+                guard scores.updateValue(s, forKey: m) == nil else {
+                    throw RDBError(message: "Duplicate zset fields detected", offset: start)
+                }
             }
             return scores.isEmpty ? nil : .zset(SortedSetValue(scores))
         case RDB.typeHash:
@@ -168,7 +182,9 @@ struct RDBReader {
             fields.reserveCapacity(min(n, 1 << 20))
             for _ in 0..<n {
                 let f = Key(try string())
-                fields[f] = try string()
+                guard fields.updateValue(try string(), forKey: f) == nil else {
+                    throw RDBError(message: "Duplicate hash fields detected", offset: start)
+                }
             }
             return fields.isEmpty ? nil : .hash(HashValue(fields))
         case RDB.typeListQuicklist, RDB.typeListQuicklist2:

@@ -102,26 +102,44 @@ struct RDBWriter {
 
     /// One key/value pair (type byte, key, value).
     mutating func writeObject(key: Key, value: Value) {
+        raw([RDBWriter.objectType(value)]); string(key)
+        writeValueBody(value)
+    }
+
+    /// A value without a key, type byte first: the body of a DUMP payload.
+    mutating func writeValue(_ value: Value) {
+        raw([RDBWriter.objectType(value)])
+        writeValueBody(value)
+    }
+
+    /// The RDB type byte each value is written with.
+    static func objectType(_ value: Value) -> UInt8 {
+        switch value {
+        case .string: return RDB.typeString
+        case .list: return RDB.typeListQuicklist2
+        case .set: return RDB.typeSet
+        case .hash: return RDB.typeHash
+        case .zset: return RDB.typeZset2
+        case .stream: return RDB.typeStreamListpacks2
+        }
+    }
+
+    private mutating func writeValueBody(_ value: Value) {
         switch value {
         case .string(let b):
-            raw([RDB.typeString]); string(key); string(b)
+            string(b)
         case .list(let l):
-            raw([RDB.typeListQuicklist2]); string(key)
             writeQuicklist(l.elements)
         case .set(let s):
-            raw([RDB.typeSet]); string(key)
             length(s.members.count)
             for m in s.members { string(m) }
         case .hash(let h):
-            raw([RDB.typeHash]); string(key)
             length(h.fields.count)
             for (f, v) in h.fields { string(f); string(v) }
         case .zset(let z):
-            raw([RDB.typeZset2]); string(key)
             length(z.scores.count)
             for (m, s) in z.scores { string(m); le(s.bitPattern, 8) }
         case .stream(let s):
-            raw([RDB.typeStreamListpacks2]); string(key)
             writeStream(s)
         }
     }

@@ -165,12 +165,17 @@ public enum NumberFormat {
         guard !b.isEmpty, b.count < 512 else { return nil }
         let c0 = b[0]
         if c0 == 0x20 || c0 == 0x09 || c0 == 0x0A || c0 == 0x0D || c0 == 0x0B || c0 == 0x0C { return nil }
-        var cs = b.map { CChar(bitPattern: $0) }
-        cs.append(0)
-        var end: UnsafeMutablePointer<CChar>? = nil
-        let v: Double = cs.withUnsafeMutableBufferPointer { p in
-            let r = strtod(p.baseAddress!, &end)
-            let consumed = end.map { $0 - p.baseAddress! } ?? 0
+        // A NUL-terminated copy on the stack: no heap allocation per parsed argument (GEOADD and
+        // ZADD parse thousands per command).
+        let v: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: b.count + 1) { p in
+            guard let base = p.baseAddress else { return .nan }
+            b.withUnsafeBytes { src in
+                for i in 0..<b.count { p[i] = CChar(bitPattern: src[i]) }
+            }
+            p[b.count] = 0
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let r = strtod(base, &end)
+            let consumed = end.map { $0 - base } ?? 0
             return consumed == b.count ? r : .nan
         }
         if v.isNaN { return nil }
