@@ -42,15 +42,20 @@ final class ACLUser {
     /// Whether every key argument of `cmd` matches one of the user's key patterns (`~pattern`;
     /// `%R~`/`%W~` selectors are treated as plain patterns).
     func canAccessKeys(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
-        if keyRules.contains("~*") { return true }
+        deniedKey(cmd, argv) == nil
+    }
+
+    /// The first key argument no pattern of the user allows (ACL LOG names it), or nil.
+    func deniedKey(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bytes? {
+        if keyRules.contains("~*") { return nil }
         let patterns = keyRules.compactMap { r -> [UInt8]? in
             guard let t = r.firstIndex(of: "~") else { return nil }
             return Array(r[r.index(after: t)...].utf8)
         }
         for i in cmd.keyPositions(argv) where i < argv.count {
-            if !patterns.contains(where: { GlobMatch.matches($0, argv[i]) }) { return false }
+            if !patterns.contains(where: { GlobMatch.matches($0, argv[i]) }) { return argv[i] }
         }
-        return true
+        return nil
     }
 
     /// Constant-time comparison of the password's digest with every stored digest.

@@ -230,8 +230,12 @@ final class BlockingTable {
     }
 
     private func timedOut(_ c: Client) {
-        guard entries[c.id] != nil else { return }
+        guard let e = entries[c.id] else { return }
         c.out.nullArray()
+        var saved = e.argv
+        swap(&saved, &c.argv)
+        server.statsOnUnblock(c, e.command.spec, replyUsec: 0)
+        swap(&saved, &c.argv)
         server.unblock(c)
     }
 
@@ -265,9 +269,11 @@ final class BlockingTable {
         swap(&saved, &c.argv)
         rerunning = true
         reblocked = false
+        let start = Clock.monotonicMicros()
         server.call(c, e.command, .rerun)
         rerunning = false
         let stillBlocked = reblocked
+        if !stillBlocked { server.statsOnUnblock(c, e.command.spec, replyUsec: Clock.monotonicMicros() - start) }
         reblocked = false
         swap(&saved, &c.argv)
         c.woff = server.replication.masterReplOffset

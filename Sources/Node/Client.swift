@@ -40,7 +40,7 @@ struct ClientFlags: OptionSet {
     static let script = ClientFlags(rawValue: 1 << 18)
     /// CLIENT TRACKING ON (the options are in `Client.tracking`).
     static let tracking = ClientFlags(rawValue: 1 << 19)
-    /// CLIENT NO-EVICT ON: never disconnected to reclaim client memory.
+    /// CLIENT NO-EVICT ON: exempt from client eviction (shown as `e` in CLIENT LIST).
     static let noEvict = ClientFlags(rawValue: 1 << 20)
 
     /// Flags whose replies never leave: the master link reads none.
@@ -108,6 +108,12 @@ final class Client: PubSubSubscriber {
     var trackingRedirect = 0
     /// BCAST prefixes this client follows.
     var trackingPrefixes: [Bytes] = []
+    /// How long the last command's handler ran, µs (a blocked command's first run).
+    var lastDuration: Int64 = 0
+    /// The command line with secrets replaced by "(redacted)", for the slow log and MONITOR.
+    var redactedArgv: [Bytes]? = nil
+    /// Bytes of the running command as read from the socket (CLIENT LIST's qbuf includes them).
+    var querySize = 0
 
     /// A client on an accepted (or our own outgoing) connection.
     init(id: Int, conn: Connection, db: Database, authenticated: Bool, maxBulk: Int, now: Int64) {
@@ -159,6 +165,13 @@ final class Client: PubSubSubscriber {
         var b: Bytes = []
         swap(&b, &out.bytes)
         return b
+    }
+
+    /// Hides argument `i` of the running command from the slow log and MONITOR (passwords).
+    func redact(_ i: Int) {
+        guard i < argv.count else { return }
+        if redactedArgv == nil { redactedArgv = argv }
+        redactedArgv?[i] = Bytes("(redacted)".utf8)
     }
 
     /// Argument `i` of the current command.

@@ -15,8 +15,10 @@ struct CallFlags: OptionSet {
     static let propagate = CallFlags(rawValue: 1 << 1)
     /// Show it to MONITOR clients.
     static let monitor = CallFlags(rawValue: 1 << 2)
+    /// Sample its latency (LATENCY) and log it if slow (SLOWLOG).
+    static let slowlog = CallFlags(rawValue: 1 << 3)
     /// A normal execution.
-    static let full: CallFlags = [.stats, .propagate, .monitor]
+    static let full: CallFlags = [.stats, .propagate, .monitor, .slowlog]
     /// A blocked client's command run again because a key changed: counted and shown when it
     /// first ran; only its effects are propagated.
     static let rerun: CallFlags = [.propagate]
@@ -49,6 +51,13 @@ extension Server {
             rejectCommand(c, CommandReply.wrongArity(cmd.name), ref)
             return
         }
+        if !cmd.subArities.isEmpty && c.argc >= 2 {
+            let sub = String(decoding: c.argv[1], as: UTF8.self).lowercased()
+            if let a = cmd.subArities[sub], !CommandReply.arityMatches(a, c.argc) {
+                rejectCommand(c, CommandReply.wrongArity(cmd.name + "|" + sub), ref)
+                return
+            }
+        }
         let flags = cmd.flags
         // A script past busy-reply-threshold: only what may stop it (or cannot interfere) runs.
         if let run = scriptRun, run.timedOut, !flags.contains(.allowBusy), !scriptCommandAllowedWhileBusy(c, cmd.name) {
@@ -70,10 +79,12 @@ extension Server {
         }
         if !flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
             let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
+            addACLLog(c, reason: "command", object: full, username: user.name)
             rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command", ref)
             return
         }
-        if !flags.contains(.noAuth), let user = c.user, !user.canAccessKeys(cmd, c.argv) {
+        if !flags.contains(.noAuth), let user = c.user, let key = user.deniedKey(cmd, c.argv) {
+            addACLLog(c, reason: "key", object: key.text, username: user.name)
             rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
             return
         }
@@ -148,6 +159,7 @@ extension Server {
     /// rejected EXEC discards the transaction (Redis's rejectCommand / execCommandAbort).
     func rejectCommand(_ c: Client, _ message: String, _ ref: CommandRef?) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        defer { if let ref { countRejected(c, ref) } }
         if ref?.spec.name == "exec" {
             discardTransaction(c)
             let reason = message.hasPrefix("ERR ") ? String(message.dropFirst(4)) : message
@@ -161,7 +173,7 @@ extension Server {
 
     /// Writes an error reply and counts it.
     func replyError(_ c: Client, _ message: String) {
-        stats.totalErrorReplies += 1
+        countErrorReply(c, message)
         c.out.error(message)
     }
 
@@ -180,6 +192,8 @@ extension Server {
         let previous = currentClient
         currentClient = c
         let outerReplacement = propagation.beginCall()
+        errorMark = stats.totalErrorReplies
+        let start = Clock.monotonicMicros()
         do {
             try cmd.handler(self, c)
         } catch let e as CommandError {
@@ -187,8 +201,9 @@ extension Server {
         } catch {
             replyError(c, "ERR \(error)")
         }
+        let usec = Clock.monotonicMicros() - start
         if flags.contains(.monitor) && !monitors.isEmpty && cmd.flags.isDisjoint(with: [.skipMonitor, .admin]) {
-            feedMonitors(c, c.argv)
+            feedMonitors(c, c.redactedArgv ?? c.argv)
         }
         if flags.contains(.stats) {
             c.lastCommand = cmd.name
@@ -198,6 +213,7 @@ extension Server {
         if c.flags.contains(.tracking) && cmd.flags.contains(.readonly) && !c.tracking.contains(.bcast) {
             trackingRememberKeys(c, cmd)
         }
+        afterCall(c, cmd, flags, usec: usec)
         // EXEC is neither write nor may-replicate: what its queued commands changed was
         // propagated by their own calls, and is wrapped once when the buffer is flushed.
         if flags.contains(.propagate) && dirty != dirtyBefore && !cmd.flags.isDisjoint(with: [.write, .mayReplicate]) {

@@ -15,6 +15,7 @@ extension Server {
     static let infoSections: [(name: String, inDefault: Bool)] = [
         ("server", true), ("clients", true), ("memory", true), ("persistence", true), ("stats", true),
         ("replication", true), ("fencing", true), ("cpu", true), ("modules", false), ("commandstats", false), ("errorstats", true),
+        ("latencystats", false),
         ("cluster", true), ("keyspace", true),
     ]
 
@@ -44,6 +45,7 @@ extension Server {
         case "cpu": return "CPU"
         case "commandstats": return "Commandstats"
         case "errorstats": return "Errorstats"
+        case "latencystats": return "Latencystats"
         default: return name.prefix(1).uppercased() + name.dropFirst()
         }
     }
@@ -60,6 +62,9 @@ extension Server {
         // vigil's own section (self-fencing, Replication/Server+Fencing.swift): Redis has none.
         case "fencing": return fencingInfoLines()
         case "cpu": return infoCPU()
+        case "commandstats": return infoCommandStats()
+        case "errorstats": return infoErrorStats()
+        case "latencystats": return infoLatencyStats()
         case "cluster": return ["cluster_enabled:0"]
         case "keyspace":
             return databases.filter { $0.count > 0 }.map { db in
@@ -167,30 +172,53 @@ extension Server {
         return [
             "total_connections_received:\(stats.totalConnections)",
             "total_commands_processed:\(stats.totalCommands)",
-            "instantaneous_ops_per_sec:0",
+            "instantaneous_ops_per_sec:\(instantaneousOps)",
             "total_net_input_bytes:\(stats.netInputBytes)",
             "total_net_output_bytes:\(stats.netOutputBytes)",
-            "instantaneous_input_kbps:0.00",
-            "instantaneous_output_kbps:0.00",
+            "total_net_repl_input_bytes:\(stats.netReplInputBytes)",
+            "total_net_repl_output_bytes:\(stats.netReplOutputBytes)",
+            "instantaneous_input_kbps:\(instantaneousKbps(1))",
+            "instantaneous_output_kbps:\(instantaneousKbps(2))",
+            "instantaneous_input_repl_kbps:\(instantaneousKbps(3))",
+            "instantaneous_output_repl_kbps:\(instantaneousKbps(4))",
             "rejected_connections:\(stats.rejectedConnections)",
             "sync_full:\(stats.syncFull)",
             "sync_partial_ok:\(stats.syncPartialOK)",
             "sync_partial_err:\(stats.syncPartialErr)",
             "expired_keys:\(stats.expiredKeys)",
+            "expired_stale_perc:0.00",
+            "expired_time_cap_reached_count:0",
+            "expire_cycle_cpu_milliseconds:\(stats.expireCycleMicros / 1000)",
             "evicted_keys:\(stats.evictedKeys)",
+            "evicted_clients:0",
             "keyspace_hits:\(stats.keyspaceHits)",
             "keyspace_misses:\(stats.keyspaceMisses)",
             "pubsub_channels:\(channels)",
             "pubsub_patterns:\(patterns)",
             "pubsubshard_channels:\(pubsub.shardChannelCount)",
-            "latest_fork_usec:0",
+            "latest_fork_usec:\(stats.latestForkUsec)",
             "total_forks:\(stats.totalForks)",
             // MIGRATE does not keep connections between calls (MigrateCommands.swift).
             "migrate_cached_sockets:0",
+            "slave_expires_tracked_keys:0",
+            "active_defrag_hits:0",
+            "active_defrag_misses:0",
+            "active_defrag_key_hits:0",
+            "active_defrag_key_misses:0",
+            "total_active_defrag_time:0",
+            "current_active_defrag_time:0",
             "tracking_total_keys:\(tracking.keys.count)",
             "tracking_total_items:\(tracking.totalItems)",
             "tracking_total_prefixes:\(tracking.prefixes.count)",
+            "unexpected_error_replies:\(stats.unexpectedErrorReplies)",
             "total_error_replies:\(stats.totalErrorReplies)",
+            "dump_payload_sanitizations:0",
+            "total_reads_processed:\(stats.readsProcessed)",
+            "total_writes_processed:\(stats.writesProcessed)",
+            "io_threaded_reads_processed:0",
+            "io_threaded_writes_processed:0",
+            "reply_buffer_shrinks:0",
+            "reply_buffer_expands:0",
         ]
     }
 

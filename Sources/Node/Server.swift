@@ -36,7 +36,19 @@ final class Server {
     /// Changes since the last save (Redis's server.dirty).
     var dirty = 0
     var stats = ServerStats()
+    /// INFO errorstats: error replies by their first word.
+    var errorCounts: [String: Int] = [:]
+    /// total_error_replies when the last call started or ended (Redis's prev_err_count).
+    var errorMark = 0
+    /// SLOWLOG (Introspection/SlowLog.swift).
+    var slowlog = SlowLog()
+    /// LATENCY's events (Introspection/LatencyMonitor.swift).
+    var latency = LatencyMonitor()
+    /// INFO's instantaneous_* rates (Introspection/InstantaneousMetrics.swift).
+    var instantaneous = InstantaneousMetrics()
     var acl = ACL()
+    /// ACL LOG, newest first (Introspection/ACLLog.swift).
+    var aclLog: [ACLLogEntry] = []
     /// The client whose command runs now (nil in the cron and before-sleep).
     var currentClient: Client? = nil
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript.
@@ -222,6 +234,8 @@ final class Server {
         guard let conn = c.conn else { return }
         c.lastInteraction = clock.monotonicMillis()
         stats.netInputBytes += conn.pendingInput
+        stats.readsProcessed += 1
+        if c.flags.contains(.master) { stats.netReplInputBytes += conn.pendingInput }
         // With output already pending, the write handler may send this read's replies in the same
         // loop iteration, before before-sleep: appendfsync always must sync first (AE_BARRIER).
         let hadOutput = conn.pendingOutput > 0
@@ -267,7 +281,9 @@ final class Server {
                 if c.flags.contains(.master) { replication.masterStreamApplied(c) }
                 continue
             }
+            c.querySize = consumed
             processCommand(c)
+            c.querySize = 0
             if c.flags.contains(.pendingCommand) { break }
             commandDone(c)
         }
@@ -333,6 +349,8 @@ final class Server {
             c.flags.remove(.pendingWrite)
             guard let conn = c.conn, !conn.isClosed else { continue }
             stats.netOutputBytes += c.out.count
+            stats.writesProcessed += 1
+            if c.flags.contains(.replica) { stats.netReplOutputBytes += c.out.count }
             conn.enqueue(&c.out.bytes)
             if c.flags.contains(.closeAfterReply) {
                 conn.onDrained = { [unowned self] _ in self.freeClient(c) }
@@ -346,7 +364,12 @@ final class Server {
         keyAging.refresh(wallMillis: clock.wallMillis())
         _ = memory.note(ProcessMemory.allocated)
         pauseCron(now: now)
-        if activeExpireEnabled { activeExpireCycle(now: clock.wallMillis()) }
+        if activeExpireEnabled {
+            let start = Clock.monotonicMicros()
+            activeExpireCycle(now: clock.wallMillis())
+            expireCycleRan(usec: Clock.monotonicMicros() - start)
+        }
+        sampleInstantaneousMetrics(now: clock.monotonicMillis())
         if config.timeout > 0 {
             let limit = Int64(config.timeout) * 1000
             for c in Array(clients.values) where c.flags.isDisjoint(with: [.replica, .master, .blocked, .pubsub])
@@ -384,4 +407,16 @@ struct ServerStats {
     var totalForks = 0
     /// Times the self-fencing rule refused writes (INFO fencing_fenced_count).
     var fencedTimes = 0
+    /// Errors sent to our master, a replica or the AOF loader (they should never happen).
+    var unexpectedErrorReplies = 0
+    var latestForkUsec: Int64 = 0
+    /// Time spent in the active expire cycle, µs.
+    var expireCycleMicros: Int64 = 0
+    /// Socket reads and reply flushes (total_reads_processed / total_writes_processed).
+    var readsProcessed = 0
+    /// Bytes read from our master's stream.
+    var netReplInputBytes = 0
+    /// Bytes of the replication stream sent to replicas.
+    var netReplOutputBytes = 0
+    var writesProcessed = 0
 }

@@ -110,6 +110,13 @@ final class ServerConfig {
     var streamNodeMaxBytes = 4096
     var streamNodeMaxEntries = 100
 
+    // Introspection (Introspection/, Config/ConfigTable+Introspection.swift).
+    var slowlogLogSlowerThan = 10000
+    var slowlogMaxLen = 128
+    var latencyMonitorThreshold = 0
+    var latencyTracking = true
+    var latencyPercentiles: [Double] = [50, 99, 99.9]
+    var acllogMaxLen = 128
     /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
     var hllSparseMaxBytes = 3000
     /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).

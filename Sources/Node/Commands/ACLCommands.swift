@@ -4,7 +4,7 @@ import Shared
 extension CommandTable {
     static var aclCommand: CommandSpec {
         CommandSpec("acl", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"],
-                    subcommands: ["whoami", "list", "users", "setuser", "deluser", "getuser", "cat", "genpass", "log", "help"]) { s, c in
+                    subcommands: ["whoami", "list", "users", "setuser", "deluser", "getuser", "cat", "genpass", "log", "dryrun", "help"]) { s, c in
             try s.aclCommand(c)
         }
     }
@@ -25,6 +25,7 @@ extension Server {
             c.out.bulks(acl.users.keys.sorted())
         case "SETUSER":
             guard c.argc >= 3 else { throw CommandError.wrongArity("acl|setuser") }
+            for i in 2..<c.argc { c.redact(i) }
             let name = c.arg(2).text
             let rules = (3..<max(3, c.argc)).map { c.arg($0).text }
             if let err = acl.setUser(name, rules: rules) { throw CommandError("ERR " + err) }
@@ -78,14 +79,16 @@ extension Server {
             for b in Posix.randomBytes((chars + 1) / 2) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
             c.out.bulk(Array(out.prefix(chars)))
         case "LOG":
-            guard c.argc <= 3 else { throw CommandError.wrongArity("acl|log") }
-            if c.argc == 3 && c.option(2) == "RESET" { c.out.ok() } else { c.out.arrayHeader(0) }
+            try aclLogCommand(c)
+        case "DRYRUN":
+            try aclDryRun(c)
         case "HELP":
             guard c.argc == 2 else { throw CommandError.wrongArity("acl|help") }
             replyHelp(c, "ACL", [
                 "CAT [<category>]", "    List all commands that belong to <category>, or all command categories",
                 "    when no category is specified.",
                 "DELUSER <username> [<username> ...]", "    Delete a list of users.",
+                "DRYRUN <username> <command> [<arg> ...]", "    Returns whether the user can execute the given command without executing the command.",
                 "GETUSER <username>", "    Get the user's details.",
                 "GENPASS [<bits>]", "    Generate a secure 256-bit user password. The optional `bits` argument can",
                 "    be used to specify a different size.",

@@ -213,11 +213,13 @@ extension Server {
         if c.flags.contains(.dirtyCAS) { flags += "d" }
         if c.flags.contains(.closeAfterReply) { flags += "c" }
         if c.flags.contains(.closeASAP) { flags += "A" }
+        if c.flags.contains(.noEvict) { flags += "e" }
         if c.flags.contains(.monitor) && !c.flags.contains(.replica) { flags += "O" }
         if c.flags.contains(.noEvict) { flags += "e" }
         if flags.isEmpty { flags = "N" }
         let cmd = c.argv.isEmpty ? c.lastCommand : currentCommandName(c)
-        let qbuf = c.pendingInput
+        // Redis keeps the running command in the query buffer until it finished: count it too.
+        let qbuf = c.pendingInput + c.querySize
         let omem = c.pendingOutput
         return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.name.text) "
             + "age=\((now - c.createdAt) / 1000) idle=\((now - c.lastInteraction) / 1000) flags=\(flags) db=\(c.db.id) "

@@ -22,6 +22,12 @@ struct CommandSpec: CommandDescriptor {
     let handler: CommandHandler
     /// Subcommands (CONFIG GET, CLIENT LIST...) for COMMAND output; dispatch stays in the handler.
     var subcommands: [String] = []
+    /// INFO commandstats counters of the command (shared by every copy of the spec).
+    let stat: CommandStat
+    /// The counters of each subcommand, by lower-case name.
+    let subStats: [String: CommandStat]
+    /// Each subcommand's arity, as Redis declares it (processCommand checks it).
+    let subArities: [String: Int]
     /// Key positions that depend on the arguments (SORT ... STORE, ZINTERCARD numkeys ...), as
     /// Redis's getkeys_proc; nil when (firstKey, lastKey, keyStep) say it all. COMMAND INFO shows
     /// such commands as `movablekeys`.
@@ -42,6 +48,15 @@ struct CommandSpec: CommandDescriptor {
         self.subcommands = subcommands
         self.keywordKeys = keywordKeys
         self.handler = handler
+        self.stat = CommandStat(name)
+        var subs: [String: CommandStat] = [:]
+        for s in subcommands { subs[s] = CommandStat(name + "|" + s) }
+        self.subStats = subs
+        var arities: [String: Int] = [:]
+        if !subcommands.isEmpty, let entry = CommandCatalog.shared.entry(name) {
+            for s in subcommands { if let a = entry.subcommands[s]?.arity { arities[s] = a } }
+        }
+        self.subArities = arities
     }
 
     /// Positions of key arguments in `argv`: argument-dependent (movable) ones, those after a

@@ -47,7 +47,10 @@ extension Server {
 
     /// Checks credentials; on success binds the client to the user.
     func authenticate(_ c: Client, user: String, pass: Bytes) -> Bool {
-        guard let u = acl.users[user], u.enabled, u.checkPassword(pass) else { return false }
+        guard let u = acl.users[user], u.enabled, u.checkPassword(pass) else {
+            addACLLog(c, reason: "auth", object: "AUTH", username: user)
+            return false
+        }
         c.user = u
         c.authenticated = true
         c.parser.authenticated = true
@@ -55,6 +58,7 @@ extension Server {
     }
 
     func authCommand(_ c: Client) throws {
+        for i in 1..<c.argc { c.redact(i) }
         guard c.argc <= 3 else { throw CommandError.syntax }
         if c.argc == 2 {
             // The one-argument form is for requirepass (the default user).
@@ -87,6 +91,8 @@ extension Server {
             let opt = c.option(i)
             let more = c.argc - i - 1
             if opt == "AUTH" && more >= 2 {
+                c.redact(i + 1)
+                c.redact(i + 2)
                 guard authenticate(c, user: c.arg(i + 1).text, pass: c.arg(i + 2)) else { throw CommandError.wrongPass }
                 i += 3
             } else if opt == "SETNAME" && more >= 1 {

@@ -33,13 +33,7 @@ extension CommandTable {
                         subcommands: ["get", "len", "reset", "help"]) { s, c in try s.slowlogCommand(c) },
             CommandSpec("latency", -2, [.admin, .noscript, .loading, .stale], ["admin", "slow", "dangerous"],
                         subcommands: ["latest", "history", "reset", "doctor", "graph", "histogram", "help"]) { s, c in
-                switch c.option(1) {
-                case "LATEST", "HISTORY": c.out.arrayHeader(0)
-                case "RESET": c.out.integer(0)
-                case "HISTOGRAM": c.out.mapHeader(0)
-                case "DOCTOR": c.out.verbatim("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n")
-                default: throw CommandError.unknownSubcommand(c.arg(1), "LATENCY")
-                }
+                try s.latencyCommand(c)
             },
             CommandSpec("memory", -2, [.readonly], ["read", "slow"], keys: (2, 2, 1), subcommands: ["usage", "doctor", "stats", "malloc-stats", "purge", "help"]) { s, c in
                 try s.memoryCommand(c)
@@ -152,6 +146,7 @@ extension Server {
                                    "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."])
         default:
             if try debugDigestCommand(c, c.option(1)) { return }
+            if try debugIntrospection(c, c.option(1)) { return }
             throw CommandError("ERR unknown subcommand '\(c.arg(1).text)'. Try DEBUG HELP.")
         }
     }
@@ -224,27 +219,6 @@ extension Server {
         case "verbatim": c.out.verbatim("This is a verbatim\nstring")
         default:
             throw CommandError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
-        }
-    }
-
-    /// SLOWLOG: vigil keeps no slow log yet, so it is always empty.
-    func slowlogCommand(_ c: Client) throws {
-        switch c.option(1) {
-        case "GET":
-            guard c.argc <= 3 else { throw CommandError.wrongArity("slowlog|get") }
-            if c.argc == 3 {
-                guard let n = NumberFormat.parseInt(c.arg(2)), n >= -1 else {
-                    throw CommandError("ERR count should be greater than or equal to -1")
-                }
-            }
-            c.out.arrayHeader(0)
-        case "LEN": c.out.integer(0)
-        case "RESET": c.out.ok()
-        case "HELP":
-            replyHelp(c, "SLOWLOG", ["GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-                                     "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-                                     "    client name", "LEN", "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
-        default: throw CommandError.unknownSubcommand(c.arg(1), "SLOWLOG")
         }
     }
 }

@@ -13,7 +13,7 @@ extension CommandTable {
                 c.flags.insert(.multi)
                 c.out.ok()
             },
-            CommandSpec("exec", 1, [.noscript, .loading, .stale, .txControl], ["slow", "transaction"]) { s, c in
+            CommandSpec("exec", 1, [.noscript, .loading, .stale, .txControl, .skipSlowlog], ["slow", "transaction"]) { s, c in
                 try s.execCommand(c)
             },
             CommandSpec("discard", 1, [.noscript, .allowBusy, .loading, .stale, .fast, .txControl], ["fast", "transaction"]) { s, c in

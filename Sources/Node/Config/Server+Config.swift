@@ -95,6 +95,8 @@ extension Server {
         while index < c.argc {
             let arg = c.arg(index).text
             let raw = c.arg(index + 1).text
+            // Secrets never reach the slow log or MONITOR, even when the SET fails.
+            if ["masterauth", "requirepass"].contains(arg.lowercased()) { c.redact(index + 1) }
             index += 2
             guard let spec = table.spec(arg) else {
                 throw CommandError("ERR Unknown option or number of arguments for CONFIG SET - '\(arg)'")
@@ -169,6 +171,7 @@ extension Server {
     /// Clears the counters INFO reports (CONFIG RESETSTAT).
     func resetStats() {
         stats = ServerStats()
+        resetCommandStats()
     }
 
     // MARK: - REWRITE

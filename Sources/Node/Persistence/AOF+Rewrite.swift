@@ -43,6 +43,7 @@ extension AOF {
         let useRDB = config.aofUseRdbPreamble
         rewriteRDBPreamble = useRDB
         let started: ChildProcess
+        let forkStart = Clock.monotonicMicros()
         do {
             started = try ChildProcess.fork(clock: server.clock) { [self] in writeBaseInChild(rdbPreamble: useRDB) ? 0 : 1 }
         } catch {
@@ -51,7 +52,7 @@ extension AOF {
             throw AOFRewriteError(message: "\(error)")
         }
         child = started
-        server.stats.totalForks += 1
+        server.forked(usec: Clock.monotonicMicros() - forkStart)
         rewrites += 1
         server.log.notice("Background append only file rewriting started by pid \(started.pid)")
     }

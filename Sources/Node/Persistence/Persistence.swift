@@ -218,6 +218,7 @@ extension Server {
         persistence.lastBgsaveTry = clock.wallSeconds()
         persistence.dirtyAtFork = dirty
         do {
+            let forkStart = Clock.monotonicMicros()
             // Child: write the file and leave without running any of the parent's machinery.
             let child = try ChildProcess.fork(clock: clock) { [self] in
                 do { try writeRDBFile(rdbPath) } catch { return 1 }
@@ -225,7 +226,7 @@ extension Server {
                 return 0
             }
             persistence.child = child
-            stats.totalForks += 1
+            forked(usec: Clock.monotonicMicros() - forkStart)
             log.notice("Background saving started by pid \(child.pid)")
             return true
         } catch {

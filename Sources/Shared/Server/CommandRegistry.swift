@@ -53,6 +53,12 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let sentinel = CommandFlags(rawValue: 1 << 17)
     /// Only in sentinel mode (Redis's CMD_ONLY_SENTINEL).
     public static let onlySentinel = CommandFlags(rawValue: 1 << 18)
+    /// Never logged in the slow log (EXEC: its commands are, one by one).
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 19)
+    /// Keys are found by a procedure, not only by the key specs (Redis's movablekeys).
+    public static let movableKeys = CommandFlags(rawValue: 1 << 20)
+    /// May run with no key at all although it has key specs (EVAL, FCALL).
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 21)
 }
 
 /// What the registry and the shared checks need to know about a command.
