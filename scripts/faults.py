@@ -94,7 +94,8 @@ class Proc:
 
 
 IMPLS = {
-    "vigil": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), []),
+    # Self-fencing is opt-in (off by default, as Redis has none); the example deployment turns it on.
+    "vigil": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), ["--self-fencing", "yes"]),
     "redis": (lambda: "/usr/bin/redis-server", lambda: "/usr/bin/redis-sentinel", ["--repl-diskless-sync-delay", "0"]),
 }
 

@@ -95,7 +95,9 @@ final class ServerConfig {
     var replDisableTCPNoDelay = false
     /// `self-fencing`: a master watched by sentinels refuses writes when it may no longer be the
     /// master they agree on (Replication/MasterFencing.swift). A vigil extension.
-    var selfFencing = true
+    /// Off by default: a master left by its sentinels (SENTINEL REMOVE, all of them stopped) keeps
+    /// serving as Redis does; `self-fencing yes` opts into refusing writes (sentinel-examples do).
+    var selfFencing = false
     /// `fence-after-milliseconds` (0: half the smallest down-after the sentinels announce).
     var fenceAfterMillis = 0
 
