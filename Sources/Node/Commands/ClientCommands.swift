@@ -215,7 +215,6 @@ extension Server {
         if c.flags.contains(.closeASAP) { flags += "A" }
         if c.flags.contains(.noEvict) { flags += "e" }
         if c.flags.contains(.monitor) && !c.flags.contains(.replica) { flags += "O" }
-        if c.flags.contains(.noEvict) { flags += "e" }
         if flags.isEmpty { flags = "N" }
         let cmd = c.argv.isEmpty ? c.lastCommand : currentCommandName(c)
         // Redis keeps the running command in the query buffer until it finished: count it too.
