@@ -20,16 +20,28 @@ def read_message(pubsub, timeout=5.0):
 
 
 def test_allkeys_lru_keeps_used_memory_at_maxmemory(vigil_node):
-    # The scenario: 2 MB, allkeys-lru, 20,000 SETs of 300 bytes.
+    # The scenario: 2 MB, allkeys-lru, 20,000 SETs of 300 bytes, after 1,000 older keys.
     port = vigil_node("--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru")
     r = redis.Redis(port=port)
     value = b"x" * 300
     pipe = r.pipeline(transaction=False)
+    for i in range(1000):
+        pipe.set(f"old:{i}", value)
+    pipe.execute()
+    # The LRU clock has a resolution of one second (as Redis's): keys written in the same second
+    # tie, so the newer keys are written once it has moved on twice, making every old key idler.
+    start = r.info("server")["lru_clock"]
+    assert wait_until(lambda: r.info("server")["lru_clock"] >= start + 2, timeout=5.0)
     for i in range(20000):
         pipe.set(f"key:{i}", value)
         if i % 500 == 499:
             pipe.execute()
     pipe.execute()
+    # The newest keys survive: about 100 evictions happened after they were written, among
+    # ~2,600 keys, even if all of them tie on the clock (vigil kept 96-100 of 100 in 4 runs, Redis 7.0.15
+    # 95-97). Checked first, in one command: every
+    # command may evict a little more (its own allocations count, as in Redis).
+    assert r.exists(*[f"key:{i}" for i in range(19900, 20000)]) >= 85
     # Eviction runs before each command: PING brings memory back under the limit first.
     r.ping()
     used = int(r.config_get("maxmemory")["maxmemory"])
@@ -37,10 +49,10 @@ def test_allkeys_lru_keeps_used_memory_at_maxmemory(vigil_node):
     assert info["evicted_keys"] > 0
     # The INFO reply itself is built after the check, so allow its own few kilobytes.
     assert info["used_memory"] < used + 16 * 1024, info["used_memory"]
-    assert 0 < r.dbsize() < 20000
-    # The most recent keys survive an LRU eviction; the oldest went first.
-    assert r.exists("key:19999") == 1
-    assert r.exists("key:0") == 0
+    assert 0 < r.dbsize() < 21000
+    # The idlest keys went first: sampled LRU (5 samples, a pool of 16) meets each old key
+    # about 20 times over the ~16,000 evictions, and always prefers it to a newer one.
+    assert r.exists(*[f"old:{i}" for i in range(1000)]) <= 2
     assert info["maxmemory_policy"] == "allkeys-lru"
 
 
