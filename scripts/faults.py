@@ -13,6 +13,10 @@ Run through scripts/faults (which builds the binaries). Every process started is
                is elected, restarted a moment later; the failover must still finish with no loss.
 - two-sentinels-down: 2 of 3 sentinels killed, then the master restarted (kill -9 + restart):
                no failover may happen (no majority), the old master serves again, nothing lost.
+- all-sentinels-gone: every sentinel killed -9 for 10 s under plain SETs to a healthy master, then
+               restarted one at a time: what the master does without any supervisor (writes
+               accepted / refused, when it starts refusing, when it takes writes again). Run for
+               vigil with self-fencing yes, vigil with the default (no), and redis-server.
 - partition:   (root only) master in its own network namespace with a client on its side; the
                link is cut until the others fail over, then healed; writes the isolated master
                acknowledged are stale/lost.
@@ -96,6 +100,8 @@ class Proc:
 IMPLS = {
     # Self-fencing is opt-in (off by default, as Redis has none); the example deployment turns it on.
     "vigil": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), ["--self-fencing", "yes"]),
+    # vigil-node with its default (`self-fencing no`): only the all-sentinels-gone comparison uses it.
+    "vigil-nofence": (lambda: os.path.join(BIN, "vigil-node"), lambda: os.path.join(BIN, "vigil-sentinel"), []),
     "redis": (lambda: "/usr/bin/redis-server", lambda: "/usr/bin/redis-sentinel", ["--repl-diskless-sync-delay", "0"]),
 }
 
@@ -532,6 +538,69 @@ def scenario_no_false_fencing(seconds=60):
         dep.stop()
 
 
+def scenario_all_sentinels_gone(impl, gone_s=10.0):
+    """A healthy master, every sentinel killed -9 at once for `gone_s`, then restarted one at a
+    time (1 of 3 for 3 s, then 2 of 3, then all). Counts plain SETs accepted and refused in each
+    phase, when the first refusal came after the kill and when writes were taken again after a
+    majority (2 of 3) was back."""
+    label = {"vigil": "vigil (self-fencing yes)", "vigil-nofence": "vigil (self-fencing no, the default)",
+             "redis": "redis-server + redis-sentinel"}[impl]
+    dep = Deployment(impl=impl)
+    try:
+        c = dep.client_for((dep.master.host, dep.master.port))
+        if impl == "vigil":
+            assert wait_until(lambda: c.info("fencing").get("fencing_state") == "open", 10), "never supervised"
+        acked, refusals = [], {}
+        first_refusal = majority_back = resumed = None
+        i = 0
+        phase = "before"
+        start = time.monotonic()
+        kill_at, one_at, two_at, all_at, end_at = 1.0, 1.0 + gone_s, 4.0 + gone_s, 7.0 + gone_s, 9.0 + gone_s
+        while (t := time.monotonic() - start) < end_at:
+            if phase == "before" and t >= kill_at:
+                for s in dep.sentinels:
+                    s.kill()
+                phase, killed = "gone", time.monotonic()
+            elif phase == "gone" and t >= one_at:
+                dep.sentinels[0].start()
+                phase = "1 of 3 back"
+            elif phase == "1 of 3 back" and t >= two_at:
+                dep.sentinels[1].start()
+                phase, majority_back = "2 of 3 back", time.monotonic()
+            elif phase == "2 of 3 back" and t >= all_at:
+                dep.sentinels[2].start()
+                phase = "3 of 3 back"
+            key = f"g:{i}"
+            i += 1
+            try:
+                if c.set(key, "1"):
+                    acked.append(key)
+                    if majority_back is not None and resumed is None and refusals:
+                        resumed = time.monotonic() - majority_back
+            except redis.exceptions.ResponseError as e:
+                refusals[phase] = refusals.get(phase, 0) + 1
+                if phase == "gone" and first_refusal is None:
+                    first_refusal = (time.monotonic() - killed, str(e).split(" ")[0])
+            except Exception:
+                refusals[phase] = refusals.get(phase, 0) + 1
+            time.sleep(0.001)  # pace the writes (~1 per ms), not synchronization
+        role = c.info("replication").get("role")
+        state = c.info("fencing").get("fencing_state", "-") if impl != "redis" else "-"
+        note = (f"refused: {sum(refusals.values())} ("
+                + ", ".join(f"{k}: {v}" for k, v in refusals.items()) + ")" if refusals else "refused: 0")
+        if first_refusal:
+            note += f"; first refusal {first_refusal[0]:.2f}s after the kill ({first_refusal[1]})"
+        if resumed is not None:
+            note += f"; writes resumed {resumed:.2f}s after 2 of 3 were back"
+        elif refusals:
+            note += "; writes NOT resumed"
+        note += f"; role {role}, fencing_state {state}"
+        return (f"{label}: all 3 sentinels gone {gone_s:.0f}s, then back one by one", len(acked),
+                lost_keys(dep, acked), 0, note)
+    finally:
+        dep.stop()
+
+
 SCENARIOS = {
     "no-false-fencing": scenario_no_false_fencing,
     "switchover-coordinated": lambda: scenario_switchover("vigil", True, 20),
@@ -546,6 +615,9 @@ SCENARIOS = {
     "sigstop-redis": lambda: scenario_sigstop(False, "redis"),
     "sentinel-restart": scenario_sentinel_restart,
     "two-sentinels-down": scenario_two_sentinels_down,
+    "all-sentinels-gone": lambda: scenario_all_sentinels_gone("vigil"),
+    "all-sentinels-gone-nofence": lambda: scenario_all_sentinels_gone("vigil-nofence"),
+    "all-sentinels-gone-redis": lambda: scenario_all_sentinels_gone("redis"),
     "partition": scenario_partition,
     "partition-minrep": lambda: scenario_partition(True),
     "partition-redis": lambda: scenario_partition(False, "redis"),

@@ -51,7 +51,7 @@ extension Server {
         case nil:
             var b = Bytes(repeating: 0, count: need)
             let r = try body(&b, true)
-            db.set(key, .string(b))
+            db.setRawString(key, b)
             return r
         case .string?:
             let r: R? = try db.withStringInPlace(key) { b in
@@ -274,7 +274,7 @@ extension Server {
                 }
             }
         }
-        c.db.set(target, .string(res))
+        c.db.setRawString(target, res)
         keyWritten(c.db, target)
         notifyKeyspaceEvent(.string, "set", c.db, target)
         c.out.integer(maxlen)

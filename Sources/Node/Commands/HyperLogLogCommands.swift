@@ -42,7 +42,7 @@ extension Server {
         var created = false
         switch lookupWrite(db, key) {
         case nil:
-            db.set(key, .string(HyperLogLog.makeEmpty()))
+            db.setRawString(key, HyperLogLog.makeEmpty())
             created = true
         case .string?:
             break
@@ -98,7 +98,7 @@ extension Server {
             guard HyperLogLog.merge(into: &regs, b) else { throw HyperLogLog.corrupted }
         }
         let db = c.db, key = c.key(1)
-        if lookupWrite(db, key) == nil { db.set(key, .string(HyperLogLog.makeEmpty())) }
+        if lookupWrite(db, key) == nil { db.setRawString(key, HyperLogLog.makeEmpty()) }
         let maxBytes = config.hllSparseMaxBytes
         let ok: Bool? = db.withStringInPlace(key) { b in
             if useDense && !HyperLogLog.sparseToDense(&b) { return false }

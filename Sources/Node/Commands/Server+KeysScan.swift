@@ -174,7 +174,7 @@ extension Server {
         let key = c.key(2)
         guard exists(c.db, key), let v = c.db.dict[key] else { c.out.null(); return }
         switch sub {
-        case "encoding": c.out.bulk(objectEncoding(v))
+        case "encoding": c.out.bulk(objectEncoding(c.db, key, v))
         case "refcount":
             if case .string(let b) = v, let n = NumberFormat.parseInt(b), n >= 0, n < 10000 {
                 c.out.integer(Int(Int32.max))  // Redis shares small integers (OBJ_SHARED_REFCOUNT)
@@ -195,27 +195,12 @@ extension Server {
         }
     }
 
-    /// Redis 7.0's encoding name for a value, derived from its contents and the configured
-    /// thresholds. Redis never converts back to a compact encoding and keeps APPEND/SETRANGE
-    /// results "raw"; we report what a freshly built value would have.
-    func objectEncoding(_ v: Value) -> String {
-        switch v {
-        case .string(let b):
-            if b.count <= 20, NumberFormat.parseInt(b) != nil { return "int" }
-            return b.count <= 44 ? "embstr" : "raw"
-        case .list: return "quicklist"
-        case .hash(let h):
-            let small = h.count <= config.hashMaxListpackEntries
-                && h.fields.allSatisfy { $0.key.bytes.count <= config.hashMaxListpackValue && $0.value.count <= config.hashMaxListpackValue }
-            return small ? "listpack" : "hashtable"
-        case .set(let s):
-            let ints = s.count <= config.setMaxIntsetEntries && s.members.allSatisfy { NumberFormat.parseInt($0.bytes) != nil }
-            return ints ? "intset" : "hashtable"
-        case .zset(let z):
-            let small = z.count <= config.zsetMaxListpackEntries && z.scores.keys.allSatisfy { $0.bytes.count <= config.zsetMaxListpackValue }
-            return small ? "listpack" : "skiplist"
-        case .stream: return "stream"
-        }
+    /// Redis 7.0's encoding name for the value at `key` in `db`: the value's own (its contents,
+    /// the thresholds and the conversions it went through, see `Value.encodingName`), "raw" for a
+    /// string edited in place.
+    func objectEncoding(_ db: Database, _ key: Key, _ v: Value) -> String {
+        if case .string = v, db.dict.isRawString(key) { return "raw" }
+        return v.encodingName(config: config)
     }
 
     static let objectHelp = [

@@ -108,7 +108,7 @@ extension Server {
             // footer excluded); vigil has no object header, so refcount is 1 and lru is unused.
             let serialized = DumpPayload.make(v, compression: config.rdbcompression).count - 11
             let idle = keyAging.lfu ? 0 : keyAging.idleMillis(c.db.dict.meta(key) ?? 0) / 1000
-            c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
+            c.out.simple("Value at:0x0 refcount:1 encoding:\(objectEncoding(c.db, key, v)) serializedlength:\(serialized) lru:0 lru_seconds_idle:\(idle)")
         case "RELOAD":
             try debugReload(c)
         case "QUICKLIST-PACKED-THRESHOLD", "STRINGMATCH-LEN", "REPLYBUFFER":

@@ -296,7 +296,7 @@ extension Server {
                 throw error
             }
             value.append(contentsOf: add)
-            db.dict.insert(key, .string(value), meta: meta)
+            db.dict.insert(key, .string(value), meta: meta | KeyAging.rawStringBit)
             c.out.integer(value.count)
         } else {
             db.set(key, .string(add))
@@ -348,7 +348,7 @@ extension Server {
             value.append(contentsOf: repeatElement(0, count: offset + patch.count - value.count))
         }
         value.replaceSubrange(offset..<(offset + patch.count), with: patch)
-        if existed { db.dict.insert(key, .string(value), meta: meta) } else { db.set(key, .string(value)) }
+        if existed { db.dict.insert(key, .string(value), meta: meta | KeyAging.rawStringBit) } else { db.setRawString(key, value) }
         keyWritten(db, key)
         notifyKeyspaceEvent(.string, "setrange", db, key)
         c.out.integer(value.count)

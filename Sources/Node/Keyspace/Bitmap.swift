@@ -122,11 +122,19 @@ extension Bitmap {
 extension Database {
     /// Runs `body` on the string stored at `key` with its buffer uniquely referenced, so edits
     /// happen in place (the dictionary's copy is swapped out for the duration). nil if `key`
-    /// holds no string; the expiry is untouched. Callers check expiry and type first.
+    /// holds no string; the expiry is untouched. Callers check expiry and type first. The string
+    /// becomes "raw" for OBJECT ENCODING, as Redis's dbUnshareStringValue makes it.
     @inline(__always)
     func withStringInPlace<R>(_ key: Key, _ body: (inout Bytes) throws -> R) rethrows -> R? {
-        guard let r = try dict.withValue(forKey: key, { v in try modifyValue(&v, body) }) else { return nil }
+        guard let r = try dict.withValue(forKey: key, addingMeta: KeyAging.rawStringBit, { v in try modifyValue(&v, body) }) else { return nil }
         return r
+    }
+
+    /// Stores a string built by a bit/HLL/SETRANGE command (SET semantics for the expiry): Redis
+    /// creates those as raw objects, never int or embstr.
+    func setRawString(_ key: Key, _ bytes: Bytes) {
+        set(key, .string(bytes))
+        dict.markRawString(key)
     }
 
     @inline(__always)

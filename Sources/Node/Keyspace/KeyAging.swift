@@ -35,6 +35,10 @@ final class KeyAging {
 
     /// Largest LRU clock value (24 bits).
     static let lruClockMax: UInt32 = (1 << 24) - 1
+    /// A bit above Redis's 24 bits, not an age: the key's string was edited in place (APPEND,
+    /// SETRANGE, SETBIT, BITFIELD, BITOP, PF*), which Redis keeps as a "raw" object whatever its
+    /// contents (OBJECT ENCODING says raw, not int/embstr). Stamping keeps it, a new value drops it.
+    static let rawStringBit: UInt32 = 1 << 31
     /// Counter of a new key under LFU (so new keys are not evicted at once).
     static let lfuInitVal: UInt32 = 5
 
@@ -66,15 +70,15 @@ final class KeyAging {
     }
 
     /// Metadata after the value was replaced: LFU keeps the key's counter (dbOverwrite), LRU's
-    /// new object is as young as now.
+    /// new object is as young as now; the new value is not an edited string.
     @inline(__always) func overwritten(_ old: UInt32) -> UInt32 {
-        lfu ? old : lruClock
+        lfu ? old & ~KeyAging.rawStringBit : lruClock
     }
 
     /// Metadata after an access (lookupKey's touch).
     @inline(__always) func touched(_ old: UInt32) -> UInt32 {
         switch mode {
-        case .lru: return lruClock
+        case .lru: return lruClock | (old & KeyAging.rawStringBit)
         case .lfu: return lfuTouched(old)
         case .frozen: return old
         }
@@ -83,7 +87,7 @@ final class KeyAging {
     /// Redis's updateLFU: decay, then a logarithmic increment, stamped with the current minutes.
     func lfuTouched(_ old: UInt32) -> UInt32 {
         let counter = logIncrement(decayedCounter(old))
-        return minutes << 8 | counter
+        return minutes << 8 | counter | (old & KeyAging.rawStringBit)
     }
 
     // MARK: - Reading

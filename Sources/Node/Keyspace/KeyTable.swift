@@ -265,13 +265,14 @@ struct KeyTable: Sequence {
         storage.removeAll(keepingCapacity: keepingCapacity)
     }
 
-    /// Runs `body` on the value of `key` in place (no copy of the table, no metadata change);
-    /// nil if absent.
+    /// Runs `body` on the value of `key` in place (no copy of the table; the metadata only gains
+    /// `addingMeta` bits); nil if absent.
     @inline(__always)
-    mutating func withValue<R>(forKey key: Key, _ body: (inout Value) throws -> R) rethrows -> R? {
+    mutating func withValue<R>(forKey key: Key, addingMeta bits: UInt32 = 0, _ body: (inout Value) throws -> R) rethrows -> R? {
         let i = storage.find(key, KeyTableStorage.hash(key))
         if i < 0 { return nil }
         makeUnique()
+        storage.entries[i].meta |= bits
         return try body(&storage.entries[i].value)
     }
 
@@ -302,6 +303,18 @@ struct KeyTable: Sequence {
         if i < 0 { return false }
         storage.entries[i].meta = meta
         return true
+    }
+
+    /// Marks the string at `key` as edited in place (see `KeyAging.rawStringBit`).
+    func markRawString(_ key: Key) {
+        let i = storage.find(key, KeyTableStorage.hash(key))
+        if i >= 0 { storage.entries[i].meta |= KeyAging.rawStringBit }
+    }
+
+    /// Whether the string at `key` was edited in place since it was last set.
+    func isRawString(_ key: Key) -> Bool {
+        let i = storage.find(key, KeyTableStorage.hash(key))
+        return i >= 0 && storage.entries[i].meta & KeyAging.rawStringBit != 0
     }
 
     /// Stamps an access of `key` without reading it (TOUCH); false if absent.

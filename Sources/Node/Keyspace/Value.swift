@@ -39,7 +39,7 @@ enum Value {
     func encodingName(config: ServerConfig) -> String {
         switch self {
         case .string(let b):
-            if b.count <= 20, let v = NumberFormat.parseInt(b), v >= Int64(Int.min) { return "int" }
+            if b.count <= 20, NumberFormat.parseInt(b) != nil { return "int" }
             return b.count <= 44 ? "embstr" : "raw"
         case .list: return "quicklist"  // 7.0 lists are always quicklists (listpack lists came in 7.2)
         case .hash(let h): return h.isListpack(config) ? "listpack" : "hashtable"
