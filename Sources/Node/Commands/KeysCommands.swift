@@ -225,6 +225,8 @@ extension Server {
             dst.remove(newKey)
         }
         dst.set(newKey, value.deepCopy())
+        // dupStringObject keeps a raw string raw (the copy is a new object: its age starts now).
+        if src.dict.isRawString(key) { dst.dict.markRawString(newKey) }
         if let expire { dst.setExpiry(newKey, expire) }
         keyWritten(dst, newKey)
         notifyKeyspaceEvent(.generic, "copy_to", dst, newKey)
