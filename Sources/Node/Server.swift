@@ -79,6 +79,10 @@ final class Server {
     var eviction = EvictionState()
     /// Peak and start-up figures of used_memory (Server+Memory.swift).
     var memory = MemoryBook()
+    /// The HTTP health and metrics listener while `http-port` is set (HTTP/Server+HTTP.swift).
+    var httpListener: HTTPServer? = nil
+    /// On a replica with the listener on: how far behind the master we are (HTTP/ReplicaLagProbe.swift).
+    var lagProbe: ReplicaLagProbe? = nil
     // The subsystems hold the server unowned, so they are made once `self` exists; read through
     // `unsafelyUnwrapped` (set for the server's whole life), the hot path pays no lazy-var check.
     private var replicationStorage: Replication? = nil
@@ -131,6 +135,12 @@ final class Server {
         listeners.onAccept = { [unowned self] fd in self.accept(fd: fd) }
         listeners.onAcceptError = { [unowned self] e in self.log.warning("Accepting client connection: \(e)") }
         try listeners.bind(config.bind, port: config.port, backlog: Int32(config.tcpBacklog)) { log.warning($0) }
+        if config.httpPort != 0 {
+            do { try applyHTTPConfig() } catch {
+                log.warning((error as? ConfigValueError)?.message ?? "\(error)")
+                throw IOError(errnoCode: EADDRINUSE, call: "bind http-port")
+            }
+        }
         loop.addBeforeSleep { [unowned self] in self.beforeSleep() }
         loop.every({ [unowned self] in Int64(1000 / max(1, min(500, self.config.hz))) }) { [unowned self] in
             self.cron()
@@ -382,6 +392,7 @@ final class Server {
         persistenceCron()
         replication.cron(now: now)
         fencingCron(now: now)
+        httpCron(now: now)
         aof.cron(now: now)
     }
 

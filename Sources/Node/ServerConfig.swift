@@ -119,6 +119,12 @@ final class ServerConfig {
     var latencyTracking = true
     var latencyPercentiles: [Double] = [50, 99, 99.9]
     var acllogMaxLen = 128
+    // The HTTP health and metrics listener (HTTP/Server+HTTP.swift; off while `http-port` is 0).
+    var httpPort = 0
+    /// Addresses for the HTTP listener; empty: the same as `bind`.
+    var httpBind: [String] = []
+    /// Milliseconds an HTTP client has to send a complete request (slowloris bound).
+    var httpTimeoutMillis = 5000
     /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
     var hllSparseMaxBytes = 3000
     /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).

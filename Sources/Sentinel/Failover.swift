@@ -277,6 +277,7 @@ extension Sentinel {
         guard let r = m.promotedReplica else { abortFailover(m, now: now); m.failoverState = .none; return }
         let old = m.address
         event(.warning, "+switch-master", message: "\(m.name) \(old.ip) \(old.port) \(r.address.ip) \(r.address.port)", master: m)
+        recordSwitch(m, from: old, to: r.address, leader: true)
         resetMasterAndChangeAddress(m, to: r.address, now: now)
     }
 

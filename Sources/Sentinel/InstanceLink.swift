@@ -26,6 +26,8 @@ final class InstanceLink {
     /// When the oldest unanswered PING was sent; 0 when none is outstanding.
     var actPingTime: Int64
     var lastReconnTime: Int64 = 0
+    /// How long the last answered PING waited (ms; the oldest outstanding one): link latency.
+    var lastPingRTT: Int64 = -1
     var lastPubTime: Int64 = 0
     /// An INFO is outstanding: do not queue another behind a slow reply.
     var infoInFlight = false

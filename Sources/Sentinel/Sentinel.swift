@@ -36,6 +36,8 @@ final class Sentinel {
     var onEvent: ((SentinelEvent) -> Void)?
     /// Random numbers: injected so tests are deterministic.
     var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
+    /// The master switches seen since start (Sentinel+History.swift).
+    var history = FailoverHistory()
     /// Script jobs queued or running (notification and client-reconfig scripts).
     var scripts = ScriptQueue()
     /// Changes the working directory for the `dir` directive (tests replace it: a test process
@@ -271,6 +273,7 @@ final class Sentinel {
         let link = ri.link
         switch reply {
         case .simpleString(let s) where s.hasPrefix("PONG"):
+            if link.actPingTime != 0 { link.lastPingRTT = now - link.actPingTime }
             link.lastAvailTime = now
             link.actPingTime = 0
             ri.flags.remove(.masterRebootDown)

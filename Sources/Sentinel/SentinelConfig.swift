@@ -23,6 +23,11 @@ struct SentinelSettings {
     var sentinelUser: String?
     var sentinelPass: String?
     var configFile: String?
+    /// The HTTP health and metrics listener (SentinelServer+HTTP.swift): off while 0; on `bind`'s
+    /// addresses unless `http-bind` names others.
+    var httpPort = 0
+    var httpBind: [String] = []
+    var httpTimeoutMillis = 5000
 }
 
 /// Redis's atoi: leading spaces, an optional sign and the digits that follow; 0 when none.
@@ -113,6 +118,13 @@ extension Sentinel {
         case "protected-mode":
             guard let b = parseYesNo(try one()) else { throw d.error("argument must be 'yes' or 'no'") }
             settings.protectedMode = b
+        case "http-port":
+            guard let p = Int(try one()), p >= 0, p <= 65535 else { throw d.error("Invalid port") }
+            settings.httpPort = p
+        case "http-bind": settings.httpBind = a
+        case "http-timeout":
+            guard let t = Int(try one()), t > 0 else { throw d.error("argument must be a positive number of milliseconds") }
+            settings.httpTimeoutMillis = t
         case "user":
             guard let name = a.first else { throw d.error("wrong number of arguments") }
             if let bad = settings.users.setUser(name, Array(a.dropFirst())) { throw d.error("Error in user declaration '\(bad)'") }

@@ -156,6 +156,7 @@ extension Server {
             config.dir = Posix.getcwd()
         case "appendonly": try aof.appendOnlyChanged()
         case "self-fencing", "fence-after-milliseconds": fencingSettingsChanged()
+        case "http-port", "http-bind", "http-timeout": try applyHTTPConfig()
         case "maxmemory":
             // As Redis: lowering the limit evicts at once (and warns when it is below use).
             if config.maxmemory > 0 && ProcessMemory.allocated > config.maxmemory {
