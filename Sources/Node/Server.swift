@@ -137,7 +137,7 @@ final class Server {
         try listeners.bind(config.bind, port: config.port, backlog: Int32(config.tcpBacklog)) { log.warning($0) }
         if config.httpPort != 0 {
             do { try applyHTTPConfig() } catch {
-                log.warning((error as? ConfigValueError)?.message ?? "\(error)")
+                log.warning(error.message)
                 throw IOError(errnoCode: EADDRINUSE, call: "bind http-port")
             }
         }

@@ -128,7 +128,7 @@ final class ReplicaLagProbe {
 
     /// `master_repl_offset` from an INFO text.
     static func masterOffset(_ info: String) -> Int64? {
-        for line in info.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix("master_repl_offset:") {
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("master_repl_offset:") {
             return Int64(line.dropFirst("master_repl_offset:".count))
         }
         return nil
