@@ -59,8 +59,9 @@ extension Server {
             }
         }
         var flags = cmd.flags
-        // EVAL/FCALL: the script's flags decide whether it writes and may be refused on OOM.
-        if flags.contains([.noscript, .skipMonitor, .stale]) && !flags.contains(.noAuth) {
+        // EVAL/FCALL: the script's flags decide whether it writes and may be refused on OOM;
+        // FUNCTION LOAD/RESTORE are deny-oom (Scripting.commandFlags).
+        if (flags.contains([.noscript, .skipMonitor, .stale]) && !flags.contains(.noAuth)) || flags.contains([.stale, .mayReplicate]) {
             flags = scripting.commandFlags(c, cmd.name, flags)
         }
         // A script past busy-reply-threshold: only what may stop it (or cannot interfere) runs.

@@ -149,6 +149,10 @@ final class Scripting {
         case "fcall", "fcall_ro":
             guard let f = functions.functions[String(decoding: c.arg(1), as: UTF8.self).lowercased()] else { return cmdFlags }
             scriptFlags = f.flags
+        case "function":
+            // Redis's function|load and function|restore are deny-oom: a library takes memory.
+            let sub = c.option(1)
+            return sub == "LOAD" || sub == "RESTORE" ? cmdFlags.union(.denyOOM) : cmdFlags
         default:
             return cmdFlags
         }
