@@ -58,7 +58,12 @@ extension Server {
                 return
             }
         }
-        let flags = cmd.flags
+        var flags = cmd.flags
+        // EVAL/FCALL: the script's flags decide whether it writes and may be refused on OOM;
+        // FUNCTION LOAD/RESTORE are deny-oom (Scripting.commandFlags).
+        if (flags.contains([.noscript, .skipMonitor, .stale]) && !flags.contains(.noAuth)) || flags.contains([.stale, .mayReplicate]) {
+            flags = scripting.commandFlags(c, cmd.name, flags)
+        }
         // A script past busy-reply-threshold: only what may stop it (or cannot interfere) runs.
         if let run = scriptRun, run.timedOut, !flags.contains(.allowBusy), !scriptCommandAllowedWhileBusy(c, cmd.name) {
             rejectCommand(c, run.isEval ? Server.busyEvalError : Server.busyFunctionError, ref)
@@ -126,7 +131,7 @@ extension Server {
             return
         }
         if c.flags.contains(.multi) && !flags.contains(.txControl) {
-            queueMultiCommand(c, ref)
+            queueMultiCommand(c, ref, flags: flags)
             c.out.raw("+QUEUED\r\n")
             return
         }

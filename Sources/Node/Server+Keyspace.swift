@@ -9,7 +9,8 @@ extension Server {
     /// Replicas never delete on their own: they wait for the master's DEL, but hide the key.
     @discardableResult
     func expireIfNeeded(_ db: Database, _ key: Key, now: Int64? = nil) -> Bool {
-        guard db.isExpired(key, now: now ?? clock.wallMillis()) else { return false }
+        // Inside a script time stands still at its start (Redis's scriptTimeSnapshot).
+        guard db.isExpired(key, now: now ?? scriptRun?.timeSnapshot ?? clock.wallMillis()) else { return false }
         if masterHost != nil {
             // Our master's stream may still touch the key; only reads hide it.
             return currentClient.map { !$0.flags.contains(.master) } ?? true

@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_streams  # noqa: E402  (the streams phase)
+import bench_scripting  # noqa: E402  (the scripting phase)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESERVED_PORTS = {6379, 6380, 6381, 26379, 26380, 26381}
@@ -241,7 +242,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl,datatypes")
+    ap.add_argument("--only", default="throughput,memory,rdb,streams,scripting,repl,datatypes")
     a = ap.parse_args()
 
     phases = set(a.only.split(","))
@@ -323,6 +324,15 @@ def main():
                     s.stop()
                     running.remove(s)
 
+            if "scripting" in phases:
+                for k, b in kinds:
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-scripting")).start()
+                    running.append(s)
+                    log(f"round {rnd}: scripting on {k}")
+                    bench_scripting.run_round(s, cli, run_benchmark, add, a.quick, log)
+                    s.stop()
+                    running.remove(s)
+
             if phases & {"memory", "rdb"}:
                 for k, b in kinds:
                     # Small strings: RSS per key, then SAVE and a timed restart that loads the dump.
@@ -391,6 +401,7 @@ ROWS = [
 
 
 ROWS += bench_streams.ROWS
+ROWS += bench_scripting.ROWS
 
 
 def report(samples, kinds, rounds, a):

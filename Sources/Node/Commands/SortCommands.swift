@@ -108,8 +108,9 @@ extension Server {
         case .zset?: isZSet = true
         default: throw CommandError.wrongType
         }
-        // An unsorted set is in hash order; stored results must not depend on it.
-        if dontSort && isSet && storeKey != nil {
+        // An unsorted set is in hash order; stored results and a script's view (which its
+        // effects may depend on) must not depend on it.
+        if dontSort && isSet && (storeKey != nil || c.flags.contains(.script)) {
             dontSort = false
             alpha = true
             sortBy = nil

@@ -45,11 +45,13 @@ extension CommandTable {
 extension Server {
     /// Adds the command in `c.argv` to the transaction. After an error nothing more is kept (the
     /// EXEC will abort), as Redis's queueMultiCommand.
-    func queueMultiCommand(_ c: Client, _ ref: CommandRef) {
+    /// `flags`: the command's traits as processCommand judged them (a script's own, for EVAL).
+    func queueMultiCommand(_ c: Client, _ ref: CommandRef, flags: CommandFlags? = nil) {
         guard c.flags.isDisjoint(with: [.dirtyCAS, .dirtyExec]) else { return }
         c.multiQueue.append(QueuedCommand(argv: c.argv, entry: ref))
-        c.multiFlags.formUnion(ref.spec.flags)
-        c.multiLacks.formUnion(CommandFlags(rawValue: ~ref.spec.flags.rawValue))
+        let f = flags ?? ref.spec.flags
+        c.multiFlags.formUnion(f)
+        c.multiLacks.formUnion(CommandFlags(rawValue: ~f.rawValue))
     }
 
     /// Leaves MULTI: drops the queue, the error/CAS marks and every WATCH.

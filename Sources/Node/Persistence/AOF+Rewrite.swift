@@ -118,7 +118,9 @@ extension AOF {
                 try Posix.writeAll(fd, chunk)
             }
         } else {
-            try AOFBaseWriter.write(server.databases, now: Clock.wallMillis()) { chunk in try Posix.writeAll(fd, chunk) }
+            try AOFBaseWriter.write(server.databases, functions: server.scripting.libraryCodes, now: Clock.wallMillis()) { chunk in
+                try Posix.writeAll(fd, chunk)
+            }
         }
     }
 
