@@ -172,6 +172,7 @@ extension Server {
     func resetStats() {
         stats = ServerStats()
         resetCommandStats()
+        LazyFree.resetStats()
     }
 
     // MARK: - REWRITE
