@@ -24,12 +24,12 @@ extension Server {
 
     /// Removes an expired key and propagates the deletion as DEL, as Redis does.
     func deleteExpired(_ db: Database, _ key: Key) {
-        db.remove(key)
+        let lazy = config.lazyfreeLazyExpire
+        if let old = db.remove(key), lazy { LazyFree.dispose(old) }
         stats.expiredKeys += 1
         notifyKeyspaceEvent(.expired, "expired", db, key)
         // Nobody changed it: a NOLOOP tracking client is told even if its own read expired it.
         signalModifiedKey(db, key, by: nil)
-        let lazy = config.passthrough["lazyfree-lazy-expire"] == "yes"
         alsoPropagate(db: db.id, [lazy ? Server.unlinkArgv : Server.delArgv, key.bytes])
     }
 

@@ -29,6 +29,10 @@ final class ServerConfig {
     var dbfilename = "dump.rdb"
     var enableProtectedConfigs = "no"
     var keyLoadDelay = 0
+    var rdbKeySaveDelay = 0
+    var lazyfreeLazyUserDel = false
+    var lazyfreeLazyUserFlush = false
+    var lazyfreeLazyExpire = false
     var loadingProcessEventsIntervalBytes = 2 * 1024 * 1024
     var databases = 16
     var maxclients = 10000

@@ -181,6 +181,15 @@ public final class Connection: EventHandler {
 
     private var readEnabled = true
 
+    /// Asks for a writable event instead of writing now: a producer that refills the output from
+    /// `onDrained` (a file sent in chunks) sends one chunk per loop iteration, so other clients
+    /// are served between chunks however fast the peer reads.
+    public func wantWritable() {
+        guard !isClosed, !isConnecting, !watchingWrite else { return }
+        watchingWrite = true
+        loop.setInterest(fd: fd, read: readEnabled, write: true)
+    }
+
     /// Stops or resumes reading (CLIENT PAUSE, back-pressure).
     public func setReading(_ on: Bool) {
         guard !isClosed, !isConnecting else { return }

@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_streams  # noqa: E402  (the streams phase)
 import bench_scripting  # noqa: E402  (the scripting phase)
+import bench_scale  # noqa: E402  (the scale phase: latency during snapshots and lazy frees)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESERVED_PORTS = {6379, 6380, 6381, 26379, 26380, 26381}
@@ -280,6 +281,8 @@ def main():
             write_datatypes_file(dt_path, dt_n)
 
         for rnd in range(1, rounds + 1):
+            if "scale" in phases:
+                bench_scale.run_round(kinds, work, rnd, add, a.quick, log, ServerProc, cli, running)
             if "datatypes" in phases:
                 for k, b in kinds:
                     s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-dt")).start()
@@ -402,6 +405,7 @@ ROWS = [
 
 ROWS += bench_streams.ROWS
 ROWS += bench_scripting.ROWS
+ROWS += bench_scale.ROWS
 
 
 def report(samples, kinds, rounds, a):

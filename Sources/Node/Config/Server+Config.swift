@@ -173,6 +173,7 @@ extension Server {
     func resetStats() {
         stats = ServerStats()
         resetCommandStats()
+        LazyFree.resetStats()
     }
 
     // MARK: - REWRITE
