@@ -101,6 +101,9 @@ final class Replication {
     /// The target's answer to our PSYNC FAILOVER, acted on in before-sleep.
     var failoverPsyncAnswer: Bool? = nil
 
+    /// Looks the master's hostname up off the loop (created on the first `replicaof <name>`).
+    private(set) lazy var resolver: Resolver? = try? Resolver(loop: server.loop)
+
     init(server: Server) {
         self.server = server
         noReplicasSince = server.clock.monotonicMillis()
