@@ -85,6 +85,8 @@ final class ServerConfig {
     var replicaPriority = 100
     var replicaAnnounceIP: String? = nil
     var replicaAnnouncePort = 0
+    /// `bind-source-addr`: the local address outgoing replication connections bind to.
+    var bindSourceAddr: String? = nil
     var replicaAnnounced = true
     var minReplicasToWrite = 0
     var minReplicasMaxLag = 10

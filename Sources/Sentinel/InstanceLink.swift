@@ -31,6 +31,8 @@ final class InstanceLink {
     var lastPubTime: Int64 = 0
     /// An INFO is outstanding: do not queue another behind a slow reply.
     var infoInFlight = false
+    /// The instance's hostname is being looked up for a reconnect.
+    var resolving = false
     /// An is-master-down-by-addr question is outstanding.
     var askInFlight = false
     /// Replies still due on the pub/sub link for its AUTH / CLIENT SETNAME (before SUBSCRIBE's).

@@ -43,8 +43,9 @@ public final class Connection: EventHandler {
     }
 
     /// Starts an outgoing connection; `onConnect` reports the result.
-    public static func connect(host: String, port: Int, loop: EventLoop) throws -> Connection {
-        let fd = try Socket.connect(host: host, port: port)
+    /// `source`, when set, is the local address to bind first (bind-source-addr).
+    public static func connect(host: String, port: Int, loop: EventLoop, source: String? = nil) throws -> Connection {
+        let fd = try Socket.connect(host: host, port: port, source: source)
         let c: Connection
         do { c = try Connection(fd: fd, loop: loop, connecting: true) } catch { Posix.close(fd); throw error }
         return c

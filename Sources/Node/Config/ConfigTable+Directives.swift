@@ -86,6 +86,8 @@ extension ConfigTable {
             row("replica-announce-ip", ["slave-announce-ip"], .string, .mutable, get: { $0.replicaAnnounceIP ?? "" },
                 set: { c, v in c.replicaAnnounceIP = v.isEmpty ? nil : v }),
             int("replica-announce-port", \.replicaAnnouncePort, 0, 65535, aliases: ["slave-announce-port"]),
+            row("bind-source-addr", [], .string, .mutable, get: { $0.bindSourceAddr ?? "" },
+                set: { c, v in c.bindSourceAddr = v.isEmpty ? nil : v }),
             bool("replica-announced", \.replicaAnnounced),
             int("min-replicas-to-write", \.minReplicasToWrite, 0, intMax, aliases: ["min-slaves-to-write"]),
             int("min-replicas-max-lag", \.minReplicasMaxLag, 0, intMax, aliases: ["min-slaves-max-lag"]),

@@ -23,7 +23,6 @@ extension ConfigTable {
             stored("aof-rewrite-incremental-fsync", .bool, "yes"),
             stored("aof_rewrite_cpulist", .string, "", .immutable),
             stored("bgsave_cpulist", .string, "", .immutable),
-            stored("bind-source-addr", .string, ""),
             stored("bio_cpulist", .string, "", .immutable),
             stored("cluster-allow-pubsubshard-when-down", .bool, "yes"),
             stored("cluster-allow-reads-when-down", .bool, "no"),

@@ -77,7 +77,8 @@ extension Replication {
                 replicaInfo(for: c, now: now).listeningPort = p
             case "ip-address":
                 let ip = String(decoding: val, as: UTF8.self)
-                guard ip.utf8.count < 46 else { throw CommandError("ERR REPLCONF ip-address provided by replica instance is too long: \(ip.utf8.count) bytes") }
+                // A hostname is fine (replica-announce-ip with names): Redis allows up to NET_HOST_STR_LEN.
+                guard ip.utf8.count < 256 else { throw CommandError("ERR REPLCONF ip-address provided by replica instance is too long: \(ip.utf8.count) bytes") }
                 replicaInfo(for: c, now: now).announcedIP = ip
             case "capa":
                 let capa = String(decoding: val, as: UTF8.self).lowercased()

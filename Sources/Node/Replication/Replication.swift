@@ -114,6 +114,9 @@ final class Replication {
     /// When the replicas waiting for a snapshot last got a keep-alive newline (monotonic ms).
     var presyncKeepaliveAt: Int64 = 0
 
+    /// Looks the master's hostname up off the loop (created on the first `replicaof <name>`).
+    private(set) lazy var resolver: Resolver? = try? Resolver(loop: server.loop)
+
     init(server: Server) {
         self.server = server
         noReplicasSince = server.clock.monotonicMillis()
