@@ -323,6 +323,11 @@ def main():
                     bench_streams.run_round(s, cli, run_benchmark, settle_rss, add, a.quick, log)
                     s.stop()
                     running.remove(s)
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-streams-mem")).start()
+                    running.append(s)
+                    bench_streams.run_memory(s, run_benchmark, settle_rss, add, a.quick)
+                    s.stop()
+                    running.remove(s)
 
             if phases & {"memory", "rdb"}:
                 for k, b in kinds:
