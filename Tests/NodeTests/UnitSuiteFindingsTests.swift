@@ -46,3 +46,18 @@ import Shared
         #expect(n.run(c, "CONFIG", "GET", "key-load-delay").contains("key-load-delay"))
     }
 }
+
+/// PFCOUNT may rewrite its key's representation and propagate it (Redis's MAY_REPLICATE): a
+/// CLIENT PAUSE WRITE holds it (unit/pause "special commands are paused by RO").
+@Suite(.serialized) struct PauseMayReplicateTests {
+    @Test func pfcountWaitsForAWritePause() throws {
+        let n = try TxInProcessNode()
+        let admin = try n.client(), c = try n.client()
+        #expect(n.run(admin, "PFADD", "h", "a") == ":1\r\n")
+        #expect(n.run(admin, "CLIENT", "PAUSE", "100000", "WRITE") == "+OK\r\n")
+        #expect(n.run(c, "PFCOUNT", "h") == "", "held until the pause ends")
+        #expect(c.flags.contains(.blocked))
+        #expect(n.run(admin, "GET", "x") == "$-1\r\n", "reads still run")
+        #expect(n.run(admin, "CLIENT", "UNPAUSE") == "+OK\r\n")
+    }
+}
