@@ -113,18 +113,10 @@ extension Server {
             "hz:\(config.hz)",
             "configured_hz:\(config.hz)",
             "lru_clock:\((Clock.wallSeconds()) & ((1 << 24) - 1))",
-            "executable:\(Server.executablePath())",
+            "executable:\(Posix.executablePath())",
             "config_file:\(config.configFile ?? "")",
             "io_threads_active:0",
         ]
-    }
-
-    /// The absolute path of our binary (/proc/self/exe), as Redis reports it.
-    static func executablePath() -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return "" }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func infoClients() -> [String] {

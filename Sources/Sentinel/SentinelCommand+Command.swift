@@ -55,19 +55,7 @@ extension SentinelCommandTable {
                 try SentinelCommandTable.noKeys(Array(a[2...]))
             },
             sub("help", 2, since: "5.0.0", "Returns helpful text about the different subcommands.", complexity: "O(1)") { _, c, _ in
-                c.replyHelp("COMMAND", [
-                    "(no subcommand)", "    Return details about all Redis commands.",
-                    "COUNT", "    Return the total number of commands in this Redis server.",
-                    "LIST", "    Return a list of all commands in this Redis server.",
-                    "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
-                    "    If no command names are given, documentation details for all",
-                    "    commands are returned.",
-                    "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
-                    "    If no command names are given, documentation details for all",
-                    "    commands are returned.",
-                    "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-                    "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
-                ])
+                c.replyHelp("COMMAND", CommandReply.commandHelp)
             },
         ]) { s, c, _ in
             c.conn.output.arrayHeader(SentinelCommandTable.sorted.count)

@@ -62,7 +62,7 @@ extension SentinelServer {
             "hz:30",
             "configured_hz:30",
             "lru_clock:\((wallMicros / 1_000_000) & ((1 << 24) - 1))",
-            "executable:\(SentinelServer.executablePath())",
+            "executable:\(Posix.executablePath())",
             "config_file:\(sentinel.settings.configFile ?? "")",
             "io_threads_active:0",
         ]
@@ -135,14 +135,6 @@ extension SentinelServer {
             "used_cpu_sys_main_thread:\(seconds(thread.ru_stime))",
             "used_cpu_user_main_thread:\(seconds(thread.ru_utime))",
         ]
-    }
-
-    /// The running binary's path (INFO executable).
-    static func executablePath() -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return "" }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -7,6 +7,14 @@ import Glibc
 
 extension Posix {
     /// Our process id.
+    /// The running binary's absolute path (/proc/self/exe), as INFO's `executable` reports it.
+    public static func executablePath() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return "" }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func pid() -> Int32 { getpid() }
 
     /// Ignores SIGPIPE: a peer closing its socket must show up as EPIPE, not kill us.

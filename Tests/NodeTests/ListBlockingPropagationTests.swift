@@ -7,44 +7,7 @@ import Glibc
 /// of blocking commands inside a transaction. Clients have no socket; replies are read from
 /// their output buffers without running the event loop.
 @Suite(.serialized) struct ListBlockingPropagationTests {
-    final class Harness {
-        let loop: EventLoop
-        let server: Server
-        private let tap: PropagationTap
-        private var log: [[String]] = []
-        /// The commands propagated so far (assign [] to start over).
-        var stream: [[String]] {
-            get { log += tap.take().map(\.argv); return log }
-            set { _ = tap.take(); log = newValue }
-        }
-
-        init() throws {
-            loop = try EventLoop()
-            let config = ServerConfig()
-            config.saveRules = []
-            server = Server(config: config, loop: loop, log: Logger())
-            tap = PropagationTap(server)
-        }
-
-        func client(_ id: Int) throws -> Client {
-            let c = server.makeLocalClient()
-            server.clients[c.id] = c
-            return c
-        }
-
-        /// Runs one command as `c` and returns (and clears) its reply bytes.
-        @discardableResult
-        func run(_ c: Client, _ args: String...) -> String {
-            c.argv = args.map { Bytes($0.utf8) }
-            server.processCommand(c)
-            c.argv = []
-            return take(c)
-        }
-
-        func take(_ c: Client) -> String {
-            String(decoding: c.takeReplies(), as: UTF8.self)
-        }
-    }
+    typealias Harness = PropagationHarness
 
     @Test func servedBlpopPropagatesAsLpopAfterThePush() throws {
         let h = try Harness()

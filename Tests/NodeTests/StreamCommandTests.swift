@@ -8,45 +8,7 @@ import Glibc
 /// XREAD / XREADGROUP clients are served or failed, DEBUG DIGEST against redis-server's value,
 /// and the RDB and AOF forms read back into an identical stream.
 @Suite(.serialized) struct StreamCommandTests {
-    final class Harness {
-        let loop: EventLoop
-        let server: Server
-        private let tap: PropagationTap
-        private var log: [[String]] = []
-        /// The commands propagated so far, read from the backlog (assign [] to start over).
-        var stream: [[String]] {
-            get { log += tap.take().map(\.argv); return log }
-            set { _ = tap.take(); log = newValue }
-        }
-
-        init() throws {
-            loop = try EventLoop()
-            let config = ServerConfig()
-            config.saveRules = []
-            server = Server(config: config, loop: loop, log: Logger())
-            tap = PropagationTap(server)
-        }
-
-        /// A socket-less client with the given id (CLIENT UNBLOCK names it).
-        func client(_ id: Int) throws -> Client {
-            let c = server.makeLocalClient(id: id)
-            server.clients[id] = c
-            return c
-        }
-
-        /// Runs one command as `c` and returns (and clears) its reply bytes.
-        @discardableResult
-        func run(_ c: Client, _ args: String...) -> String {
-            c.argv = args.map { Bytes($0.utf8) }
-            server.processCommand(c)
-            c.argv = []
-            return take(c)
-        }
-
-        func take(_ c: Client) -> String {
-            String(decoding: c.takeReplies(), as: UTF8.self)
-        }
-    }
+    typealias Harness = PropagationHarness
 
     // MARK: - Propagation
 

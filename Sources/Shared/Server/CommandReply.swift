@@ -37,6 +37,21 @@ public enum CommandReply {
     }
 
     /// The reply to a command that needs authentication first.
+    /// COMMAND HELP's lines (after its first), the same on a node and a sentinel (Redis 7.0's text).
+    public static let commandHelp: [String] = [
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
+    ]
+
     public static let noAuth = "NOAUTH Authentication required."
 
     /// A RESP2 client with subscriptions may only run the subscription commands, PING, QUIT, RESET.
