@@ -68,6 +68,8 @@ final class Server {
     var pause = ClientPause()
     /// The self-fencing rule of a master watched by sentinels (Replication/MasterFencing.swift).
     var fencing: MasterFencing
+    /// DEBUG PAUSE-CRON: the cron does nothing while set (as Redis's serverCron).
+    var cronPaused = false
     /// DEBUG SET-ACTIVE-EXPIRE: whether the cron removes expired keys.
     var activeExpireEnabled = true
     var monitors: [Client] = []
@@ -370,6 +372,7 @@ final class Server {
     }
 
     func cron() {
+        if cronPaused { return }
         let now = clock.monotonicMillis()
         keyAging.refresh(wallMillis: clock.wallMillis())
         _ = memory.note(ProcessMemory.allocated)

@@ -67,7 +67,7 @@ extension Server {
         var sortBy: Bytes? = nil
         var dontSort = false
         var gets: [Bytes] = []
-        let fullKeyAccess = c.user.map { $0.keyRules.contains("~*") } ?? true
+        let fullKeyAccess = c.user.map { u in lookupCommand(c.argv[0]).map { u.hasUnrestrictedKeyAccess($0.spec, c.argv, .read) } ?? false } ?? true
         var j = 2
         while j < c.argc {
             let left = c.argc - j - 1

@@ -89,9 +89,10 @@ extension Server {
         for q in queue {
             c.argv = q.argv
             // ACLs may have changed since the command was queued.
-            if let user = c.user, !user.canRun(q.entry.spec, q.argv) || !user.canAccessKeys(q.entry.spec, q.argv) {
-                let reason = user.canRun(q.entry.spec, q.argv) ? "no permission to touch the specified keys" : "no permission to execute the command or subcommand"
-                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(reason)")
+            if let user = c.user, let denial = user.check(q.entry.spec, q.argv) {
+                let object = denial == .command ? Server.fullCommandName(q.entry.spec, q.argv) : q.argv[denial.position].text
+                addACLLog(c, reason: denial.logReason, object: object, username: user.name, context: "multi")
+                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(denial.execReason)")
                 continue
             }
             call(c, q.entry, c.flags.contains(.aofLoader) ? .none : .full)

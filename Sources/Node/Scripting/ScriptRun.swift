@@ -117,11 +117,10 @@ extension Server {
             return "Can not execute the command on a stale replica"
         }
         if let user = sc.user {
-            if !user.canRun(cmd, sc.argv) {
-                return "The user executing the script can't run this command or subcommand"
-            }
-            if !user.canAccessKeys(cmd, sc.argv) {
-                return "The user executing the script can't access at least one of the keys mentioned in the command"
+            if let denial = user.check(cmd, sc.argv) {
+                let object = denial == .command ? Server.fullCommandName(cmd, sc.argv) : sc.argv[denial.position].text
+                addACLLog(run.caller, reason: denial.logReason, object: object, username: user.name, context: "lua")
+                return "The user executing the script " + denial.scriptReason
             }
         }
         let writes = cmd.flags.contains(.write)
