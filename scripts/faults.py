@@ -17,6 +17,7 @@ Run through scripts/faults (which builds the binaries). Every process started is
                restarted one at a time: what the master does without any supervisor (writes
                accepted / refused, when it starts refusing, when it takes writes again). Run for
                vigil with self-fencing yes, vigil with the default (no), and redis-server.
+- cluster-switchover: `scripts/cluster switchover` (the operator's CLI) under plain SETs.
 - partition:   (root only) master in its own network namespace with a client on its side; the
                link is cut until the others fail over, then healed; writes the isolated master
                acknowledged are stale/lost.
@@ -499,6 +500,41 @@ def scenario_switchover(impl, coordinated, rounds):
         dep.stop()
 
 
+def scenario_cluster_switchover(rounds):
+    """`scripts/cluster switchover` (the operator's CLI, which runs SENTINEL FAILOVER m COORDINATED
+    and waits until every sentinel names the new master) `rounds` times under plain SETs."""
+    name = f"vigil: scripts/cluster switchover x{rounds}, plain SET"
+    cli = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "cluster.py")]
+    dep = Deployment()
+    try:
+        w = PlainWriter(dep)
+        w.start()
+        assert wait_until(lambda: len(w.acked) >= 200, 20)
+        sentinels = ",".join(f"127.0.0.1:{s.port}" for s in dep.sentinels)
+        done, why = 0, ""
+        for _ in range(rounds):
+            old = dep.master_addr()
+            r = subprocess.run(cli + ["switchover", "--sentinel", sentinels, "--master", "m", "--password", "", "--timeout", "20"],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0 or dep.master_addr() in (None, old):
+                why = (r.stdout + r.stderr).strip().replace("\n", "; ")[:80]
+                break
+            n0 = len(w.acked)
+            if not wait_until(lambda: len(w.acked) >= n0 + 100, 15):
+                why = "no writes after the switch"
+                break
+            done += 1
+        w.stopped = True
+        w.join()
+        lost = lost_keys(dep, w.acked)
+        note = f"{done}/{rounds} rounds, longest write pause {w.longest * 1000:.0f} ms"
+        if done < rounds:
+            note += f", stopped: {why}"
+        return (name, len(w.acked), lost, 0, note)
+    finally:
+        dep.stop()
+
+
 def scenario_no_false_fencing(seconds=60):
     """A healthy master while 1 of 3 sentinels is down, then while they restart one at a time:
     every write must be accepted (a FENCED refusal here would be a false fence)."""
@@ -609,6 +645,8 @@ SCENARIOS = {
     "switchover-redis": lambda: scenario_switchover("redis", False, 5),
     "switchover-quick": lambda: scenario_switchover("vigil", True, 3),
     "switchover-plain-quick": lambda: scenario_switchover("vigil", False, 2),
+    "cluster-switchover": lambda: scenario_cluster_switchover(10),
+    "cluster-switchover-quick": lambda: scenario_cluster_switchover(2),
     "kill9": scenario_kill9,
     "sigstop": lambda: scenario_sigstop(False),
     "sigstop-minrep": lambda: scenario_sigstop(True),

@@ -4,10 +4,11 @@
 // forward to glibc's own implementation (__libc_malloc...), so only the bookkeeping is ours and
 // everything in the process is counted: the Swift runtime, the standard library's buffers, libc.
 //
-// The counter is process-wide. While the process has one thread (vigil-node always; glibc's
-// __libc_single_threaded says so) it is a plain add; once there are threads (test processes,
-// Swift Testing's pool) it is a relaxed atomic add, so memory freed by another thread than the
-// one that allocated it still balances.
+// The counter is process-wide. While the process has one thread (vigil-node until a hostname
+// lookup starts a resolver thread, Shared/Resolver.swift; glibc's __libc_single_threaded says
+// so) it is a plain add; once there are threads (resolver threads, test processes, Swift
+// Testing's pool) it is a relaxed atomic add, so memory freed by another thread than the one
+// that allocated it still balances.
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
-// ACL users: the subset of Redis's rules the seeds and operators use (`on`/`off`, `>pass`, `<pass`,
-// `#hash`, `!hash`, `nopass`, `resetpass`, `~pattern`, `allkeys`, `&pattern`, `allchannels`,
-// `+cmd`, `-cmd`, `+@cat`, `-@cat`, `allcommands`, `nocommands`, `reset`). Passwords are kept only
-// as SHA-256 hex digests, exactly what ACL LIST shows.
+// ACL users as Redis 7.0's: flags (`on`/`off`, `nopass`, `sanitize-payload`), passwords kept only
+// as SHA-256 hex digests (exactly what ACL LIST shows), a root selector and any number of
+// `(...)` selectors (ACLSelector.swift). A line is allowed when one selector allows its command,
+// keys and channels; otherwise the denial Redis would report is returned (ACLCheckAllUserCommandPerm).
 import Shared
 
 /// One ACL user.
@@ -9,53 +9,68 @@ final class ACLUser {
     let name: String
     var enabled = false
     var nopass = false
+    /// nil: neither flag; true: `sanitize-payload`; false: `skip-sanitize-payload`.
+    var sanitizePayload: Bool? = nil
     /// SHA-256 hex digests of the passwords.
     var passwords: [String] = []
-    /// Key patterns (`~*` for allkeys), in the order given.
-    var keyRules: [String] = []
-    /// Channel patterns; `&*` means allchannels. Empty means resetchannels.
-    var channelRules: [String] = []
-    /// Command rules after the implicit base (`-@all` unless the first is `+@all`), lower-cased.
-    var commandRules: [String] = ["-@all"]
-    init(name: String) { self.name = name }
+    /// The permissions outside parentheses.
+    var root: ACLSelector
+    /// The `(...)` selectors, in the order given.
+    var selectors: [ACLSelector] = []
 
-    /// Whether this user may run `cmd` (rules applied in order, last match wins).
+    init(name: String, allChannels: Bool = false) {
+        self.name = name
+        root = ACLSelector(allChannels: allChannels)
+    }
+
+    /// Takes every field of `other` (SETUSER stages changes on a copy, then commits them here so
+    /// connections authenticated as this user see the new rules at once).
+    func assign(_ other: ACLUser) {
+        enabled = other.enabled; nopass = other.nopass; sanitizePayload = other.sanitizePayload
+        passwords = other.passwords; root = other.root; selectors = other.selectors
+    }
+
+    // MARK: - Checks
+
+    /// Nil when the user may run the line; otherwise what Redis reports: the command when no
+    /// selector allows it, else the last key or channel no selector could match.
+    func check(_ cmd: CommandSpec, _ argv: [Bytes]) -> ACLDenial? {
+        // The default user's `+@all ~* &*`: this runs for every command.
+        if root.allCommands && root.allKeys && root.allChannels { return nil }
+        let id = ACLCommandUniverse.shared.id(cmd, argv)
+        var keys: [KeyReference]? = nil
+        var relevant = ACLDenial.command
+        guard let d = root.check(id, cmd, argv, &keys) else { return nil }
+        relevant = d
+        for s in selectors {
+            guard let d = s.check(id, cmd, argv, &keys) else { return nil }
+            if d.rank > relevant.rank || (d.rank == relevant.rank && d.position > relevant.position) { relevant = d }
+        }
+        return relevant
+    }
+
+    /// Whether some selector allows the command itself (keys and channels aside).
     func canRun(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
-        // Fast path for the default user (`+@all` last wins over everything before it): this runs
-        // for every command, and building the `name|sub` string cost a third of a SET's CPU.
-        if let last = commandRules.last, last == "+@all" { return true }
-        var allowed = false
-        let sub = argv.count > 1 ? cmd.name + "|" + String(decoding: argv[1], as: UTF8.self).lowercased() : ""
-        for r in commandRules {
-            let add = r.hasPrefix("+")
-            let body = r.dropFirst()
-            if body == "@all" { allowed = add; continue }
-            if body.hasPrefix("@") {
-                if cmd.categories.contains(String(body.dropFirst())) { allowed = add }
-            } else if body == cmd.name || (!sub.isEmpty && body == sub) {
-                allowed = add
-            }
-        }
-        return allowed
+        guard let d = check(cmd, argv) else { return true }
+        return d != .command
     }
 
-    /// Whether every key argument of `cmd` matches one of the user's key patterns (`~pattern`;
-    /// `%R~`/`%W~` selectors are treated as plain patterns).
-    func canAccessKeys(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool {
-        deniedKey(cmd, argv) == nil
+    /// Whether the whole line (command, keys, channels) is allowed.
+    func canAccessKeys(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bool { check(cmd, argv) == nil }
+
+    /// Whether a selector allowing this line reaches every key with `need` (SORT BY/GET patterns).
+    func hasUnrestrictedKeyAccess(_ cmd: CommandSpec, _ argv: [Bytes], _ need: ACLKeyPerm) -> Bool {
+        let id = ACLCommandUniverse.shared.id(cmd, argv)
+        var keys: [KeyReference]? = nil
+        for s in [root] + selectors {
+            if s.check(id, cmd, argv, &keys) == nil && s.hasUnrestrictedKeyAccess(need) { return true }
+        }
+        return false
     }
 
-    /// The first key argument no pattern of the user allows (ACL LOG names it), or nil.
-    func deniedKey(_ cmd: CommandSpec, _ argv: [Bytes]) -> Bytes? {
-        if keyRules.contains("~*") { return nil }
-        let patterns = keyRules.compactMap { r -> [UInt8]? in
-            guard let t = r.firstIndex(of: "~") else { return nil }
-            return Array(r[r.index(after: t)...].utf8)
-        }
-        for i in cmd.keyPositions(argv) where i < argv.count {
-            if !patterns.contains(where: { GlobMatch.matches($0, argv[i]) }) { return argv[i] }
-        }
-        return nil
+    /// Whether some selector allows `channel` (a pattern matched literally when `isPattern`).
+    func channelAllowed(_ channel: Bytes, isPattern: Bool) -> Bool {
+        ([root] + selectors).contains { $0.channelAllowed(channel, isPattern: isPattern) }
     }
 
     /// Constant-time comparison of the password's digest with every stored digest.
@@ -73,35 +88,40 @@ final class ACLUser {
         return ok
     }
 
-    /// The rules as ACL LIST / ACL GETUSER show them (Redis 7.0's ACLDescribeUser order).
-    var ruleWords: (flags: [String], passwords: [String], keys: [String], channels: String, commands: String) {
+    // MARK: - Description
+
+    /// The flags in Redis's ACLDescribeUser order.
+    var flagWords: [String] {
         var flags = [enabled ? "on" : "off"]
         if nopass { flags.append("nopass") }
-        let channels: String
-        if channelRules == ["&*"] { channels = "&*" } else {
-            channels = (["resetchannels"] + channelRules).joined(separator: " ")
-        }
-        return (flags, passwords.map { "#" + $0 }, keyRules, channels, commandRules.joined(separator: " "))
+        if let s = sanitizePayload { flags.append(s ? "sanitize-payload" : "skip-sanitize-payload") }
+        return flags
     }
 
-    /// `on nopass ~* &* +@all`: the description after `user <name>`.
+    /// `on nopass ~* &* +@all`: the description after `user <name>` (ACL LIST, ACL SAVE).
     var description: String {
-        let r = ruleWords
-        return (r.flags + r.passwords + r.keys + [r.channels, r.commands]).joined(separator: " ")
+        var parts = flagWords + passwords.map { "#" + $0 }
+        parts.append(root.description)
+        parts += selectors.map { "(" + $0.description + ")" }
+        return parts.joined(separator: " ")
     }
 }
 
 /// The user table.
 struct ACL {
     var users: [String: ACLUser]
+    /// acl-pubsub-default: whether new users and selectors start with `allchannels`.
+    var pubsubDefaultAllChannels = false
 
     init() {
         let d = ACLUser(name: "default")
         d.enabled = true
         d.nopass = true
-        d.keyRules = ["~*"]
-        d.channelRules = ["&*"]
-        d.commandRules = ["+@all"]
+        d.root.allKeys = true
+        d.root.allChannels = true
+        d.root.allCommands = true
+        d.root.future = true
+        d.root.bits = ACLCommandBits(all: true)
         users = ["default": d]
     }
 
@@ -129,82 +149,118 @@ struct ACL {
     /// Applies ACL rules to a user, creating it if needed; nothing changes if a rule is bad.
     /// Returns Redis's error text (`Error in ACL SETUSER modifier '...': ...`) on a bad rule.
     mutating func setUser(_ name: String, rules: [String]) -> String? {
-        checkedSetUser(name, rules: rules).map { "Error in ACL SETUSER modifier '\($0.modifier)': \($0.reason)" }
+        switch stage(name, rules: rules) {
+        case .failure(let e): return e.text
+        case .success(let staged): commit(name, staged); return nil
+        }
     }
 
     /// As setUser, returning the bad modifier and the reason separately (config files word it differently).
     mutating func checkedSetUser(_ name: String, rules: [String]) -> (modifier: String, reason: String)? {
-        let old = users[name]
-        let u = ACLUser(name: name)
-        if let old {
-            u.enabled = old.enabled; u.nopass = old.nopass; u.passwords = old.passwords
-            u.keyRules = old.keyRules; u.channelRules = old.channelRules; u.commandRules = old.commandRules
+        switch stage(name, rules: rules) {
+        case .failure(let e): return (e.modifier, e.reason)
+        case .success(let staged): commit(name, staged); return nil
         }
-        for r in rules {
-            if let reason = ACL.apply(r, to: u) { return (r, reason) }
-        }
-        users[name] = u
-        return nil
     }
 
-    /// Applies one rule; returns the reason when it is invalid.
-    static func apply(_ r: String, to u: ACLUser) -> String? {
-        let lower = r.lowercased()
-        switch lower {
-        case "on": u.enabled = true
-        case "off": u.enabled = false
-        case "nopass": u.nopass = true; u.passwords = []
-        case "resetpass": u.nopass = false; u.passwords = []
-        case "allkeys": u.keyRules = ["~*"]
-        case "resetkeys": u.keyRules = []
-        case "allchannels": u.channelRules = ["&*"]
-        case "resetchannels": u.channelRules = []
-        case "allcommands": u.commandRules = ["+@all"]
-        case "nocommands": u.commandRules = ["-@all"]
-        case "reset":
-            u.enabled = false; u.nopass = false; u.passwords = []
-            u.keyRules = []; u.channelRules = []; u.commandRules = ["-@all"]
-        default:
-            guard let first = r.first else { return "Syntax error" }
-            let rest = String(r.dropFirst())
-            switch first {
-            case ">":
-                let h = SHA256.hex(Array(rest.utf8))
-                if !u.passwords.contains(h) { u.passwords.append(h) }
-                u.nopass = false
-            case "<":
-                let h = SHA256.hex(Array(rest.utf8))
-                guard u.passwords.contains(h) else { return "The password you are trying to remove from the user does not exist" }
-                u.passwords.removeAll { $0 == h }
-            case "#", "!":
-                guard rest.utf8.count == 64, rest.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-                    return "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"
-                }
-                if first == "#" {
-                    if !u.passwords.contains(rest) { u.passwords.append(rest) }
-                    u.nopass = false
-                } else {
-                    guard u.passwords.contains(rest) else { return "The password you are trying to remove from the user does not exist" }
-                    u.passwords.removeAll { $0 == rest }
-                }
-            case "~", "%":
-                if u.keyRules == ["~*"] { break }
-                if r == "~*" { u.keyRules = ["~*"] } else if !u.keyRules.contains(r) { u.keyRules.append(r) }
-            case "&":
-                if u.channelRules == ["&*"] { break }
-                if r == "&*" { u.channelRules = ["&*"] } else if !u.channelRules.contains(r) { u.channelRules.append(r) }
-            case "+", "-":
-                if lower == "+@all" || lower == "-@all" { u.commandRules = [lower]; break }
-                if rest.hasPrefix("@") {
-                    guard ACL.categories.contains(String(rest.dropFirst()).lowercased()) else { return "Unknown command or category name in ACL" }
-                }
-                if u.commandRules.first != "+@all" && u.commandRules.first != "-@all" { u.commandRules.insert("-@all", at: 0) }
-                u.commandRules.append(lower)
-            default:
-                return "Syntax error"
+    /// A rejected SETUSER: the modifier, the reason, and the whole text Redis replies.
+    struct SetUserError: Error {
+        let modifier: String
+        let reason: String
+        let text: String
+    }
+
+    /// The user as it would be after `rules` (the table is untouched): Redis's ACLStringSetUser.
+    func stage(_ name: String, rules: [String]) -> Result<ACLUser, SetUserError> {
+        let (merged, openAt) = ACL.mergeSelectorArguments(rules)
+        if let start = openAt {
+            let text = "Unmatched parenthesis in acl selector starting at '\(start)'."
+            return .failure(SetUserError(modifier: start, reason: text, text: text))
+        }
+        let u = ACLUser(name: name, allChannels: pubsubDefaultAllChannels)
+        if let old = users[name] { u.assign(old) }
+        for r in merged {
+            do { try apply(r, to: u) } catch {
+                return .failure(SetUserError(modifier: r, reason: error.message,
+                                             text: "Error in ACL SETUSER modifier '\(r)': \(error.message)"))
             }
         }
-        return nil
+        return .success(u)
+    }
+
+    /// Puts a staged user in the table, into the existing object when there is one.
+    mutating func commit(_ name: String, _ staged: ACLUser) {
+        if let old = users[name] { old.assign(staged) } else { users[name] = staged }
+    }
+
+    /// Redis's ACLMergeSelectorArguments: a selector split over several arguments (`(+get`,
+    /// `~k*)`) is joined with spaces. Also returns the argument that opened a parenthesis left open.
+    static func mergeSelectorArguments(_ rules: [String]) -> (merged: [String], unmatched: String?) {
+        var out: [String] = []
+        var open: String? = nil
+        var start: String? = nil
+        for r in rules {
+            if r.hasPrefix("("), !r.hasSuffix(")") { open = r; start = r; continue }
+            if let o = open {
+                open = o + " " + r
+                if r.hasSuffix(")") { out.append(open ?? ""); open = nil; start = nil }
+                continue
+            }
+            out.append(r)
+        }
+        return (out, start)
+    }
+
+    /// Applies one user rule (Redis's ACLSetUser); selector rules go to the root selector.
+    func apply(_ r: String, to u: ACLUser) throws(ACLRuleError) {
+        if r.isEmpty { return }
+        switch r.lowercased() {
+        case "on": u.enabled = true
+        case "off": u.enabled = false
+        case "skip-sanitize-payload": u.sanitizePayload = false
+        case "sanitize-payload": u.sanitizePayload = true
+        case "nopass": u.nopass = true; u.passwords = []
+        case "resetpass": u.nopass = false; u.passwords = []
+        case "clearselectors": u.selectors = []
+        case "reset":
+            u.nopass = false; u.passwords = []
+            u.root.allKeys = false; u.root.keyPatterns = []
+            u.root.allChannels = pubsubDefaultAllChannels; u.root.channels = []
+            u.enabled = false; u.sanitizePayload = true; u.selectors = []
+            try u.root.apply("-@all")
+        default:
+            let rest = String(r.dropFirst())
+            switch r.first ?? " " {
+            case ">", "#":
+                let h: String
+                if r.first == ">" { h = SHA256.hex(Array(rest.utf8)) } else {
+                    guard ACL.isPasswordHash(rest) else { throw .badHash }
+                    h = rest
+                }
+                if !u.passwords.contains(h) { u.passwords.append(h) }
+                u.nopass = false
+            case "<", "!":
+                let h: String
+                if r.first == "<" { h = SHA256.hex(Array(rest.utf8)) } else {
+                    guard ACL.isPasswordHash(rest) else { throw .badHash }
+                    h = rest
+                }
+                guard u.passwords.contains(h) else { throw .noSuchPassword }
+                u.passwords.removeAll { $0 == h }
+            case "(" where r.hasSuffix(")") && r.count >= 2:
+                var s = ACLSelector(allChannels: pubsubDefaultAllChannels)
+                let inner = String(r.dropFirst().dropLast())
+                for op in inner.split(whereSeparator: { $0 == " " || $0 == "\t" }) { try s.apply(String(op)) }
+                u.selectors.append(s)
+            default:
+                try u.root.apply(r)
+            }
+        }
+    }
+
+    /// 64 lowercase hex digits.
+    static func isPasswordHash(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
     /// Redis 7.0's ACL categories, in ACL CAT order.

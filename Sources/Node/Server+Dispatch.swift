@@ -58,7 +58,12 @@ extension Server {
                 return
             }
         }
-        let flags = cmd.flags
+        var flags = cmd.flags
+        // EVAL/FCALL: the script's flags decide whether it writes and may be refused on OOM;
+        // FUNCTION LOAD/RESTORE are deny-oom (Scripting.commandFlags).
+        if (flags.contains([.noscript, .skipMonitor, .stale]) && !flags.contains(.noAuth)) || flags.contains([.stale, .mayReplicate]) {
+            flags = scripting.commandFlags(c, cmd.name, flags)
+        }
         // A script past busy-reply-threshold: only what may stop it (or cannot interfere) runs.
         if let run = scriptRun, run.timedOut, !flags.contains(.allowBusy), !scriptCommandAllowedWhileBusy(c, cmd.name) {
             rejectCommand(c, run.isEval ? Server.busyEvalError : Server.busyFunctionError, ref)
@@ -77,15 +82,8 @@ extension Server {
             rejectCommand(c, "ERR Command not allowed inside a transaction", ref)
             return
         }
-        if !flags.contains(.noAuth), let user = c.user, !user.canRun(cmd, c.argv) {
-            let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
-            addACLLog(c, reason: "command", object: full, username: user.name)
-            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command", ref)
-            return
-        }
-        if !flags.contains(.noAuth), let user = c.user, let key = user.deniedKey(cmd, c.argv) {
-            addACLLog(c, reason: "key", object: key.text, username: user.name)
-            rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
+        if !flags.contains(.noAuth), let user = c.user, let denial = user.check(cmd, c.argv) {
+            rejectACLDenial(c, user, denial, cmd, ref)
             return
         }
         // maxmemory: evict first; refuse what may grow memory if still over (Eviction.swift).
@@ -126,7 +124,7 @@ extension Server {
             return
         }
         if c.flags.contains(.multi) && !flags.contains(.txControl) {
-            queueMultiCommand(c, ref)
+            queueMultiCommand(c, ref, flags: flags)
             c.out.raw("+QUEUED\r\n")
             return
         }
@@ -138,6 +136,22 @@ extension Server {
     /// The command named by `raw` (any case), through the registry's cache.
     @inline(__always)
     func lookupCommand(_ raw: Bytes) -> CommandRef? { commandTable.lookup(raw) }
+
+    /// Logs an ACL denial and replies Redis's NOPERM text for it.
+    private func rejectACLDenial(_ c: Client, _ user: ACLUser, _ denial: ACLDenial, _ cmd: borrowing CommandSpec, _ ref: CommandRef) {
+        switch denial {
+        case .command:
+            let full = c.argc > 1 && cmd.subcommands.contains(c.arg(1).text.lowercased()) ? cmd.name + "|" + c.arg(1).text.lowercased() : cmd.name
+            addACLLog(c, reason: "command", object: full, username: user.name)
+            rejectCommand(c, "NOPERM this user has no permissions to run the '\(full)' command", ref)
+        case .key(let i):
+            addACLLog(c, reason: "key", object: c.arg(i).text, username: user.name)
+            rejectCommand(c, "NOPERM this user has no permissions to access one of the keys used as arguments", ref)
+        case .channel(let i):
+            addACLLog(c, reason: "channel", object: c.arg(i).text, username: user.name)
+            rejectCommand(c, "NOPERM this user has no permissions to access one of the channels used as arguments", ref)
+        }
+    }
 
     /// Why writes must be refused right now (MISCONF, NOREPLICAS, READONLY), or nil.
     func writeRefusal() -> String? {

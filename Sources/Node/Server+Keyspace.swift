@@ -9,7 +9,8 @@ extension Server {
     /// Replicas never delete on their own: they wait for the master's DEL, but hide the key.
     @discardableResult
     func expireIfNeeded(_ db: Database, _ key: Key, now: Int64? = nil) -> Bool {
-        guard db.isExpired(key, now: now ?? clock.wallMillis()) else { return false }
+        // Inside a script time stands still at its start (Redis's scriptTimeSnapshot).
+        guard db.isExpired(key, now: now ?? scriptRun?.timeSnapshot ?? clock.wallMillis()) else { return false }
         if masterHost != nil {
             // Our master's stream may still touch the key; only reads hide it.
             return currentClient.map { !$0.flags.contains(.master) } ?? true
@@ -23,12 +24,12 @@ extension Server {
 
     /// Removes an expired key and propagates the deletion as DEL, as Redis does.
     func deleteExpired(_ db: Database, _ key: Key) {
-        db.remove(key)
+        let lazy = config.lazyfreeLazyExpire
+        if let old = db.remove(key), lazy { LazyFree.dispose(old) }
         stats.expiredKeys += 1
         notifyKeyspaceEvent(.expired, "expired", db, key)
         // Nobody changed it: a NOLOOP tracking client is told even if its own read expired it.
         signalModifiedKey(db, key, by: nil)
-        let lazy = config.passthrough["lazyfree-lazy-expire"] == "yes"
         alsoPropagate(db: db.id, [lazy ? Server.unlinkArgv : Server.delArgv, key.bytes])
     }
 

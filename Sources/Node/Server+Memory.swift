@@ -155,8 +155,8 @@ extension Server {
             "mem_aof_buffer:\(oh.aof)",
             "mem_allocator:libc",
             "active_defrag_running:0",
-            "lazyfree_pending_objects:0",
-            "lazyfreed_objects:0",
+            "lazyfree_pending_objects:\(LazyFree.pendingObjects)",
+            "lazyfreed_objects:\(LazyFree.freedObjects)",
         ]
     }
 

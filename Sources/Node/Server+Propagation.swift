@@ -12,6 +12,13 @@ struct PropagatedOp {
     let db: Int
     /// The command.
     let argv: [Bytes]
+    /// Where it goes: `PropagatedOp.toAOF`, `.toReplicas` or both (redis.set_repl narrows a
+    /// script's commands, as Redis's PROPAGATE_AOF / PROPAGATE_REPL).
+    var targets: UInt8 = PropagatedOp.toAll
+
+    static let toAOF: UInt8 = 1
+    static let toReplicas: UInt8 = 2
+    static let toAll: UInt8 = 3
 }
 
 /// The propagation state of the top-level call.
@@ -70,12 +77,15 @@ extension Server {
     }
 
     /// Called by `call` for a command that changed the dataset.
+    /// A script's command goes where its redis.set_repl said.
     func propagateCurrentCommand(_ c: Client) {
         guard shouldPropagate else { return }
+        var targets = PropagatedOp.toAll
+        if c.flags.contains(.script), let run = scriptRun { targets = UInt8(truncatingIfNeeded: run.replFlags) & PropagatedOp.toAll }
         if let r = propagation.replacement {
-            for argv in r { propagation.ops.append(PropagatedOp(db: c.db.id, argv: argv)) }
+            for argv in r { propagation.ops.append(PropagatedOp(db: c.db.id, argv: argv, targets: targets)) }
         } else {
-            propagation.ops.append(PropagatedOp(db: c.db.id, argv: c.argv))
+            propagation.ops.append(PropagatedOp(db: c.db.id, argv: c.argv, targets: targets))
         }
     }
 
@@ -91,14 +101,14 @@ extension Server {
         // One command is atomic by itself; a transaction's SELECT goes before its MULTI.
         let wrap = ops.count > 1
         if wrap, let first = ops.first { propagateNow(db: first.db, Server.multiArgv) }
-        for op in ops { propagateNow(db: op.db, op.argv) }
+        for op in ops { propagateNow(db: op.db, op.argv, targets: op.targets) }
         if wrap, let last = ops.last { propagateNow(db: last.db, Server.execArgv) }
     }
 
     /// Writes one command to the replication stream and the AOF buffer.
-    @inline(__always) private func propagateNow(db: Int, _ argv: [Bytes]) {
-        replication.feedCommand(db: db, argv)
-        aof.feed(db: db, argv)
+    @inline(__always) private func propagateNow(db: Int, _ argv: [Bytes], targets: UInt8 = PropagatedOp.toAll) {
+        if targets & PropagatedOp.toReplicas != 0 { replication.feedCommand(db: db, argv) }
+        if targets & PropagatedOp.toAOF != 0 { aof.feed(db: db, argv) }
     }
 
     static let multiArgv = [Bytes("MULTI".utf8)]

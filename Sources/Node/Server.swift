@@ -68,6 +68,8 @@ final class Server {
     var pause = ClientPause()
     /// The self-fencing rule of a master watched by sentinels (Replication/MasterFencing.swift).
     var fencing: MasterFencing
+    /// DEBUG PAUSE-CRON: the cron does nothing while set (as Redis's serverCron).
+    var cronPaused = false
     /// DEBUG SET-ACTIVE-EXPIRE: whether the cron removes expired keys.
     var activeExpireEnabled = true
     var monitors: [Client] = []
@@ -79,6 +81,10 @@ final class Server {
     var eviction = EvictionState()
     /// Peak and start-up figures of used_memory (Server+Memory.swift).
     var memory = MemoryBook()
+    /// The HTTP health and metrics listener while `http-port` is set (HTTP/Server+HTTP.swift).
+    var httpListener: HTTPServer? = nil
+    /// On a replica with the listener on: how far behind the master we are (HTTP/ReplicaLagProbe.swift).
+    var lagProbe: ReplicaLagProbe? = nil
     // The subsystems hold the server unowned, so they are made once `self` exists; read through
     // `unsafelyUnwrapped` (set for the server's whole life), the hot path pays no lazy-var check.
     private var replicationStorage: Replication? = nil
@@ -131,6 +137,12 @@ final class Server {
         listeners.onAccept = { [unowned self] fd in self.accept(fd: fd) }
         listeners.onAcceptError = { [unowned self] e in self.log.warning("Accepting client connection: \(e)") }
         try listeners.bind(config.bind, port: config.port, backlog: Int32(config.tcpBacklog)) { log.warning($0) }
+        if config.httpPort != 0 {
+            do { try applyHTTPConfig() } catch {
+                log.warning(error.message)
+                throw IOError(errnoCode: EADDRINUSE, call: "bind http-port")
+            }
+        }
         loop.addBeforeSleep { [unowned self] in self.beforeSleep() }
         loop.every({ [unowned self] in Int64(1000 / max(1, min(500, self.config.hz))) }) { [unowned self] in
             self.cron()
@@ -360,6 +372,7 @@ final class Server {
     }
 
     func cron() {
+        if cronPaused { return }
         let now = clock.monotonicMillis()
         keyAging.refresh(wallMillis: clock.wallMillis())
         _ = memory.note(ProcessMemory.allocated)
@@ -382,6 +395,7 @@ final class Server {
         persistenceCron()
         replication.cron(now: now)
         fencingCron(now: now)
+        httpCron(now: now)
         aof.cron(now: now)
     }
 

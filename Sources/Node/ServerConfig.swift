@@ -29,6 +29,10 @@ final class ServerConfig {
     var dbfilename = "dump.rdb"
     var enableProtectedConfigs = "no"
     var keyLoadDelay = 0
+    var rdbKeySaveDelay = 0
+    var lazyfreeLazyUserDel = false
+    var lazyfreeLazyUserFlush = false
+    var lazyfreeLazyExpire = false
     var loadingProcessEventsIntervalBytes = 2 * 1024 * 1024
     var databases = 16
     var maxclients = 10000
@@ -81,6 +85,8 @@ final class ServerConfig {
     var replicaPriority = 100
     var replicaAnnounceIP: String? = nil
     var replicaAnnouncePort = 0
+    /// `bind-source-addr`: the local address outgoing replication connections bind to.
+    var bindSourceAddr: String? = nil
     var replicaAnnounced = true
     var minReplicasToWrite = 0
     var minReplicasMaxLag = 10
@@ -119,6 +125,12 @@ final class ServerConfig {
     var latencyTracking = true
     var latencyPercentiles: [Double] = [50, 99, 99.9]
     var acllogMaxLen = 128
+    // The HTTP health and metrics listener (HTTP/Server+HTTP.swift; off while `http-port` is 0).
+    var httpPort = 0
+    /// Addresses for the HTTP listener; empty: the same as `bind`.
+    var httpBind: [String] = []
+    /// Milliseconds an HTTP client has to send a complete request (slowloris bound).
+    var httpTimeoutMillis = 5000
     /// HyperLogLogs stay sparse up to this many bytes (HyperLogLog.swift).
     var hllSparseMaxBytes = 3000
     /// `no`, `yes` or `clients`: how deeply RESTORE checks a payload (DumpCommands.swift).

@@ -41,7 +41,8 @@ enum CoordinatedFailover {
     static func handoverBatch(target: InstanceAddress, pause: Int64, cmd: (String) -> String) -> [[String]] {
         [[cmd("MULTI")],
          [cmd("CLIENT"), "PAUSE", String(pause), "WRITE"],
-         [cmd("FAILOVER"), "TO", target.ip, String(target.port), "TIMEOUT", String(pause)],
+         // The host the master lists the replica under (its announced name or its IP).
+         [cmd("FAILOVER"), "TO", target.host, String(target.port), "TIMEOUT", String(pause)],
          [cmd("EXEC")]]
     }
 

@@ -204,7 +204,9 @@ extension Sentinel {
     /// TYPE pubsub; EXEC` so the change persists and clients reconnect to the right node.
     @discardableResult
     func sendSlaveOf(_ ri: MonitoredInstance, to addr: InstanceAddress?) -> Bool {
-        let target = addr.map { [$0.ip, String($0.port)] } ?? ["NO", "ONE"]
+        // As Redis: the name with announce-hostnames (the replica resolves it, and follows it when
+        // the new master's address changes), else the IP.
+        let target = addr.map { [announced($0), String($0.port)] } ?? ["NO", "ONE"]
         return ri.link.sendBatch([
             [ri.command("MULTI")],
             [ri.command("SLAVEOF")] + target,
@@ -276,7 +278,8 @@ extension Sentinel {
     func switchToPromotedReplica(_ m: MonitoredInstance, now: Int64) {
         guard let r = m.promotedReplica else { abortFailover(m, now: now); m.failoverState = .none; return }
         let old = m.address
-        event(.warning, "+switch-master", message: "\(m.name) \(old.ip) \(old.port) \(r.address.ip) \(r.address.port)", master: m)
+        event(.warning, "+switch-master", message: "\(m.name) \(announced(old)) \(old.port) \(announced(r.address)) \(r.address.port)", master: m)
+        recordSwitch(m, from: old, to: r.address, leader: true)
         resetMasterAndChangeAddress(m, to: r.address, now: now)
     }
 

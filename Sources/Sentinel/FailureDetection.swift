@@ -92,7 +92,7 @@ extension Sentinel {
             if !force && elapsed < period { continue }
             if s.link.askInFlight && !force { continue }
             let runid = m.failoverState != .none ? myID : "*"
-            let ok = s.link.send([s.command("SENTINEL"), "is-master-down-by-addr", m.address.ip, String(m.address.port),
+            let ok = s.link.send([s.command("SENTINEL"), "is-master-down-by-addr", announced(m.address), String(m.address.port),
                                   String(currentEpoch), runid]) { [weak self, weak s] reply in
                 guard let self, let s else { return }
                 s.link.askInFlight = false

@@ -26,9 +26,13 @@ final class InstanceLink {
     /// When the oldest unanswered PING was sent; 0 when none is outstanding.
     var actPingTime: Int64
     var lastReconnTime: Int64 = 0
+    /// How long the last answered PING waited (ms; the oldest outstanding one): link latency.
+    var lastPingRTT: Int64 = -1
     var lastPubTime: Int64 = 0
     /// An INFO is outstanding: do not queue another behind a slow reply.
     var infoInFlight = false
+    /// The instance's hostname is being looked up for a reconnect.
+    var resolving = false
     /// An is-master-down-by-addr question is outstanding.
     var askInFlight = false
     /// Replies still due on the pub/sub link for its AUTH / CLIENT SETNAME (before SUBSCRIBE's).

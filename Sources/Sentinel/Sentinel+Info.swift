@@ -259,6 +259,7 @@ extension Sentinel {
                 let old = m.address
                 event(.warning, "+switch-master", message: "\(m.name) \(announced(old)) \(old.port) \(t[5]) \(mport)", master: m)
                 let newAddr = makeAddress(host: t[5], port: mport) ?? InstanceAddress(ip: t[5], port: mport)
+                recordSwitch(m, from: old, to: newAddr, leader: false)
                 resetMasterAndChangeAddress(m, to: newAddr, now: now)
                 callClientReconfigScript(m, role: "observer", state: "start", from: old, to: m.address)
             }

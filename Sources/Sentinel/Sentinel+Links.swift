@@ -32,25 +32,50 @@ extension Sentinel {
         return out
     }
 
-    /// Opens whichever connections of `ri` are missing.
+    /// Opens whichever connections of `ri` are missing. A hostname is looked up again on every
+    /// attempt (Redis does it too: a pod that came back with a new address is followed), off the
+    /// loop: the links open when the answer arrives.
     func reconnect(_ ri: MonitoredInstance, now: Int64) {
-        guard let loop, ri.link.simulatedSent == nil else { return }
+        guard loop != nil, ri.link.simulatedSent == nil else { return }
         let link = ri.link
-        guard link.disconnected, ri.address.port > 0 else { return }
+        guard link.disconnected, ri.address.port > 0, !link.resolving else { return }
         // Data nodes are retried 4× faster than Redis's once a ping period: a restarted old master
         // takes writes (which will be lost) until we reach it and demote it.
         let period = ri.isSentinel ? timings.pingPeriod : min(ri.pingPeriod(timings), SentinelTiming.nodeReconnectPeriod)
         if now - link.lastReconnTime < period { return }
         link.lastReconnTime = now
-        // Hostnames are resolved on every reconnect, so a moved host is followed (no stale IPs).
-        guard let ip = Sentinel.resolve(ri.address.host, allowHostnames: true) else {
-            log.debug("Can't resolve instance hostname \(ri.address.host)")
+        let host = ri.address.host
+        guard !Resolver.isIPLiteral(host), let resolver else {
+            openLinks(ri, ip: Resolver.isIPLiteral(host) ? host : (Resolver.lookup(host) ?? ""), now: now)
             return
         }
+        link.resolving = true
+        resolver.resolve(host) { [weak self, weak ri] ip in
+            guard let self, let ri else { return }
+            ri.link.resolving = false
+            guard let ip else {
+                self.log.debug("Can't resolve instance hostname \(host)")
+                return
+            }
+            // The instance moved meanwhile (a switch to the promoted replica): the next
+            // reconnect resolves its new host.
+            guard ri.address.host == host else { return }
+            self.openLinks(ri, ip: ip, now: self.clock.monotonicMillis())
+        }
+    }
+
+    /// Connects the missing links of `ri` to `ip` (its host, resolved).
+    func openLinks(_ ri: MonitoredInstance, ip: String, now: Int64) {
+        guard let loop, !ip.isEmpty else {
+            if !ri.address.host.isEmpty { log.debug("Can't resolve instance hostname \(ri.address.host)") }
+            return
+        }
+        let link = ri.link
+        guard link.disconnected else { return }
         ri.address.ip = ip
         if link.cmd == nil {
             do {
-                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop, source: settings.bindSourceAddr)
                 link.cmd = c
                 link.cmdConnTime = now
                 c.onInput = { [weak self, weak ri] conn in
@@ -76,7 +101,7 @@ extension Sentinel {
         }
         if !ri.isSentinel && link.pubsub == nil {
             do {
-                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop)
+                let c = try Connection.connect(host: ip, port: ri.address.port, loop: loop, source: settings.bindSourceAddr)
                 link.pubsub = c
                 link.pubsubConnTime = now
                 link.pubsubLastActivity = now
@@ -105,40 +130,38 @@ extension Sentinel {
         link.disconnected = link.cmd == nil || (!ri.isSentinel && link.pubsub == nil)
     }
 
-    /// An IP literal as is; a hostname resolved with getaddrinfo when `allowHostnames` (nil when it
-    /// does not resolve, or is a hostname while hostnames are not allowed).
-    static func resolve(_ host: String, allowHostnames: Bool) -> String? {
-        if isIPLiteral(host) { return host }
-        guard allowHostnames else { return nil }
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var res: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return nil }
-        defer { freeaddrinfo(res) }
-        // Prefer IPv4, as Redis's anetResolve tries AF_INET first.
-        var pick = first
-        var p: UnsafeMutablePointer<addrinfo>? = first
-        while let cur = p {
-            if cur.pointee.ai_family == AF_INET { pick = cur; break }
-            p = cur.pointee.ai_next
+    /// `host`'s address without waiting: an IP literal as is; with resolve-hostnames, a hostname's
+    /// last answer, a lookup being started when there is none (nil until it arrives). Unit tests
+    /// run without a loop and resolve in place.
+    func resolveNow(_ host: String) -> String? {
+        if Resolver.isIPLiteral(host) { return host }
+        guard settings.resolveHostnames else { return nil }
+        guard let resolver else { return Resolver.lookup(host) }
+        if let ip = resolver.lastAnswer(host) { return ip }
+        if !resolver.isResolving(host) { resolver.resolve(host) { [weak self] ip in if let ip { self?.learnAddress(host, ip) } } }
+        return nil
+    }
+
+    /// A lookup answered: instances created with `host` unresolved get its address.
+    func learnAddress(_ host: String, _ ip: String) {
+        func fill(_ ri: MonitoredInstance) {
+            if ri.address.ip.isEmpty && ri.address.host.lowercased() == host.lowercased() { ri.address.ip = ip }
         }
-        var buf = [CChar](repeating: 0, count: 64)
-        guard getnameinfo(pick.pointee.ai_addr, pick.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for m in masters.values {
+            fill(m)
+            m.replicas.values.forEach(fill)
+            m.sentinels.values.forEach(fill)
+        }
     }
 
-    /// True for a dotted-quad IPv4 or an IPv6 literal.
-    static func isIPLiteral(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4 && parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }) { return true }
-        return s.contains(":") && s.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
-    }
-
-    /// An address for `host`, resolved now (Redis's createSentinelAddr); nil when it cannot be.
+    /// An address for `host` (Redis's createSentinelAddr): nil for a bad port, or a hostname while
+    /// resolve-hostnames is off. A hostname that has no answer yet is accepted unresolved (empty
+    /// IP; Redis's accept_unresolved for instances): the link's reconnect resolves it.
     func makeAddress(host: String, port: Int) -> InstanceAddress? {
-        guard port >= 0 && port <= 65535, let ip = Sentinel.resolve(host, allowHostnames: settings.resolveHostnames) else { return nil }
-        return InstanceAddress(host: host, port: port, ip: ip)
+        guard port >= 0 && port <= 65535 else { return nil }
+        if Resolver.isIPLiteral(host) { return InstanceAddress(ip: host, port: port) }
+        guard settings.resolveHostnames else { return nil }
+        return InstanceAddress(host: host, port: port, ip: resolveNow(host) ?? "")
     }
 
     /// Reads hello messages from the pub/sub link.

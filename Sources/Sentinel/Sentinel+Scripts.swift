@@ -20,7 +20,7 @@ extension Sentinel {
     /// `client-reconfig-script <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>`.
     func callClientReconfigScript(_ m: MonitoredInstance, role: String, state: String, from: InstanceAddress, to: InstanceAddress) {
         guard let script = m.clientReconfigScript else { return }
-        queueScript([script, m.name, role, state, from.ip, String(from.port), to.ip, String(to.port)])
+        queueScript([script, m.name, role, state, announced(from), String(from.port), announced(to), String(to.port)])
     }
 
     /// Reaps finished children (retrying failures), kills scripts over the time limit, and starts

@@ -24,7 +24,11 @@ final class Sentinel {
     var masters: [String: MonitoredInstance] = [:]
     let log: Logger
     /// Nil in unit tests: no connections are made.
-    var loop: EventLoop?
+    var loop: EventLoop? {
+        didSet { resolver = loop.flatMap { try? Resolver(loop: $0) } }
+    }
+    /// Looks hostnames up off the loop (nil without a loop: unit tests resolve in place).
+    var resolver: Resolver?
     var tilt = false
     var tiltStartTime: Int64 = 0
     var previousTime: Int64 = 0
@@ -36,6 +40,8 @@ final class Sentinel {
     var onEvent: ((SentinelEvent) -> Void)?
     /// Random numbers: injected so tests are deterministic.
     var random: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
+    /// The master switches seen since start (Sentinel+History.swift).
+    var history = FailoverHistory()
     /// Script jobs queued or running (notification and client-reconfig scripts).
     var scripts = ScriptQueue()
     /// Changes the working directory for the `dir` directive (tests replace it: a test process
@@ -106,13 +112,19 @@ final class Sentinel {
     }
 
     /// Redis's sentinelAddrEqualsHostname: `host` names the same machine as `a`.
+    /// It never waits for DNS: a name is compared by its last answer, or by name until it has one.
+    /// The same name is the same machine even when its address changed since `a` was resolved.
     func addressMatches(_ a: InstanceAddress, _ host: String) -> Bool {
-        if let ip = Sentinel.resolve(host, allowHostnames: settings.resolveHostnames) { return ip.lowercased() == a.ip.lowercased() }
+        let h = host.lowercased()
+        if settings.resolveHostnames && a.host.lowercased() == h { return true }
+        if !a.ip.isEmpty && a.ip.lowercased() == h { return true }
+        if let ip = resolveNow(host), !a.ip.isEmpty { return ip.lowercased() == a.ip.lowercased() }
         return (settings.resolveHostnames ? a.host : a.ip).lowercased() == host.lowercased()
     }
 
-    /// The address text we report: the hostname with announce-hostnames, else the IP.
-    func announced(_ a: InstanceAddress) -> String { settings.announceHostnames ? a.host : a.ip }
+    /// The address text we report: the hostname with announce-hostnames, else the IP (the name
+    /// while it has not resolved: an empty address would make a rewritten config unloadable).
+    func announced(_ a: InstanceAddress) -> String { settings.announceHostnames || a.ip.isEmpty ? a.host : a.ip }
 
     /// Redis's `%@` event prefix: `<kind> <name> <ip> <port>` plus `@ <master> <ip> <port>`.
     func describe(_ ri: MonitoredInstance) -> String {
@@ -151,6 +163,7 @@ final class Sentinel {
             if m.failoverState == .updateConfig { switching.append(m) }
         }
         for m in switching { switchToPromotedReplica(m, now: now) }
+        forgetUnreachable(now: now)
         runPendingScripts(now: now)
         flushConfigIfDirty()
     }
@@ -271,6 +284,7 @@ final class Sentinel {
         let link = ri.link
         switch reply {
         case .simpleString(let s) where s.hasPrefix("PONG"):
+            if link.actPingTime != 0 { link.lastPingRTT = now - link.actPingTime }
             link.lastAvailTime = now
             link.actPingTime = 0
             ri.flags.remove(.masterRebootDown)

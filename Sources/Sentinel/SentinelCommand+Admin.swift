@@ -14,12 +14,15 @@ extension SentinelServer {
         guard let quorum = Int(a[5]) else { throw CommandError("ERR Invalid quorum") }
         guard let port = Int(a[4]) else { throw CommandError("ERR Invalid port") }
         guard quorum > 0 else { throw CommandError("ERR Quorum must be 1 or greater.") }
-        guard Sentinel.resolve(a[3], allowHostnames: s.settings.resolveHostnames) != nil else {
-            throw CommandError("ERR Invalid IP address or hostname specified")
-        }
+        // As Redis: the name must resolve now. A name never looked up before is resolved in the
+        // command (the operator asked for it; every periodic lookup runs off the loop).
+        let host = a[3]
+        let ip = Resolver.isIPLiteral(host) ? host
+            : s.settings.resolveHostnames ? (s.resolver?.lastAnswer(host) ?? Resolver.lookup(host)) : nil
+        guard let ip else { throw CommandError("ERR Invalid IP address or hostname specified") }
         guard s.masters[a[2]] == nil else { throw CommandError("ERR Duplicate master name.") }
         guard port >= 0 && port <= 65535 else { throw CommandError("ERR Invalid port number") }
-        guard let addr = s.makeAddress(host: a[3], port: port) else { throw CommandError("ERR Can't resolve instance hostname.") }
+        let addr = InstanceAddress(host: host, port: port, ip: ip)
         let m = s.makeMaster(name: a[2], address: addr, quorum: quorum, now: s.clock.monotonicMillis())
         s.masters[m.name] = m
         flushConfigAndReply(c)
@@ -110,7 +113,8 @@ extension SentinelServer {
     // MARK: - CONFIG
 
     /// The options SENTINEL CONFIG knows, in the order CONFIG GET lists them.
-    static let configOptions = ["resolve-hostnames", "announce-hostnames", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass", "loglevel"]
+    static let configOptions = ["resolve-hostnames", "announce-hostnames", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass", "loglevel",
+                                 "forget-unreachable-after"]
 
     func config(_ c: SentinelClient, _ a: [String]) throws {
         switch a[2].lowercased() {
@@ -131,6 +135,7 @@ extension SentinelServer {
             case "announce-port": return String(settings.announcePort)
             case "sentinel-user": return settings.sentinelUser ?? ""
             case "sentinel-pass": return settings.sentinelPass ?? ""
+            case "forget-unreachable-after": return String(settings.forgetUnreachableAfter)
             default: return settings.loglevel.name
             }
         }
@@ -158,6 +163,7 @@ extension SentinelServer {
             case "resolve-hostnames", "announce-hostnames": valid = parseYesNo(v) != nil
             case "announce-port": valid = Int(v).map { $0 >= 0 && $0 <= 65535 } ?? false
             case "loglevel": valid = LogLevel(name: v) != nil
+            case "forget-unreachable-after": valid = Int64(v).map { $0 >= 0 } ?? false
             default: valid = true
             }
             guard valid else { throw CommandError("ERR Invalid value '\(v)' to SENTINEL CONFIG SET '\(option)'") }
@@ -174,6 +180,7 @@ extension SentinelServer {
             case "announce-port": sentinel.settings.announcePort = Int(v) ?? 0
             case "sentinel-user": sentinel.settings.sentinelUser = v.isEmpty ? nil : v; dropSentinels = true
             case "sentinel-pass": sentinel.settings.sentinelPass = v.isEmpty ? nil : v; dropSentinels = true
+            case "forget-unreachable-after": sentinel.settings.forgetUnreachableAfter = Int64(v) ?? 0
             default:
                 sentinel.settings.loglevel = LogLevel(name: v) ?? sentinel.settings.loglevel
                 sentinel.log.level = sentinel.settings.loglevel

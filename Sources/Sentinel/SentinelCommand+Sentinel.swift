@@ -43,6 +43,9 @@ extension SentinelCommandTable {
             sub("debug", -2, since: "7.0.0", "Lists or updates the current configurable parameters of Redis Sentinel.",
                 complexity: "O(N) where N is the number of configurable parameters") { s, c, a in try s.debug(c, Array(a[2...])) },
             sub("failover", -3, since: "2.8.4", "Forces a Redis Sentinel failover.") { s, c, a in try s.failover(c, Array(a[2...])) },
+            // vigil's: the master switches this sentinel saw (Sentinel+History.swift).
+            sub("history", -2, since: "7.0.15", "Returns the master switches this Sentinel has seen since it started.",
+                complexity: "O(N) where N is the number of switches remembered") { s, c, a in try s.replyHistory(c, Array(a[2...])) },
             sub("flushconfig", 2, since: "2.8.4", "Rewrites the Redis Sentinel configuration file.") { s, c, _ in s.flushConfigAndReply(c) },
             sub("simulate-failure", -3, since: "3.2.0", "Simulates failover scenarios.") { s, c, a in try s.simulateFailure(c, Array(a[2...])) },
             sub("help", 2, since: "6.2.0", "Returns helpful text about the different subcommands.", [.loading, .stale]) { _, c, _ in

@@ -121,6 +121,8 @@ extension Sentinel {
                       force: settings.resolveHostnames)
         state.rewrite("sentinel announce-hostnames", "sentinel announce-hostnames \(settings.announceHostnames ? "yes" : "no")",
                       force: settings.announceHostnames)
+        state.rewrite("sentinel forget-unreachable-after", "sentinel forget-unreachable-after \(settings.forgetUnreachableAfter)",
+                      force: settings.forgetUnreachableAfter != 0)
         for m in masters.values.sorted(by: { $0.name < $1.name }) {
             let name = m.name
             // The master address in effect (the promoted replica's once it is promoted).

@@ -19,10 +19,22 @@ struct SentinelSettings {
     var announcePort = 0
     var resolveHostnames = false
     var announceHostnames = false
+    /// `sentinel forget-unreachable-after <ms>` (vigil): replicas and peer sentinels that gave no
+    /// valid reply for this long are forgotten, as a SENTINEL RESET would; 0 (the default, as
+    /// Redis, which never forgets) keeps them. Containers that come back with new addresses
+    /// otherwise leave dead entries that count against the quorum's majority.
+    var forgetUnreachableAfter: Int64 = 0
     var denyScriptsReconfig = true
     var sentinelUser: String?
     var sentinelPass: String?
     var configFile: String?
+    /// The HTTP health and metrics listener (SentinelServer+HTTP.swift): off while 0; on `bind`'s
+    /// addresses unless `http-bind` names others.
+    var httpPort = 0
+    var httpBind: [String] = []
+    var httpTimeoutMillis = 5000
+    /// `bind-source-addr`: the local address the links to instances bind to.
+    var bindSourceAddr: String?
 }
 
 /// Redis's atoi: leading spaces, an optional sign and the digits that follow; 0 when none.
@@ -57,7 +69,7 @@ extension Sentinel {
     /// (Redis's preMonitorCfgName): the rest need their master to exist, so they come after.
     static let preMonitorOptions: Set<String> = [
         "announce-ip", "announce-port", "deny-scripts-reconfig", "sentinel-user", "sentinel-pass",
-        "current-epoch", "myid", "resolve-hostnames", "announce-hostnames",
+        "current-epoch", "myid", "resolve-hostnames", "announce-hostnames", "forget-unreachable-after",
     ]
 
     /// Loads a configuration as Redis does: plain directives take effect in order as they are read
@@ -106,6 +118,9 @@ extension Sentinel {
             guard let b = parseYesNo(try one()) else { throw d.error("argument must be 'yes' or 'no'") }
             settings.daemonize = b
         case "pidfile": settings.pidfile = try one()
+        case "bind-source-addr":
+            let v = try one()
+            settings.bindSourceAddr = v.isEmpty ? nil : v
         case "requirepass":
             let p = try one()
             settings.requirepass = p.isEmpty ? nil : p
@@ -113,6 +128,13 @@ extension Sentinel {
         case "protected-mode":
             guard let b = parseYesNo(try one()) else { throw d.error("argument must be 'yes' or 'no'") }
             settings.protectedMode = b
+        case "http-port":
+            guard let p = Int(try one()), p >= 0, p <= 65535 else { throw d.error("Invalid port") }
+            settings.httpPort = p
+        case "http-bind": settings.httpBind = a
+        case "http-timeout":
+            guard let t = Int(try one()), t > 0 else { throw d.error("argument must be a positive number of milliseconds") }
+            settings.httpTimeoutMillis = t
         case "user":
             guard let name = a.first else { throw d.error("wrong number of arguments") }
             if let bad = settings.users.setUser(name, Array(a.dropFirst())) { throw d.error("Error in user declaration '\(bad)'") }
@@ -220,6 +242,9 @@ extension Sentinel {
         case ("announce-hostnames", 2):
             guard let b = parseYesNo(a[1]) else { return "Please specify yes or no for the announce-hostnames option." }
             settings.announceHostnames = b
+        case ("forget-unreachable-after", 2):
+            guard let v = Int64(a[1]), v >= 0 else { return "forget-unreachable-after must be 0 (never) or a time in milliseconds." }
+            settings.forgetUnreachableAfter = v
         default:
             return "Unrecognized sentinel configuration statement."
         }

@@ -74,6 +74,12 @@ enum SentinelMain {
             return 1
         }
         log.notice("Running mode=sentinel, port=\(sentinel.settings.port).")
+        if sentinel.settings.httpPort != 0 {
+            do { try server.startHTTP() } catch {
+                log.warning("Failed listening on HTTP port \(sentinel.settings.httpPort), aborting.")
+                return 1
+            }
+        }
         if sentinel.myID.isEmpty {
             sentinel.myID = RunID.make()
             if !sentinel.flushConfig() { return 1 }

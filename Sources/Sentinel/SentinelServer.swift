@@ -135,6 +135,8 @@ final class SentinelServer {
     /// CLIENT PAUSE: until when, and whether every command waits (ALL) or only PUBLISH (WRITE).
     var pausedUntil: Int64 = 0
     var pauseAll = false
+    /// The HTTP health and metrics listener while `http-port` is set (SentinelServer+HTTP.swift).
+    var httpListener: HTTPServer?
 
     /// The sentinel's clock: client ages, CLIENT PAUSE, ACL LOG times.
     var clock: Clock { sentinel.clock }

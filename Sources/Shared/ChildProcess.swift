@@ -22,6 +22,11 @@ public final class ChildProcess {
     /// Forks. The child unblocks SIGTERM/SIGINT (the parent routes them through its signalfd),
     /// runs `body` and `_exit`s with what it returns; the parent gets the handle. `clock` is the
     /// caller's (its durations are measured against the start read from it).
+    ///
+    /// The child has only the forking thread: a lock another thread (vigil-node's lazyfree
+    /// worker, a resolver thread) held at the fork stays held in it forever. So `body` must take
+    /// no lock of ours, resolve no names and wait for no thread; it writes and exits. glibc's fork
+    /// re-initializes malloc's own locks, so allocating is safe.
     public static func fork(clock: Clock, _ body: () -> Int32) throws -> ChildProcess {
         let pid = try Posix.fork()
         if pid == 0 {

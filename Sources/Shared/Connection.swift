@@ -43,8 +43,9 @@ public final class Connection: EventHandler {
     }
 
     /// Starts an outgoing connection; `onConnect` reports the result.
-    public static func connect(host: String, port: Int, loop: EventLoop) throws -> Connection {
-        let fd = try Socket.connect(host: host, port: port)
+    /// `source`, when set, is the local address to bind first (bind-source-addr).
+    public static func connect(host: String, port: Int, loop: EventLoop, source: String? = nil) throws -> Connection {
+        let fd = try Socket.connect(host: host, port: port, source: source)
         let c: Connection
         do { c = try Connection(fd: fd, loop: loop, connecting: true) } catch { Posix.close(fd); throw error }
         return c
@@ -180,6 +181,15 @@ public final class Connection: EventHandler {
     }
 
     private var readEnabled = true
+
+    /// Asks for a writable event instead of writing now: a producer that refills the output from
+    /// `onDrained` (a file sent in chunks) sends one chunk per loop iteration, so other clients
+    /// are served between chunks however fast the peer reads.
+    public func wantWritable() {
+        guard !isClosed, !isConnecting, !watchingWrite else { return }
+        watchingWrite = true
+        loop.setInterest(fd: fd, read: readEnabled, write: true)
+    }
 
     /// Stops or resumes reading (CLIENT PAUSE, back-pressure).
     public func setReading(_ on: Bool) {

@@ -71,11 +71,14 @@ public enum Socket {
 
     /// Starts a non-blocking TCP connect to an IPv4/IPv6 literal or `localhost`. Completion is
     /// signalled by writability; check it with `connectResult`.
-    public static func connect(host: String, port: Int) throws -> Int32 {
+    public static func connect(host: String, port: Int, source: String? = nil) throws -> Int32 {
         let h = host == "localhost" ? "127.0.0.1" : host
         let v6 = h.contains(":")
         let fd = try Posix.blocking("socket") {
             Glibc.socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        }
+        if let source {
+            do { try bindSource(fd, source, v6: v6) } catch { Posix.close(fd); throw error }
         }
         var r: Int32
         if v6 {
@@ -102,6 +105,30 @@ public enum Socket {
         do { try Posix.checkConnect(r, "connect \(host):\(port)") } catch { Posix.close(fd); throw error }
         setNoDelay(fd)
         return fd
+    }
+
+    /// Binds an outgoing socket to the local IP `source` (port chosen by the kernel), as Redis's
+    /// anetTcpNonBlockBindConnect does for bind-source-addr.
+    static func bindSource(_ fd: Int32, _ source: String, v6: Bool) throws {
+        if v6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            guard inet_pton(AF_INET6, source, &addr.sin6_addr) == 1 else { throw IOError(errnoCode: EINVAL, call: "bind \(source)") }
+            _ = try withUnsafePointer(to: &addr) { (p) throws in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sp) throws in
+                    try Posix.blocking("bind \(source)") { Glibc.bind(fd, sp, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
+            }
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            guard inet_pton(AF_INET, source, &addr.sin_addr) == 1 else { throw IOError(errnoCode: EINVAL, call: "bind \(source)") }
+            _ = try withUnsafePointer(to: &addr) { (p) throws in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sp) throws in
+                    try Posix.blocking("bind \(source)") { Glibc.bind(fd, sp, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        }
     }
 
     /// A connected pair of Unix stream sockets (tests, in-process peers).

@@ -48,6 +48,16 @@ import TestSupport
         }
     }
 
+    /// The operator's `scripts/cluster switchover` (coordinated) under plain SETs: every round
+    /// switches and nothing acknowledged is lost.
+    @Test func clusterSwitchoverLosesNoAcknowledgedWrite() throws {
+        guard let rows = try run(["cluster-switchover-quick"]) else { return }
+        guard let row = rows.first, row.count >= 5 else { Issue.record("no table row"); return }
+        #expect((Int(row[1]) ?? 0) >= 300, "writes acknowledged: \(row)")
+        #expect(row[2] == "0", "acknowledged writes lost: \(row)")
+        #expect(row[4].hasPrefix("2/2 rounds"), "\(row)")
+    }
+
     @Test func twoSentinelsDownMeansNoFailoverAndNoHarm() throws {
         guard let rows = try run(["two-sentinels-down"]) else { return }
         guard let row = rows.first, row.count >= 5 else { Issue.record("no table row"); return }

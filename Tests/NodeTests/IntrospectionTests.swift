@@ -120,6 +120,20 @@ import Shared
 
     // MARK: - SLOWLOG
 
+    @Test func slowlogRedactsMigrateCredentials() throws {
+        let n = try TxInProcessNode()
+        let c = try n.client()
+        n.run(c, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+        n.run(c, "SLOWLOG", "RESET")
+        // No such key: MIGRATE answers NOKEY without connecting, and is logged all the same.
+        n.run(c, "MIGRATE", "127.0.0.1", "1", "key", "9", "5000", "AUTH", "pw")
+        n.run(c, "MIGRATE", "127.0.0.1", "1", "key", "9", "5000", "AUTH2", "user", "pw")
+        let reply = try #require(try RESPParser.parse(Bytes(n.run(c, "SLOWLOG", "GET", "-1").utf8))?.value.elements)
+        func argv(_ i: Int) -> [String] { (reply[i].elements?[3].elements ?? []).compactMap(\.string) }
+        #expect(argv(0).suffix(4) == ["5000", "AUTH2", "(redacted)", "(redacted)"])
+        #expect(argv(1).suffix(3) == ["5000", "AUTH", "(redacted)"])
+    }
+
     @Test func slowlogKeepsSlowCommandsTrimmedAndRedacted() throws {
         let n = try TxInProcessNode()
         let c = try n.client()

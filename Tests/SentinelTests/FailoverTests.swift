@@ -96,6 +96,9 @@ import Testing
         s.tick(now: now + 10)
         #expect(rec.message("+switch-master") == "mymaster 10.0.0.1 6000 10.0.0.3 6000")
         #expect(m.address == InstanceAddress(ip: "10.0.0.3", port: 6000))
+        // The history (SENTINEL HISTORY, GET /history) has the switch, led by us, forced.
+        #expect(s.history.records.map { [$0.master, String($0.epoch), $0.from, $0.to, $0.role] } == [["mymaster", "1", "10.0.0.1:6000", "10.0.0.3:6000", "leader"]])
+        #expect(s.history.records.first?.coordinated == false && s.history.counts["mymaster"] == 1)
         #expect(m.failoverState == .none && !m.flags.contains(.failoverInProgress))
         // The old master is now a replica; the promoted one is not listed as its own replica.
         #expect(Set(m.replicas.keys) == ["10.0.0.1:6000", "10.0.0.2:6000"])

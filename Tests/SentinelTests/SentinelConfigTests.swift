@@ -164,6 +164,9 @@ import Testing
         #expect(rec.message("+switch-master") == "mymaster 10.0.0.1 6000 10.0.0.2 6000")
         #expect(m.address == InstanceAddress(ip: "10.0.0.2", port: 6000))
         #expect(m.configEpoch == 3)
+        // Learned from a peer: an observer's history record with the new epoch.
+        #expect(s.history.records.map { [String($0.epoch), $0.from, $0.to, $0.role] } == [["3", "10.0.0.1:6000", "10.0.0.2:6000", "observer"]])
+        #expect(s.history.records.first?.coordinated == nil)
         #expect(m.replicas["10.0.0.1:6000"] != nil)
     }
 

@@ -16,6 +16,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_streams  # noqa: E402  (the streams phase)
+import bench_scripting  # noqa: E402  (the scripting phase)
+import bench_scale  # noqa: E402  (the scale phase: latency during snapshots and lazy frees)
+import bench_cache  # noqa: E402  (the cache phase, --only cache)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESERVED_PORTS = {6379, 6380, 6381, 26379, 26380, 26381}
@@ -60,8 +63,9 @@ def cli(port, *args, timeout=600):
 class ServerProc:
     """One server process on a free port in its own directory."""
 
-    def __init__(self, kind, binary, workdir):
+    def __init__(self, kind, binary, workdir, extra_args=()):
         self.kind, self.binary, self.dir = kind, binary, workdir
+        self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
 
@@ -71,6 +75,7 @@ class ServerProc:
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir]
         if self.kind == "redis":
             args += ["--appendonly", "no"]
+        args += self.extra_args
         self.logf = open(os.path.join(self.dir, "server.log"), "ab")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.dir)
@@ -241,7 +246,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default="throughput,memory,rdb,streams,repl,datatypes")
+    ap.add_argument("--only", default="throughput,memory,rdb,streams,scripting,repl,datatypes")
     a = ap.parse_args()
 
     phases = set(a.only.split(","))
@@ -279,6 +284,8 @@ def main():
             write_datatypes_file(dt_path, dt_n)
 
         for rnd in range(1, rounds + 1):
+            if "scale" in phases:
+                bench_scale.run_round(kinds, work, rnd, add, a.quick, log, ServerProc, cli, running)
             if "datatypes" in phases:
                 for k, b in kinds:
                     s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-dt")).start()
@@ -309,6 +316,9 @@ def main():
                     s.stop()
                     running.remove(s)
 
+            if "cache" in phases:
+                bench_cache.run_round(ServerProc, kinds, work, rnd, cli, run_benchmark, settle_rss, add, a.quick, log)
+
             if "streams" in phases:
                 for k, b in kinds:
                     s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-streams")).start()
@@ -320,6 +330,15 @@ def main():
                     s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-streams-mem")).start()
                     running.append(s)
                     bench_streams.run_memory(s, run_benchmark, settle_rss, add, a.quick)
+                    s.stop()
+                    running.remove(s)
+
+            if "scripting" in phases:
+                for k, b in kinds:
+                    s = ServerProc(k, b, os.path.join(work, f"r{rnd}-{k}-scripting")).start()
+                    running.append(s)
+                    log(f"round {rnd}: scripting on {k}")
+                    bench_scripting.run_round(s, cli, run_benchmark, add, a.quick, log)
                     s.stop()
                     running.remove(s)
 
@@ -391,6 +410,9 @@ ROWS = [
 
 
 ROWS += bench_streams.ROWS
+ROWS += bench_scripting.ROWS
+ROWS += bench_scale.ROWS
+ROWS += bench_cache.ROWS
 
 
 def report(samples, kinds, rounds, a):
@@ -412,6 +434,8 @@ def report(samples, kinds, rounds, a):
             ratio = f"{q:.2f}"
             ok = q >= target if better == "higher" else q <= target
             verdict = f"{'>=' if better == 'higher' else '<='}{target:.1f} {'met' if ok else 'NOT met'}"
+            if better == "info":
+                verdict = ""
         print(f"{label:<40} {vs:>12} {rs:>12} {ratio:>7}  {verdict}")
     dts = [m.split(":", 1)[1] for m in samples["vigil"] if m.startswith("dt:")]
     if dts:

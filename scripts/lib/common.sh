@@ -8,7 +8,8 @@ as_root() {
   else log "need root for: $*"; return 1; fi
 }
 
-# Debian's redis packages and PyPI's redis + pytest, only when absent. A policy-rc.d that denies
+# Debian's redis packages and PyPI's redis + pytest + prometheus_client (its text-format parser checks
+# /metrics), only when absent. A policy-rc.d that denies
 # service starts keeps the package scripts from launching the distro's redis on 6379/26379.
 install_test_dependencies() {
   local missing=()
@@ -31,9 +32,9 @@ install_test_dependencies() {
     as_root service redis-server stop >/dev/null 2>&1 || true
     as_root service redis-sentinel stop >/dev/null 2>&1 || true
   fi
-  if ! python3 -c 'import redis, pytest' >/dev/null 2>&1; then
-    log "installing redis and pytest (PyPI)"
-    python3 -m pip install -q redis pytest 2>&1 | grep -v 'Running pip as the' || true
+  if ! python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1; then
+    log "installing redis, pytest and prometheus_client (PyPI)"
+    python3 -m pip install -q redis pytest prometheus_client 2>&1 | grep -v 'Running pip as the' || true
   fi
 }
 

@@ -26,4 +26,17 @@ int vigil_alloc_counting(void);
 void vigil_malloc_info(size_t *allocated, size_t *arena, size_t *mmapped, size_t *free_bytes);
 /// Returns freed arena memory to the kernel (MEMORY PURGE).
 void vigil_malloc_trim(void);
+
+/// A job for the lazyfree thread: `fn(job)` runs there (Redis's bio.c, BIO_LAZY_FREE).
+typedef void (*vigil_bio_fn)(void *job);
+/// Queues `fn(job)` for the background thread, started on first use; `objects` is what the job
+/// frees (INFO lazyfree_pending_objects / lazyfreed_objects). Returns 0, or -1 when the thread
+/// cannot be started (the caller then runs the job itself).
+int vigil_bio_submit(vigil_bio_fn fn, void *job, size_t objects);
+/// Objects queued and not yet freed.
+size_t vigil_bio_pending_objects(void);
+/// Objects freed by the thread since start (or the last reset).
+size_t vigil_bio_freed_objects(void);
+/// Zeroes the freed-objects counter (CONFIG RESETSTAT).
+void vigil_bio_reset_freed(void);
 #endif

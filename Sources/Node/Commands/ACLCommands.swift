@@ -27,8 +27,14 @@ extension Server {
             guard c.argc >= 3 else { throw CommandError.wrongArity("acl|setuser") }
             for i in 2..<c.argc { c.redact(i) }
             let name = c.arg(2).text
+            if ACLSelector.hasSpaces(c.arg(2)[...]) { throw CommandError("ERR Usernames can't contain spaces or null characters") }
             let rules = (3..<max(3, c.argc)).map { c.arg($0).text }
-            if let err = acl.setUser(name, rules: rules) { throw CommandError("ERR " + err) }
+            switch acl.stage(name, rules: rules) {
+            case .failure(let e): throw CommandError("ERR " + e.text)
+            case .success(let staged):
+                if let old = acl.users[name] { killPubSubClientsIfNeeded(staged, old) }
+                acl.commit(name, staged)
+            }
             c.out.ok()
         case "DELUSER":
             guard c.argc >= 3 else { throw CommandError.wrongArity("acl|deluser") }
@@ -50,14 +56,19 @@ extension Server {
         case "GETUSER":
             guard c.argc == 3 else { throw CommandError.wrongArity("acl|getuser") }
             guard let u = acl.users[c.arg(2).text] else { c.out.null(); return }
-            let r = u.ruleWords
             c.out.mapHeader(6)
-            c.out.bulk("flags"); c.out.bulks(r.flags)
+            c.out.bulk("flags")
+            let flags = u.flagWords
+            c.out.setHeader(flags.count)
+            for f in flags { c.out.bulk(f) }
             c.out.bulk("passwords"); c.out.bulks(u.passwords)
-            c.out.bulk("commands"); c.out.bulk(r.commands)
-            c.out.bulk("keys"); c.out.bulk(r.keys.joined(separator: " "))
-            c.out.bulk("channels"); c.out.bulk(r.channels == "resetchannels" ? "" : r.channels.replacingPrefix("resetchannels ", ""))
-            c.out.bulk("selectors"); c.out.arrayHeader(0)
+            describeSelector(c, u.root)
+            c.out.bulk("selectors")
+            c.out.arrayHeader(u.selectors.count)
+            for s in u.selectors {
+                c.out.mapHeader(3)
+                describeSelector(c, s)
+            }
         case "CAT":
             guard c.argc <= 3 else { throw CommandError.wrongArity("acl|cat") }
             if c.argc == 2 { c.out.bulks(ACL.categories); return }
@@ -100,6 +111,35 @@ extension Server {
             ])
         default:
             throw CommandError.unknownSubcommand(c.arg(1), "ACL")
+        }
+    }
+}
+
+extension Server {
+    /// GETUSER's commands, keys and channels of one selector.
+    func describeSelector(_ c: Client, _ s: ACLSelector) {
+        c.out.bulk("commands"); c.out.bulk(s.commandRules)
+        c.out.bulk("keys"); c.out.bulk(s.keysText)
+        c.out.bulk("channels"); c.out.bulk(s.channelsText)
+    }
+
+    /// Closes the pub/sub connections of `original` that its new rules no longer allow (Redis's
+    /// ACLKillPubsubClientsIfNeeded): nothing to do when the new channels include the old ones.
+    func killPubSubClientsIfNeeded(_ new: ACLUser, _ original: ACLUser) {
+        let newSelectors = [new.root] + new.selectors
+        if newSelectors.contains(where: \.allChannels) { return }
+        let upcoming = newSelectors.flatMap(\.channels)
+        let oldSelectors = [original.root] + original.selectors
+        if !oldSelectors.contains(where: \.allChannels)
+            && oldSelectors.allSatisfy({ $0.channels.allSatisfy { upcoming.contains($0) } }) { return }
+        var probe = ACLSelector()
+        probe.channels = upcoming
+        for cl in clients.values where cl.user === original && !cl.subscriptions.isEmpty {
+            let s = cl.subscriptions
+            let violates = s.patterns.contains { !probe.channelAllowed($0.bytes, isPattern: true) }
+                || s.channels.contains { !probe.channelAllowed($0.bytes, isPattern: false) }
+                || s.shardChannels.contains { !probe.channelAllowed($0.bytes, isPattern: false) }
+            if violates { closeASAP(cl) }
         }
     }
 }

@@ -127,6 +127,8 @@ extension Server {
         pubsub.unsubscribeAll(c)
         c.flags.remove(.pubsub)
         if c.flags.contains(.monitor) { monitors.removeAll { $0 === c }; c.flags.remove(.monitor) }
+        // Redis's clearClientConnectionState also ends client-side caching.
+        if c.flags.contains(.tracking) { disableTracking(c) }
         c.db = databases[0]
         c.out.proto = 2
         c.name = []

@@ -11,7 +11,7 @@ extension CommandTable {
             CommandSpec("pfadd", -2, [.write, .denyOOM, .fast], ["write", "hyperloglog", "fast"], keys: (1, 1, 1)) { s, c in
                 try s.pfaddCommand(c)
             },
-            CommandSpec("pfcount", -2, [.readonly], ["read", "hyperloglog", "slow"], keys: (1, -1, 1)) { s, c in
+            CommandSpec("pfcount", -2, [.readonly, .mayReplicate], ["read", "hyperloglog", "slow"], keys: (1, -1, 1)) { s, c in
                 try s.pfcountCommand(c)
             },
             CommandSpec("pfmerge", -2, [.write, .denyOOM], ["write", "hyperloglog", "slow"], keys: (1, -1, 1)) { s, c in

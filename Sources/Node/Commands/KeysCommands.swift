@@ -20,7 +20,7 @@ extension CommandTable {
         }
         return [
             CommandSpec("del", -2, [.write], ["keyspace", "write", "slow"], keys: all) { s, c in s.delCommand(c) },
-            CommandSpec("unlink", -2, [.write, .fast], ["keyspace", "write", "fast"], keys: all) { s, c in s.delCommand(c) },
+            CommandSpec("unlink", -2, [.write, .fast], ["keyspace", "write", "fast"], keys: all) { s, c in s.delCommand(c, lazy: true) },
             CommandSpec("exists", -2, rf, ["keyspace", "read", "fast"], keys: all) { s, c in
                 var n = 0
                 // A lookup, not a peek: EXISTS counts keyspace hits and misses in Redis.
@@ -73,11 +73,15 @@ extension CommandTable {
 extension Server {
     // MARK: - Deletion
 
-    func delCommand(_ c: Client) {
+    /// DEL and UNLINK (`lazy`: big values are freed on the lazyfree thread; DEL too with
+    /// lazyfree-lazy-user-del yes).
+    func delCommand(_ c: Client, lazy: Bool = false) {
+        let lazy = lazy || config.lazyfreeLazyUserDel
         var n = 0
         for i in 1..<c.argc {
             let key = c.key(i)
-            if lookupWrite(c.db, key) != nil, c.db.remove(key) != nil {
+            if lookupWrite(c.db, key) != nil, let old = c.db.remove(key) {
+                if lazy { LazyFree.dispose(old) }
                 keyWritten(c.db, key)
                 notifyKeyspaceEvent(.generic, "del", c.db, key)
                 n += 1

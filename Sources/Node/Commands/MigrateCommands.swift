@@ -123,10 +123,14 @@ extension Server {
                 guard more >= 1 else { throw CommandError.syntax }
                 j += 1
                 password = c.arg(j)
+                // SLOWLOG and MONITOR must not show the credentials (Redis redacts them here).
+                c.redact(j)
             case "auth2":
                 guard more >= 2 else { throw CommandError.syntax }
                 username = c.arg(j + 1)
                 password = c.arg(j + 2)
+                c.redact(j + 1)
+                c.redact(j + 2)
                 j += 2
             case "keys":
                 guard c.arg(3).isEmpty else {

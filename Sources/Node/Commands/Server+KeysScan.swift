@@ -95,20 +95,34 @@ extension Server {
     // MARK: - Whole databases
 
     /// Parses the optional ASYNC/SYNC of FLUSHDB/FLUSHALL (both run synchronously here).
-    func flushOptions(_ c: Client) throws {
+    /// FLUSHALL/FLUSHDB [ASYNC|SYNC]: whether to free on the lazyfree thread (without an
+    /// option: lazyfree-lazy-user-flush).
+    func flushOptions(_ c: Client) throws -> Bool {
         if c.argc > 2 { throw CommandError.syntax }
         if c.argc == 2 {
             let o = c.option(1)
             guard o == "ASYNC" || o == "SYNC" else { throw CommandError.syntax }
+            return o == "ASYNC"
+        }
+        return config.lazyfreeLazyUserFlush
+    }
+
+    /// Empties `db`, in the background when `async` (emptyDbAsync queues even a small one).
+    func emptyDatabase(_ db: Database, async: Bool) {
+        let n = db.count
+        if async && n > 0 {
+            LazyFree.disposeContents(db.detachContents(), objects: n)
+        } else {
+            db.clear()
         }
     }
 
     func flushdbCommand(_ c: Client) throws {
-        try flushOptions(c)
+        let async = try flushOptions(c)
         let n = c.db.count
         watchTable.touchExisting(in: c.db, now: clock.wallMillis())
         signalStreamsGoing(c.db)
-        c.db.clear()
+        emptyDatabase(c.db, async: async)
         trackingInvalidateOnFlush()
         dirty += n
         // Redis forces propagation even of a no-op flush so replicas stay identical.
@@ -117,13 +131,13 @@ extension Server {
     }
 
     func flushallCommand(_ c: Client) throws {
-        try flushOptions(c)
+        let async = try flushOptions(c)
         var n = 0
         for db in databases {
             n += db.count
             watchTable.touchExisting(in: db, now: clock.wallMillis())
             signalStreamsGoing(db)
-            db.clear()
+            emptyDatabase(db, async: async)
         }
         trackingInvalidateOnFlush()
         // The +1 makes even an empty FLUSHALL count as a change (it always propagates in Redis).

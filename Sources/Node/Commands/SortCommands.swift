@@ -67,7 +67,7 @@ extension Server {
         var sortBy: Bytes? = nil
         var dontSort = false
         var gets: [Bytes] = []
-        let fullKeyAccess = c.user.map { $0.keyRules.contains("~*") } ?? true
+        let fullKeyAccess = c.user.map { u in lookupCommand(c.argv[0]).map { u.hasUnrestrictedKeyAccess($0.spec, c.argv, .read) } ?? false } ?? true
         var j = 2
         while j < c.argc {
             let left = c.argc - j - 1
@@ -108,8 +108,9 @@ extension Server {
         case .zset?: isZSet = true
         default: throw CommandError.wrongType
         }
-        // An unsorted set is in hash order; stored results must not depend on it.
-        if dontSort && isSet && storeKey != nil {
+        // An unsorted set is in hash order; stored results and a script's view (which its
+        // effects may depend on) must not depend on it.
+        if dontSort && isSet && (storeKey != nil || c.flags.contains(.script)) {
             dontSort = false
             alpha = true
             sortBy = nil

@@ -144,6 +144,10 @@ struct StreamReadArgs {
             let more = c.argc - i - 1
             let opt = c.arg(i)
             if opt.isOption("BLOCK") && more > 0 {
+                // Redis refuses BLOCK from scripts outright (there is no sense waiting in Lua).
+                if c.flags.contains(.script) {
+                    throw CommandError("ERR \(c.arg(0).text) command is not allowed with BLOCK option from scripts")
+                }
                 i += 1
                 guard let t = NumberFormat.parseInt(c.arg(i)) else { throw CommandError("ERR timeout is not an integer or out of range") }
                 if t < 0 { throw CommandError("ERR timeout is negative") }

@@ -45,11 +45,13 @@ extension CommandTable {
 extension Server {
     /// Adds the command in `c.argv` to the transaction. After an error nothing more is kept (the
     /// EXEC will abort), as Redis's queueMultiCommand.
-    func queueMultiCommand(_ c: Client, _ ref: CommandRef) {
+    /// `flags`: the command's traits as processCommand judged them (a script's own, for EVAL).
+    func queueMultiCommand(_ c: Client, _ ref: CommandRef, flags: CommandFlags? = nil) {
         guard c.flags.isDisjoint(with: [.dirtyCAS, .dirtyExec]) else { return }
         c.multiQueue.append(QueuedCommand(argv: c.argv, entry: ref))
-        c.multiFlags.formUnion(ref.spec.flags)
-        c.multiLacks.formUnion(CommandFlags(rawValue: ~ref.spec.flags.rawValue))
+        let f = flags ?? ref.spec.flags
+        c.multiFlags.formUnion(f)
+        c.multiLacks.formUnion(CommandFlags(rawValue: ~f.rawValue))
     }
 
     /// Leaves MULTI: drops the queue, the error/CAS marks and every WATCH.
@@ -87,9 +89,10 @@ extension Server {
         for q in queue {
             c.argv = q.argv
             // ACLs may have changed since the command was queued.
-            if let user = c.user, !user.canRun(q.entry.spec, q.argv) || !user.canAccessKeys(q.entry.spec, q.argv) {
-                let reason = user.canRun(q.entry.spec, q.argv) ? "no permission to touch the specified keys" : "no permission to execute the command or subcommand"
-                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(reason)")
+            if let user = c.user, let denial = user.check(q.entry.spec, q.argv) {
+                let object = denial == .command ? Server.fullCommandName(q.entry.spec, q.argv) : q.argv[denial.position].text
+                addACLLog(c, reason: denial.logReason, object: object, username: user.name, context: "multi")
+                replyError(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(denial.execReason)")
                 continue
             }
             call(c, q.entry, c.flags.contains(.aofLoader) ? .none : .full)

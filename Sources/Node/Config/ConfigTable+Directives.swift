@@ -25,6 +25,13 @@ extension ConfigTable {
                 get: { $0.enableProtectedConfigs }, set: { c, v in c.enableProtectedConfigs = v }),
             // Redis's hidden test directive: microseconds slept per key loaded at start-up.
             int("key-load-delay", \.keyLoadDelay, Int(Int32.min), intMax),
+            // Its saving twin: microseconds slept per key written by a snapshot (BGSAVE, sync).
+            int("rdb-key-save-delay", \.rdbKeySaveDelay, Int(Int32.min), intMax),
+            // Lazy freeing on the background thread (LazyFree.swift): DEL as UNLINK, FLUSHALL and
+            // FLUSHDB without an option as ASYNC, expired keys.
+            bool("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel),
+            bool("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush),
+            bool("lazyfree-lazy-expire", \.lazyfreeLazyExpire),
             // While loading, clients are served (with -LOADING) every this many bytes read.
             int("busy-reply-threshold", \.busyReplyThreshold, 0, intMax, aliases: ["lua-time-limit"]),
             int("loading-process-events-interval-bytes", \.loadingProcessEventsIntervalBytes, 1024, intMax),
@@ -79,6 +86,8 @@ extension ConfigTable {
             row("replica-announce-ip", ["slave-announce-ip"], .string, .mutable, get: { $0.replicaAnnounceIP ?? "" },
                 set: { c, v in c.replicaAnnounceIP = v.isEmpty ? nil : v }),
             int("replica-announce-port", \.replicaAnnouncePort, 0, 65535, aliases: ["slave-announce-port"]),
+            row("bind-source-addr", [], .string, .mutable, get: { $0.bindSourceAddr ?? "" },
+                set: { c, v in c.bindSourceAddr = v.isEmpty ? nil : v }),
             bool("replica-announced", \.replicaAnnounced),
             int("min-replicas-to-write", \.minReplicasToWrite, 0, intMax, aliases: ["min-slaves-to-write"]),
             int("min-replicas-max-lag", \.minReplicasMaxLag, 0, intMax, aliases: ["min-slaves-max-lag"]),

@@ -16,7 +16,7 @@ struct ConfigTable {
     }
 
     /// The shared table (immutable after first use).
-    nonisolated(unsafe) static let shared = ConfigTable(implemented + cache + introspection + ConfigTable.unimplemented)
+    nonisolated(unsafe) static let shared = ConfigTable(implemented + cache + introspection + http + ConfigTable.unimplemented)
 
     /// Looks a directive up by any of its names, case-insensitively.
     func spec(_ name: String) -> ConfigSpec? {

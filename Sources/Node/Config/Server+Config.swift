@@ -70,7 +70,8 @@ extension Server {
                 }
                 continue
             }
-            for spec in table.specs {
+            // Redis's hidden (debugging) configs answer only when named exactly.
+            for spec in table.specs where !Server.hiddenConfigs.contains(spec.name) {
                 for name in spec.names where !seen.contains(name) && Server.globMatch(pattern, name) {
                     seen.insert(name)
                     pairs.append((name, spec.get(config)))
@@ -80,6 +81,10 @@ extension Server {
         c.out.mapHeader(pairs.count)
         for (k, v) in pairs { c.out.bulk(k); c.out.bulk(v) }
     }
+
+    /// Redis 7.0's HIDDEN_CONFIG directives: left out of pattern matches in CONFIG GET.
+    static let hiddenConfigs: Set<String> = ["use-exit-on-panic", "rdb-key-save-delay", "key-load-delay",
+                                             "watchdog-period", "loading-process-events-interval-bytes"]
 
     /// Redis-style glob match (via fnmatch, which has the same `* ? [...]` and `\` escapes).
     static func globMatch(_ pattern: String, _ s: String) -> Bool {
@@ -156,6 +161,7 @@ extension Server {
             config.dir = Posix.getcwd()
         case "appendonly": try aof.appendOnlyChanged()
         case "self-fencing", "fence-after-milliseconds": fencingSettingsChanged()
+        case "http-port", "http-bind", "http-timeout": try applyHTTPConfig()
         case "maxmemory":
             // As Redis: lowering the limit evicts at once (and warns when it is below use).
             if config.maxmemory > 0 && ProcessMemory.allocated > config.maxmemory {
@@ -172,6 +178,7 @@ extension Server {
     func resetStats() {
         stats = ServerStats()
         resetCommandStats()
+        LazyFree.resetStats()
     }
 
     // MARK: - REWRITE

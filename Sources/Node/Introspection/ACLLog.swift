@@ -1,4 +1,4 @@
-// ACL LOG, as Redis 7.0's: denied commands and keys and failed authentications, newest first,
+// ACL LOG, as Redis 7.0's: denied commands, keys and channels and failed authentications, newest first,
 // grouped when the same user is denied the same thing in the same context within 60 seconds,
 // at most acllog-max-len entries. ACL DRYRUN asks the same checks without running anything.
 import Shared
@@ -20,9 +20,9 @@ struct ACLLogEntry {
 
 extension Server {
     /// Records a denial (Redis's addACLLogEntry).
-    func addACLLog(_ c: Client, reason: String, object: String, username: String) {
+    func addACLLog(_ c: Client, reason: String, object: String, username: String, context: String? = nil) {
         let now = clock.wallMillis()
-        let context = c.flags.contains(.multi) || c.callDepth > 1 ? "multi" : "toplevel"
+        let context = context ?? (c.flags.contains(.multi) || c.callDepth > 1 ? "multi" : "toplevel")
         let info = clientInfoLine(c)
         if let i = aclLog.firstIndex(where: { $0.reason == reason && $0.context == context && $0.object == object
             && $0.username == username && now - $0.updated < 60_000 }) {
@@ -72,12 +72,16 @@ extension Server {
             throw CommandError("ERR Command '\(argv[0].text)' not found")
         }
         guard CommandReply.arityMatches(spec.arity, argv.count) else { throw CommandError.wrongArity(spec.name) }
-        if !user.canRun(spec, argv) {
+        switch user.check(spec, argv) {
+        case nil: break
+        case .command:
             c.out.bulk("This user has no permissions to run the '\(Server.fullCommandName(spec, argv))' command")
             return
-        }
-        if let key = user.deniedKey(spec, argv) {
-            c.out.bulk("This user has no permissions to access the '\(key.text)' key")
+        case .key(let i):
+            c.out.bulk("This user has no permissions to access the '\(argv[i].text)' key")
+            return
+        case .channel(let i):
+            c.out.bulk("This user has no permissions to access the '\(argv[i].text)' channel")
             return
         }
         c.out.ok()

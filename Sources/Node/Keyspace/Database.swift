@@ -122,4 +122,14 @@ final class Database {
         expires = [:]
         heap = []
     }
+
+    /// Empties the database in O(1) and returns what it held, uniquely referenced, for the
+    /// lazyfree thread to release (FLUSHALL ASYNC).
+    func detachContents() -> Any {
+        let old: (KeyTable, [Key: Int64], [(at: Int64, key: Key)]) = (dict, expires, heap)
+        dict = KeyTable(aging: dict.aging)
+        expires = [:]
+        heap = []
+        return old
+    }
 }

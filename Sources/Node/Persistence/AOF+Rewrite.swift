@@ -53,6 +53,7 @@ extension AOF {
         }
         child = started
         server.forked(usec: Clock.monotonicMicros() - forkStart)
+        server.childrenChanged()
         rewrites += 1
         server.log.notice("Background append only file rewriting started by pid \(started.pid)")
     }
@@ -118,7 +119,9 @@ extension AOF {
                 try Posix.writeAll(fd, chunk)
             }
         } else {
-            try AOFBaseWriter.write(server.databases, now: Clock.wallMillis()) { chunk in try Posix.writeAll(fd, chunk) }
+            try AOFBaseWriter.write(server.databases, functions: server.scripting.libraryCodes, now: Clock.wallMillis()) { chunk in
+                try Posix.writeAll(fd, chunk)
+            }
         }
     }
 
@@ -148,6 +151,7 @@ extension AOF {
     /// Parent side of a finished child (backgroundRewriteDoneHandler).
     func rewriteDone(_ finished: ChildProcess, _ status: Posix.ExitStatus) {
         child = nil
+        server.childrenChanged()
         lastRewriteSeconds = Int((server.clock.monotonicMillis() - finished.startedMillis) / 1000)
         let pid = finished.pid
         let tmp = path(tempRewriteName(pid))
@@ -221,6 +225,7 @@ extension AOF {
         running.terminate()
         Posix.unlink(path(tempRewriteName(running.pid)))
         child = nil
+        server.childrenChanged()
     }
 
     // MARK: - Turning the AOF on and off at run time

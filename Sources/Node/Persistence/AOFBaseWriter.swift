@@ -1,6 +1,7 @@
 // The dataset as commands, for a base file written with `aof-use-rdb-preamble no`
-// (rewriteAppendOnlyFileRio): SELECT per database, one command per key with at most 64
-// elements each, then PEXPIREAT for keys with a TTL. Keys already expired are left out.
+// (rewriteAppendOnlyFileRio): the FUNCTION libraries as FUNCTION LOAD, then SELECT per
+// database, one command per key with at most 64 elements each, then PEXPIREAT for keys with a
+// TTL. Keys already expired are left out.
 import Shared
 
 /// Writes a `.base.aof` body.
@@ -9,12 +10,14 @@ enum AOFBaseWriter {
     static let itemsPerCommand = 64
 
     /// Streams the commands for `databases` to `sink` in chunks.
-    static func write(_ databases: [Database], now: Int64, sink: (Bytes) throws -> Void) throws {
+    /// `functions`: the FUNCTION libraries' codes, written first as FUNCTION LOAD (rewriteFunctions).
+    static func write(_ databases: [Database], functions: [Bytes] = [], now: Int64, sink: (Bytes) throws -> Void) throws {
         var out = Bytes()
         func emit(_ argv: [Bytes]) throws {
             out += RESPWriter.command(argv)
             if out.count >= 64 * 1024 { try sink(out); out.removeAll(keepingCapacity: true) }
         }
+        for code in functions { try emit([Bytes("FUNCTION".utf8), Bytes("LOAD".utf8), code]) }
         func batched(_ name: String, _ key: Bytes, _ items: [Bytes], stride step: Int) throws {
             var i = 0
             while i < items.count {

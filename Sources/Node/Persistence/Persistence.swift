@@ -13,8 +13,10 @@ struct PersistenceState {
     var lastBgsaveOK = true
     /// Unix seconds of the last BGSAVE attempt, to space retries after a failure.
     var lastBgsaveTry: Int64 = 0
-    /// The BGSAVE child, while one runs.
+    /// The BGSAVE child, while one runs (a BGSAVE, or a snapshot for replicas).
     var child: ChildProcess? = nil
+    /// Where that child writes the snapshot (Redis's rdb_child_type).
+    var childTarget: SnapshotTarget = .disk
     var lastBgsaveSeconds = -1
     /// Dirty count when the running BGSAVE forked: what its success makes clean.
     var dirtyAtFork = 0
@@ -22,6 +24,14 @@ struct PersistenceState {
     var bgsaveScheduled = false
     var lastLoadKeysLoaded = 0
     var lastLoadKeysExpired = 0
+}
+
+/// Where a snapshot child writes (RDB_CHILD_TYPE_DISK / _SOCKET).
+enum SnapshotTarget {
+    /// The RDB file (BGSAVE, disk-based full sync).
+    case disk
+    /// Replica sockets (diskless full sync).
+    case socket
 }
 
 /// Seconds between BGSAVE retries after a failure (CONFIG_BGSAVE_RETRY_DELAY).
@@ -93,13 +103,7 @@ extension Server {
 
     /// Redis's `key-load-delay` (a test directive): `d` microseconds per key loaded, or, negative
     /// (-N), one microsecond every N keys.
-    private static func keyLoadDelay(_ d: Int, keys: Int) {
-        if d < 0 && keys % -d != 0 { return }
-        let micros = max(1, d)
-        var ts = timespec(tv_sec: micros / 1_000_000, tv_nsec: (micros % 1_000_000) * 1000)
-        var rest = timespec()
-        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
-    }
+    private static func keyLoadDelay(_ d: Int, keys: Int) { RDB.debugDelay(d, count: keys) }
 
     private func logAuxFields(_ contents: RDBContents) {
         for w in contents.warnings { log.warning(w) }
@@ -146,6 +150,7 @@ extension Server {
         o.replication = (replication.replID, replication.masterReplOffset)
         o.replStreamDB = replication.streamDB
         o.functions = scripting.libraryCodes
+        o.keySaveDelay = config.rdbKeySaveDelay
         return o
     }
 
@@ -211,7 +216,8 @@ extension Server {
         return true
     }
 
-    /// Forks a child that writes the snapshot. Returns false if the fork failed.
+    /// Forks a child that writes the snapshot to the RDB file (BGSAVE, the save rules, and
+    /// disk-based full syncs, which send the file once it is written). False if the fork failed.
     @discardableResult
     func startBackgroundSave() -> Bool {
         guard persistence.child == nil else { return false }
@@ -226,7 +232,9 @@ extension Server {
                 return 0
             }
             persistence.child = child
+            persistence.childTarget = .disk
             forked(usec: Clock.monotonicMicros() - forkStart)
+            childrenChanged()
             log.notice("Background saving started by pid \(child.pid)")
             return true
         } catch {
@@ -268,7 +276,21 @@ extension Server {
         let ok = status.succeeded
         let signal = status.signal
         persistence.child = nil
+        childrenChanged()
         persistence.lastBgsaveSeconds = Int((clock.monotonicMillis() - child.startedMillis) / 1000)
+        if persistence.childTarget == .socket {
+            // A transfer leaves the save status alone (backgroundSaveDoneHandlerSocket).
+            if ok {
+                log.notice("Background RDB transfer terminated with success")
+            } else if signal != 0 {
+                log.warning("Background transfer terminated by signal \(signal)")
+            } else {
+                log.warning("Background transfer error")
+            }
+            replication.snapshotChildDone(diskless: true, ok: ok, now: clock.monotonicMillis())
+            return
+        }
+        defer { replication.snapshotChildDone(diskless: false, ok: ok, now: clock.monotonicMillis()) }
         if ok {
             log.notice("Background saving terminated with success")
             dirty = max(0, dirty - persistence.dirtyAtFork)
@@ -281,9 +303,17 @@ extension Server {
                 log.warning("Background saving error")
             }
             Posix.unlink("temp-\(child.pid).rdb")
+            // SIGUSR1 is how we stop a child on purpose: not an error (as Redis).
+            if signal == SIGUSR1 { return }
         }
         persistence.lastBgsaveOK = ok
         lastBgsaveFailed = !ok
+    }
+
+    /// A child started or ended: while one runs, key accesses are not stamped, so the pages
+    /// holding the keyspace stay shared with the child (copy-on-write), as Redis does.
+    func childrenChanged() {
+        keyAging.setFrozen(persistence.child != nil || aof.child != nil)
     }
 
     /// Kills a running BGSAVE child and removes its temp file (shutdown, FLUSHALL...).
@@ -292,6 +322,8 @@ extension Server {
         child.terminate()
         Posix.unlink("temp-\(child.pid).rdb")
         persistence.child = nil
+        childrenChanged()
+        replication.snapshotChildDone(diskless: persistence.childTarget == .socket, ok: false, now: clock.monotonicMillis())
     }
 
     /// At shutdown: save when asked or when save rules exist; false (abort) if that fails.

@@ -1,8 +1,21 @@
 // Constants of the RDB file format (Redis's rdb.h) and the errors and results of loading.
 import Shared
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// RDB object types and opcodes, as in rdb.h.
 enum RDB {
+    /// Redis's debugDelay for the test directives key-load-delay and rdb-key-save-delay: `d`
+    /// microseconds per key, or, negative (-N), one microsecond every N keys (`count` so far).
+    static func debugDelay(_ d: Int, count: Int) {
+        if d < 0 && count % -d != 0 { return }
+        let micros = max(1, d)
+        var ts = timespec(tv_sec: micros / 1_000_000, tv_nsec: (micros % 1_000_000) * 1000)
+        var rest = timespec()
+        while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+    }
+
     /// The version we write (Redis 7.0).
     static let version = 10
     /// The newest version we read (Redis 7.2 writes 11).

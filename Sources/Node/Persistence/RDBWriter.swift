@@ -16,12 +16,15 @@ struct RDBWriter {
         var replStreamDB = 0
         /// Function libraries' codes, written after the AUX fields as Redis does.
         var functions: [Bytes] = []
+        /// rdb-key-save-delay: microseconds slept per key written (a test directive).
+        var keySaveDelay = 0
     }
 
     private(set) var buffer: [UInt8] = []
     private var crc: UInt64 = 0
     private let options: Options
     private var lzf = LZF.Compressor()
+    private var keysWritten = 0
     /// Receives full chunks when set; the rest stays in `buffer` until `finish()`.
     private let sink: (([UInt8]) throws -> Void)?
     static let chunkSize = 1 << 20
@@ -85,6 +88,10 @@ struct RDBWriter {
             }
             writeObject(key: key, value: value)
             try flushIfFull()
+            if options.keySaveDelay != 0 {
+                keysWritten += 1
+                RDB.debugDelay(options.keySaveDelay, count: keysWritten)
+            }
         }
     }
 

@@ -27,13 +27,18 @@ extension Replication {
         backlog?.append(bytes)
         masterReplOffset += Int64(bytes.count)
         let now = clock.monotonicMillis()
-        for r in replicas where r.online {
-            if r.waitingFirstAck {
-                r.heldStream += bytes
+        for r in replicas where r.attached {
+            switch r.phase {
+            case .waitBgsaveStart:
+                // Its snapshot is not forked yet: the stream it needs starts at that fork.
                 continue
+            case .online:
+                r.client.out.raw(bytes)
+                server.markPendingWrite(r.client)
+            case .waitBgsaveEnd, .sendingFile, .waitFirstAck:
+                // Follows the payload (Redis keeps it in the replica's output buffer meanwhile).
+                r.heldStream += bytes
             }
-            r.client.out.raw(bytes)
-            server.markPendingWrite(r.client)
             checkOutputLimit(r, now: now)
         }
     }
@@ -41,7 +46,8 @@ extension Replication {
     /// Closes a replica whose pending stream exceeds client-output-buffer-limit replica.
     func checkOutputLimit(_ r: ReplicaInfo, now: Int64) {
         let limit = server.config.outputLimitReplica
-        let pending = max(0, r.client.pendingOutput - r.payloadBytesPending) + r.heldStream.count
+        // The payload itself is exempt (a file being sent is not a backlog the replica fell behind on).
+        let pending = (r.phase == .online ? r.client.pendingOutput : 0) + r.heldStream.count
         var over = limit.hard > 0 && pending > limit.hard
         if limit.soft > 0 && pending > limit.soft {
             if r.softLimitSince == 0 { r.softLimitSince = now }
@@ -71,7 +77,8 @@ extension Replication {
                 replicaInfo(for: c, now: now).listeningPort = p
             case "ip-address":
                 let ip = String(decoding: val, as: UTF8.self)
-                guard ip.utf8.count < 46 else { throw CommandError("ERR REPLCONF ip-address provided by replica instance is too long: \(ip.utf8.count) bytes") }
+                // A hostname is fine (replica-announce-ip with names): Redis allows up to NET_HOST_STR_LEN.
+                guard ip.utf8.count < 256 else { throw CommandError("ERR REPLCONF ip-address provided by replica instance is too long: \(ip.utf8.count) bytes") }
                 replicaInfo(for: c, now: now).announcedIP = ip
             case "capa":
                 let capa = String(decoding: val, as: UTF8.self).lowercased()
@@ -79,19 +86,14 @@ extension Replication {
                 if capa == "eof" { r.capaEOF = true } else if capa == "psync2" { r.capaPSYNC2 = true }
             case "ack":
                 // ACKs come from replicas only and never get a reply.
-                guard let r = replicas.first(where: { $0.client === c }), r.online,
+                guard let r = replicas.first(where: { $0.client === c }), r.attached,
                       let off = Int64(String(decoding: val, as: UTF8.self)) else { return }
                 if off > r.ackOffset { r.ackOffset = off }
                 r.ackTime = now
-                if r.waitingFirstAck {
-                    // The EOF-framed payload is delimited by its mark only: the stream may flow
-                    // once the replica confirmed it has read it all.
-                    r.waitingFirstAck = false
-                    c.out.raw(r.heldStream)
-                    r.heldStream = []
-                    server.markPendingWrite(c)
-                    server.log.notice("Synchronization with replica \(r.ip):\(r.listeningPort) succeeded")
-                }
+                // The EOF-framed payload is delimited by its mark only: the stream may flow once
+                // the replica confirmed it has read it all. (The ACK may beat the reaping of the
+                // child that wrote it: the mark was its last write to this socket.)
+                if r.phase == .waitFirstAck || r.phase == .waitBgsaveEnd(diskless: true) { replicaStreamStarts(r) }
                 // Redis also accepts FACK <aof offset> after it; nothing to do with it here.
                 // WAIT and a waiting SHUTDOWN are checked in before-sleep, not from here.
                 acksChanged = true
@@ -179,50 +181,10 @@ extension Replication {
         return true
     }
 
-    private func fullResync(_ c: Client, _ r: ReplicaInfo, psync: Bool, now: Int64) {
-        let name = "\(r.ip):\(r.listeningPort)"
-        server.stats.syncFull += 1
-        if backlog == nil && replicas.isEmpty {
-            // A new history starts here: nobody can hold a partial copy of a stream we never kept.
-            changeReplicationID()
-            clearReplicationID2()
-            createBacklog()
-            server.log.notice("Replication backlog created, my new replication IDs are '\(replID)' and '\(replID2)'")
-        }
-        // The replica's master client starts in db 0 after loading: the next write must SELECT.
-        lastSelectedDB = -1
-        let diskless = r.capaEOF && server.config.replDisklessSync
-        server.log.notice("Starting BGSAVE for SYNC with target: \(diskless ? "replicas sockets" : "disk")")
-        // The snapshot is made in-process and is consistent with `masterReplOffset` right now,
-        // so the replica can go online at once: every later write follows the payload.
-        let payload = server.makeRDBSnapshot()
-        if psync { c.out.raw("+FULLRESYNC \(replID) \(masterReplOffset)\r\n") }
-        let before = c.pendingOutput
-        if diskless {
-            let mark = RunID.make()
-            c.out.raw("$EOF:\(mark)\r\n")
-            c.out.raw(payload)
-            c.out.raw(mark)
-        } else {
-            c.out.raw("$\(payload.count)\r\n")
-            c.out.raw(payload)
-        }
-        r.payloadBytesPending = c.pendingOutput - before
-        c.conn?.onDrained = { [unowned r] _ in r.payloadBytesPending = 0 }
-        r.waitingFirstAck = diskless
-        attach(c, r, now: now)
-        server.markPendingWrite(c)
-        if diskless {
-            server.log.notice("Streamed RDB transfer with replica \(name) succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming")
-        } else {
-            server.log.notice("Synchronization with replica \(name) succeeded")
-        }
-    }
-
-    /// Makes `c` an online replica fed by `feedStream`.
-    private func attach(_ c: Client, _ r: ReplicaInfo, now: Int64) {
+    /// Makes `c` a replica in `replicas`, fed by `feedStream` as its phase allows.
+    func attach(_ c: Client, _ r: ReplicaInfo, now: Int64) {
         c.flags.insert(.replica)
-        r.online = true
+        r.attached = true
         r.ackTime = now
         if !replicas.contains(where: { $0 === r }) { replicas.append(r) }
         if backlog == nil { createBacklog() }
@@ -240,12 +202,15 @@ extension Replication {
             // No SELECT: PING is db-independent, so lastSelectedDB stays as it is.
             feedStream(RESPWriter.command(["PING"]))
         }
+        // Replicas waiting for a snapshot child to start or to end: the fork happens here.
+        startPendingSyncs(now: now)
+        sendPresyncKeepalives(now: now)
         let timeout = Int64(max(1, server.config.replTimeout)) * 1000
         for r in replicas where r.online && now - r.ackTime > timeout {
             server.log.warning("Disconnecting timedout replica (streaming sync): \(r.ip):\(r.listeningPort)")
             server.closeASAP(r.client)
         }
-        for r in replicas where r.online { checkOutputLimit(r, now: now) }
+        for r in replicas where r.attached && r.phase != .waitBgsaveStart { checkOutputLimit(r, now: now) }
         // CONFIG SET repl-backlog-size takes effect here, keeping the newest history.
         if let cap = backlog?.capacity, cap != max(16, server.config.replBacklogSize) {
             backlog?.resize(server.config.replBacklogSize)

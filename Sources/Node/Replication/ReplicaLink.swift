@@ -32,6 +32,9 @@ final class ReplicaLink {
     private var eofMark: Bytes? = nil
     private(set) var transferExpected: Int? = nil
     private var payload = Bytes()
+    /// Bumped by every connect attempt and teardown: a lookup answering for an older attempt
+    /// (the link was shut down or retried meanwhile) is ignored.
+    private var attempt = 0
     var transferReceived: Int { payload.count }
 
     var state: ReplicaLinkState { machine.state }
@@ -110,8 +113,26 @@ final class ReplicaLink {
             machine.psyncOffset = -1
         }
         machine.psyncFailover = replication.failover.state == .inProgress
+        attempt += 1
+        // A hostname is looked up on every attempt, off the loop (a master that moved is followed);
+        // the machine stays in `.connecting` meanwhile, so its connect timeout covers the lookup.
+        guard !Resolver.isIPLiteral(host), let resolver = replication.resolver else { return connect(to: host, now: now) }
+        let mine = attempt
+        resolver.resolve(host) { [weak self] ip in
+            guard let self, self.attempt == mine, self.machine.state == .connecting, self.conn == nil else { return }
+            let t = self.replication.clock.monotonicMillis()
+            guard let ip else {
+                self.server.log.warning("Unable to connect to MASTER: can't resolve \(self.host)")
+                return self.perform(self.machine.handle(.linkLost(now: t)), now: t)
+            }
+            self.connect(to: ip, now: t)
+        }
+    }
+
+    /// Opens the connection to the master at `ip` (its host, resolved).
+    private func connect(to ip: String, now: Int64) {
         do {
-            let c = try Connection.connect(host: host, port: port, loop: server.loop)
+            let c = try Connection.connect(host: ip, port: port, loop: server.loop, source: server.config.bindSourceAddr)
             conn = c
             c.onConnect = { [unowned self] conn, err in
                 let t = replication.clock.monotonicMillis()
@@ -318,6 +339,7 @@ final class ReplicaLink {
 
     /// Closes whatever connection is open and returns to `.connect`.
     private func closeLink(now: Int64) {
+        attempt += 1
         if let conn {
             self.conn = nil
             conn.onClose = nil
@@ -330,6 +352,7 @@ final class ReplicaLink {
 
     /// Tears the link down for good (REPLICAOF NO ONE or another master).
     func shutdown() {
+        attempt += 1
         if let conn {
             self.conn = nil
             conn.onClose = nil

@@ -16,13 +16,21 @@ final class ReplicaInfo {
     /// Last `REPLCONF ACK` offset and when it arrived (monotonic ms).
     var ackOffset: Int64 = 0
     var ackTime: Int64
-    /// Set once PSYNC/SYNC turned the client into a replica.
-    var online = false
-    /// After an EOF-framed payload: stream bytes wait here for the replica's first ACK.
-    var waitingFirstAck = false
+    /// Set once PSYNC/SYNC turned the client into a replica (it is in `replicas`).
+    var attached = false
+    /// Where its synchronization is (Redis's replstate); see Replication+FullSync.swift.
+    var phase: ReplicaSyncPhase = .online
+    /// Whether it asked with PSYNC (it gets +FULLRESYNC when its snapshot starts).
+    var wantsFullResyncReply = false
+    /// Stream bytes produced since its snapshot was forked, sent once the payload went out.
     var heldStream = Bytes()
-    /// Output bytes that belong to the RDB payload (exempt from the output buffer limit).
-    var payloadBytesPending = 0
+    /// The RDB file being sent to it (disk-based sync).
+    var fileSender: SnapshotFileSender? = nil
+
+    /// Attached and past its payload: counted by WAIT, min-replicas, ROLE and the timeouts.
+    var online: Bool { attached && (phase == .online || phase == .waitFirstAck) }
+    /// The payload went out (EOF-framed); the stream waits for the replica's first ACK.
+    var waitingFirstAck: Bool { phase == .waitFirstAck }
     /// When the soft output limit was first exceeded (0 = not exceeded).
     var softLimitSince: Int64 = 0
 
@@ -100,6 +108,14 @@ final class Replication {
     var failoverSyncOffset: Int64 = 0
     /// The target's answer to our PSYNC FAILOVER, acted on in before-sleep.
     var failoverPsyncAnswer: Bool? = nil
+    /// The history and offset the running snapshot child was forked at (replicas joining a disk
+    /// snapshot get them in their +FULLRESYNC).
+    var snapshotFork: (id: String, offset: Int64)? = nil
+    /// When the replicas waiting for a snapshot last got a keep-alive newline (monotonic ms).
+    var presyncKeepaliveAt: Int64 = 0
+
+    /// Looks the master's hostname up off the loop (created on the first `replicaof <name>`).
+    private(set) lazy var resolver: Resolver? = try? Resolver(loop: server.loop)
 
     init(server: Server) {
         self.server = server
@@ -205,7 +221,7 @@ final class Replication {
     /// Closes every replica connection (they reconnect and PSYNC).
     func disconnectReplicas() {
         for r in replicas {
-            r.online = false
+            r.attached = false
             server.closeASAP(r.client)
         }
     }
@@ -256,7 +272,7 @@ final class Replication {
             lines.append("min_slaves_good_slaves:\(goodReplicaCount(now: now))")
         }
         for (i, r) in replicas.enumerated() {
-            let state = r.online && !r.waitingFirstAck ? "online" : "wait_bgsave"
+            let state = r.phase.infoName
             lines.append("slave\(i):ip=\(r.ip),port=\(r.listeningPort),state=\(state),offset=\(r.ackOffset),lag=\((now - r.ackTime) / 1000)")
         }
         lines.append("master_failover_state:\(failover.state.infoName)")
@@ -326,8 +342,18 @@ final class Replication {
         if c.flags.contains(.master) { link?.masterClientFreed(c) }
         if let i = replicas.firstIndex(where: { $0.client === c }) {
             let r = replicas.remove(at: i)
+            r.fileSender?.close()
+            r.fileSender = nil
             server.log.notice("Connection with replica \(r.ip):\(r.listeningPort) lost.")
             if replicas.isEmpty { noReplicasSince = clock.monotonicMillis() }
+            // A diskless child writes for its replicas only: without them it is wasted work
+            // (and it keeps their sockets open).
+            if r.phase == .waitBgsaveEnd(diskless: true), server.persistence.child != nil,
+               server.persistence.childTarget == .socket,
+               !replicas.contains(where: { $0.phase == .waitBgsaveEnd(diskless: true) }) {
+                server.log.warning("Diskless rdb transfer, last replica dropped, killing fork child.")
+                server.killBackgroundSave()
+            }
         }
         pendingHandshakes.removeValue(forKey: c.id)
     }

@@ -84,7 +84,7 @@ extension LuaEngine {
                 throw L.error(value: self.errorTable("Invalid command passed to redis.acl_check_cmd()"))
             }
             guard let user = run.caller.user else { L.push(.bool(true)); return 1 }
-            L.push(.bool(user.canRun(ref.spec, argv) && user.canAccessKeys(ref.spec, argv)))
+            L.push(.bool(user.check(ref.spec, argv) == nil))
             return 1
         }
     }

@@ -271,11 +271,18 @@ final class LuaEngine {
         let sc = client
         sc.argv = argv
         sc.user = run.caller.user
+        // A refusal is an error reply of the script's client (scriptCall's afterErrorReply): it
+        // counts in total_error_replies and errorstats (by its code, ERR when it has none), the
+        // refused command counts a rejected call, and the error the script sees is marked as
+        // counted so that the caller's reply does not count it again.
         guard let ref = server.lookupCommand(argv[0]) else {
+            server.countErrorReply(sc, "ERR Unknown Redis command called from script")
+            server.errorMark = server.stats.totalErrorReplies
             return try fail(errorTable("Unknown Redis command called from script", ignoreStats: true), raise)
         }
         if let refusal = server.scriptCommandRefusal(run, sc, ref.spec) {
-            server.stats.totalErrorReplies += 1
+            server.countErrorReply(sc, refusal.hasPrefix("-") ? String(refusal.dropFirst()) : "ERR " + refusal)
+            server.countRejected(sc, ref)
             return try fail(errorTable(refusal, ignoreStats: true), raise)
         }
         if ref.spec.flags.contains(.write) { run.writeDirty = true }

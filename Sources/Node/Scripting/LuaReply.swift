@@ -154,7 +154,10 @@ enum LuaReply {
 
     /// Writes a script's result as the caller's reply. `scriptResp` is the protocol the script
     /// chose with redis.setresp (booleans follow it).
-    static func write(_ L: LuaState, _ v: LuaValue, to out: inout RESPWriter, scriptResp: Int, depth: Int = 0) {
+    /// `onError` is told of every error reply written (its text without the '-', and whether it
+    /// was already counted: an error a command of the script returned), for the error stats.
+    static func write(_ L: LuaState, _ v: LuaValue, to out: inout RESPWriter, scriptResp: Int, depth: Int = 0,
+                      onError: ((_ message: [UInt8], _ alreadyCounted: Bool) -> Void)? = nil) {
         if depth > 1000 {
             out.error("ERR reached lua stack limit")
             return
@@ -171,7 +174,7 @@ enum LuaReply {
         case .number(let n):
             out.integer(LuaReply.int64(n))
         case .table(let t):
-            writeTable(L, t, to: &out, scriptResp: scriptResp, depth: depth)
+            writeTable(L, t, to: &out, scriptResp: scriptResp, depth: depth, onError: onError)
         default:
             out.null()
         }
@@ -183,12 +186,14 @@ enum LuaReply {
         return Int(n)
     }
 
-    private static func writeTable(_ L: LuaState, _ t: LuaTable, to out: inout RESPWriter, scriptResp: Int, depth: Int) {
+    private static func writeTable(_ L: LuaState, _ t: LuaTable, to out: inout RESPWriter, scriptResp: Int, depth: Int,
+                                   onError: ((_ message: [UInt8], _ alreadyCounted: Bool) -> Void)?) {
         func field(_ name: String) -> LuaValue { t.get(string: L.newString(name)) }
         if case .string(let e) = field("err") {
             var msg = Array(e.buffer)
             for i in msg.indices where msg[i] == 13 || msg[i] == 10 { msg[i] = 32 }
             // "-%s": the message carries its own code.
+            onError?(msg, !field("ignore_error_stats_update").isFalsy)
             out.raw([UInt8(ascii: "-")] + msg + [13, 10])
             return
         }
@@ -228,8 +233,8 @@ enum LuaReply {
             var n = 0
             var key = LuaValue.nil
             while let (k, v) = try? L.next(m, after: key) {
-                write(L, k, to: &body, scriptResp: scriptResp, depth: depth + 1)
-                write(L, v, to: &body, scriptResp: scriptResp, depth: depth + 1)
+                write(L, k, to: &body, scriptResp: scriptResp, depth: depth + 1, onError: onError)
+                write(L, v, to: &body, scriptResp: scriptResp, depth: depth + 1, onError: onError)
                 n += 1
                 key = k
             }
@@ -243,7 +248,7 @@ enum LuaReply {
             var n = 0
             var key = LuaValue.nil
             while let (k, _) = try? L.next(s, after: key) {
-                write(L, k, to: &body, scriptResp: scriptResp, depth: depth + 1)
+                write(L, k, to: &body, scriptResp: scriptResp, depth: depth + 1, onError: onError)
                 n += 1
                 key = k
             }
@@ -257,7 +262,7 @@ enum LuaReply {
         while true {
             let v = t.get(int: j)
             if v.isNil { break }
-            write(L, v, to: &body, scriptResp: scriptResp, depth: depth + 1)
+            write(L, v, to: &body, scriptResp: scriptResp, depth: depth + 1, onError: onError)
             j += 1
         }
         out.arrayHeader(j - 1)

@@ -41,6 +41,10 @@ final class ScriptRun {
     /// The caller is our master or the AOF: never refused, never killable.
     let obey: Bool
     let startedAt: Int64
+    /// The wall clock when the script started: key expiry inside the script is judged at this
+    /// time (Redis's snapshot_time), so a key cannot expire between two of its commands and what
+    /// it propagates stays consistent with what it saw.
+    let timeSnapshot: Int64
     /// A write command ran: the script can no longer be killed or refused for the server state.
     var writeDirty = false
     /// Past busy-reply-threshold: others get -BUSY.
@@ -50,7 +54,8 @@ final class ScriptRun {
     /// redis.set_repl: bit 1 = AOF, bit 2 = replicas.
     var replFlags = 3
 
-    init(caller: Client, isEval: Bool, name: String, readOnly: Bool, allowOOM: Bool, obey: Bool, startedAt: Int64) {
+    init(caller: Client, isEval: Bool, name: String, readOnly: Bool, allowOOM: Bool, obey: Bool, startedAt: Int64,
+         timeSnapshot: Int64) {
         self.caller = caller
         self.isEval = isEval
         self.name = name
@@ -58,6 +63,7 @@ final class ScriptRun {
         self.allowOOM = allowOOM
         self.obey = obey
         self.startedAt = startedAt
+        self.timeSnapshot = timeSnapshot
     }
 }
 
@@ -87,6 +93,12 @@ extension Server {
                 return CommandError.noReplicas.message
             }
         }
+        // Under maxmemory only scripts that declared allow-oom or no-writes start (a shebang
+        // script that may write was refused by processCommand already, with the plain OOM text).
+        if !flags.contains(.evalCompat) && flags.isDisjoint(with: [.allowOOM, .noWrites])
+            && config.maxmemory > 0 && eviction.preCommandOOM {
+            return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+        }
         return nil
     }
 
@@ -105,11 +117,10 @@ extension Server {
             return "Can not execute the command on a stale replica"
         }
         if let user = sc.user {
-            if !user.canRun(cmd, sc.argv) {
-                return "The user executing the script can't run this command or subcommand"
-            }
-            if !user.canAccessKeys(cmd, sc.argv) {
-                return "The user executing the script can't access at least one of the keys mentioned in the command"
+            if let denial = user.check(cmd, sc.argv) {
+                let object = denial == .command ? Server.fullCommandName(cmd, sc.argv) : sc.argv[denial.position].text
+                addACLLog(run.caller, reason: denial.logReason, object: object, username: user.name, context: "lua")
+                return "The user executing the script " + denial.scriptReason
             }
         }
         let writes = cmd.flags.contains(.write)
@@ -121,6 +132,12 @@ extension Server {
                 return "-READONLY You can't write against a read only replica."
             }
             if let refusal = writeRefusal() { return "-" + refusal }
+        }
+        // scriptVerifyOOM: over maxmemory when the script started, its first command that may
+        // grow memory is refused; once it wrote, it cannot be stopped halfway.
+        if !run.allowOOM && config.maxmemory > 0 && !run.obey && !run.writeDirty && eviction.preCommandOOM
+            && cmd.flags.contains(.denyOOM) {
+            return "-" + Server.oomMessage
         }
         return nil
     }

@@ -114,7 +114,9 @@ final class Scripting {
             guard text.hasPrefix("flags=") else {
                 return .failure(CommandError("ERR Unknown lua shebang option: \(text)"))
             }
-            for name in text.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false) {
+            // `flags=` alone declares no flags (sdssplitlen of nothing is no parts).
+            let list = text.dropFirst(6)
+            for name in list.split(separator: ",", omittingEmptySubsequences: false) where !list.isEmpty {
                 guard let f = ScriptFlags.names.first(where: { $0.0 == name }) else {
                     return .failure(CommandError("ERR Unexpected flag in script shebang: \(name)"))
                 }
@@ -122,6 +124,45 @@ final class Scripting {
             }
         }
         return .success((flags, end))
+    }
+
+    // MARK: - The command flags of EVAL and FCALL
+
+    /// EVAL/EVALSHA/FCALL(_RO) take their write, deny-oom and stale traits from the script's
+    /// flags (evalGetCommandFlags, fcallGetCommandFlags, scriptFlagsToCmdFlags), so processCommand
+    /// refuses a writing script on a read-only replica or under OOM with the plain command's
+    /// error. A script without a shebang (Redis 6 mode), an unknown sha or function, or a bad
+    /// shebang keeps the command's own flags (the error comes from the command itself).
+    func commandFlags(_ c: Client, _ name: String, _ cmdFlags: CommandFlags) -> CommandFlags {
+        guard c.argc >= 2 else { return cmdFlags }
+        let scriptFlags: ScriptFlags
+        switch name {
+        case "eval", "eval_ro":
+            let body = c.arg(1)
+            // No shebang: compatibility mode, nothing to look up (and no SHA-1 to compute).
+            guard body.count >= 2, body[0] == UInt8(ascii: "#"), body[1] == UInt8(ascii: "!"),
+                  case .success(let s) = Scripting.shebangFlags(body) else { return cmdFlags }
+            scriptFlags = s.flags
+        case "evalsha", "evalsha_ro":
+            guard c.arg(1).count == 40, let s = script(sha: c.arg(1)) else { return cmdFlags }
+            scriptFlags = s.flags
+        case "fcall", "fcall_ro":
+            guard let f = functions.functions[String(decoding: c.arg(1), as: UTF8.self).lowercased()] else { return cmdFlags }
+            scriptFlags = f.flags
+        case "function":
+            // Redis's function|load and function|restore are deny-oom: a library takes memory.
+            let sub = c.option(1)
+            return sub == "LOAD" || sub == "RESTORE" ? cmdFlags.union(.denyOOM) : cmdFlags
+        default:
+            return cmdFlags
+        }
+        if scriptFlags.contains(.evalCompat) { return cmdFlags }
+        var flags = cmdFlags
+        flags.remove([.stale, .denyOOM, .write, .mayReplicate])
+        if scriptFlags.isDisjoint(with: [.allowOOM, .noWrites]) { flags.insert(.denyOOM) }
+        if !scriptFlags.contains(.noWrites) { flags.insert(.write) }
+        if scriptFlags.contains(.allowStale) { flags.insert(.stale) }
+        return flags
     }
 
     // MARK: - Running
@@ -139,7 +180,7 @@ final class Scripting {
                             readOnly: readOnlyCommand || (!compat && flags.contains(.noWrites)),
                             allowOOM: !compat && flags.contains(.allowOOM),
                             obey: !c.flags.isDisjoint(with: [.master, .aofLoader]),
-                            startedAt: server.clock.monotonicMillis())
+                            startedAt: server.clock.monotonicMillis(), timeSnapshot: server.clock.wallMillis())
         let sc = engine.client
         sc.db = c.db
         sc.out.proto = 2
@@ -153,7 +194,9 @@ final class Scripting {
         }
         switch result {
         case .success(let v):
-            LuaReply.write(engine.L, v, to: &c.out, scriptResp: sc.out.proto)
+            LuaReply.write(engine.L, v, to: &c.out, scriptResp: sc.out.proto) { [unowned self] message, counted in
+                self.countScriptError(c, message, alreadyCounted: counted)
+            }
         case .failure(let e):
             replyError(c, e, name: name, engine: engine)
         }
@@ -194,8 +237,20 @@ final class Scripting {
             text += Array(" script: \(name), on ".utf8) + source + [UInt8(ascii: ":")] + line + [UInt8(ascii: ".")]
         }
         for i in text.indices where text[i] == 13 || text[i] == 10 { text[i] = 32 }
-        server.stats.totalErrorReplies += 1
+        let counted = !t.get(string: L.newString("ignore_error_stats_update")).isFalsy
+        countScriptError(c, text, alreadyCounted: counted)
         c.out.raw([UInt8(ascii: "-")] + text + [13, 10])
+    }
+
+    /// An error the script ends with (raised or returned) goes to the caller. One that came from
+    /// a command the script ran was counted then; it only marks the EVAL/FCALL as failed
+    /// (ERR_REPLY_FLAG_NO_STATS_UPDATE). Any other is counted by its code as a normal error.
+    func countScriptError(_ c: Client, _ message: [UInt8], alreadyCounted: Bool) {
+        if alreadyCounted {
+            server.lookupCommand(c.argv[0])?.spec.stat(for: c.argv).failedCalls += 1
+        } else {
+            server.countErrorReply(c, String(decoding: message, as: UTF8.self))
+        }
     }
 }
 
