@@ -99,7 +99,9 @@ import TestSupport
     func everyPolicyBringsMemoryUnderTheLimit(policy: String) throws {
         // Tenacity 100: no time budget, all of it in one go (the harness runs no event loop for
         // the eviction timer).
-        let h = try Harness { $0.maxmemoryPolicy = policy; $0.maxmemoryEvictionTenacity = 100 }
+        // 64 samples (Redis's maximum): with the default 5, volatile:0 went unsampled through all
+        // ~170 evictions in about one run in eight, and the nearest-deadline check below failed.
+        let h = try Harness { $0.maxmemoryPolicy = policy; $0.maxmemoryEvictionTenacity = 100; $0.maxmemorySamples = 64 }
         h.server.applyAgingConfig()
         let c = h.client()
         let value = String(repeating: "v", count: 500)
@@ -110,7 +112,9 @@ import TestSupport
         let reply = h.run(c, "SET", "one-more", "x")
         #expect(reply == "+OK\r\n")
         #expect(h.server.stats.evictedKeys > 0)
-        #expect(ProcessMemory.allocated <= h.server.config.maxmemory + 4096)
+        // The allocation counter is the process's: the test runner's own threads allocate while
+        // the test runs (12 KB was seen under load), so the slack is 32 KB of the 100 KB to free.
+        #expect(ProcessMemory.allocated <= h.server.config.maxmemory + 32 * 1024)
         let db = h.server.databases[0]
         if policy.hasPrefix("volatile") {
             // Keys without an expiry are never candidates.
