@@ -112,9 +112,11 @@ import TestSupport
         let reply = h.run(c, "SET", "one-more", "x")
         #expect(reply == "+OK\r\n")
         #expect(h.server.stats.evictedKeys > 0)
-        // The allocation counter is the process's: the test runner's own threads allocate while
-        // the test runs (12 KB was seen under load), so the slack is 32 KB of the 100 KB to free.
-        #expect(ProcessMemory.allocated <= h.server.config.maxmemory + 32 * 1024)
+        // Eviction stops under the limit, then "one-more" goes in: that insert may grow the key
+        // table (Redis 7 defers such a growth while over maxmemory, we do not yet), and the
+        // allocation counter is the process's, shared with the test runner's threads. 16 KB over
+        // was seen in CI; the slack is 64 KB of the 100 KB to free.
+        #expect(ProcessMemory.allocated <= h.server.config.maxmemory + 64 * 1024)
         let db = h.server.databases[0]
         if policy.hasPrefix("volatile") {
             // Keys without an expiry are never candidates.
